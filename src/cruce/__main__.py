@@ -1,0 +1,3 @@
+from cruce.cli import main
+
+main()

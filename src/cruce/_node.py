@@ -1,0 +1,123 @@
+"""The Node facade: one agency's node. The CLI and the server call only this."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from cruce.audit._events import Actor, Justification
+from cruce.errors import InvalidInput, PermissionDenied
+from cruce.ingest import IngestResult, Progress, ingest_file, load_mapping
+from cruce.ingest._jsonl import peek_agency
+from cruce.records import PurposeArea, Record
+from cruce.store import RecordQuery, Store, open_store
+
+
+class Node:
+    """One agency's node over its store.
+
+    >>> node = Node.open(":memory:", agency="hn_police")
+    >>> node.agency
+    'hn_police'
+    """
+
+    def __init__(self, store: Store, user: str = "system", role: str = "admin") -> None:
+        self.store = store
+        self.user = user
+        self.role = role
+
+    @classmethod
+    def open(cls, db: str | Path, *, agency: str | None = None, user: str = "system",
+             role: str = "admin") -> Node:
+        node = cls(open_store(db), user, role)
+        if agency is not None:
+            node.claim(agency)
+        return node
+
+    def close(self) -> None:
+        self.store.close()
+
+    def __enter__(self) -> Node:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- identity ---------------------------------------------------------------------------
+    @property
+    def agency(self) -> str | None:
+        return self.store.get_setting("agency")
+
+    def claim(self, agency: str) -> None:
+        """Bind the node to its agency, once: a node holds one agency's own data."""
+        current = self.agency
+        if current is None:
+            self.store.set_setting("agency", agency)
+        elif current != agency:
+            raise PermissionDenied(f"this node belongs to {current!r}, not {agency!r}")
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.agency or "unknown", self.user, self.role)
+
+    # -- ingest -----------------------------------------------------------------------------
+    def ingest(self, path: Path, *, mapping: Path | None = None, dataset: str | None = None,
+               envelope: dict[str, Any] | None = None, rejects: Path | None = None,
+               progress: Progress = lambda step: None) -> IngestResult:
+        """Ingest one file as one transaction (see `cruce.ingest.ingest_file`)."""
+        if mapping is not None:
+            for ds in load_mapping(mapping):
+                if dataset is None or ds.dataset == dataset:
+                    self.claim(ds.agency)
+        else:
+            agency = (envelope or {}).get("agency") or self.agency or peek_agency(path)
+            if not agency:
+                raise InvalidInput("JSON lines need an agency: pass --agency or run cruce init")
+            self.claim(str(agency))
+            envelope = {**(envelope or {}), "agency": agency}
+        return ingest_file(self.store, path, actor=self.actor, mapping=mapping, dataset=dataset,
+                           envelope=envelope, rejects=rejects, progress=progress)
+
+    def sources_of(self, mapping: Path) -> list[tuple[str, Path]]:
+        """(dataset, file) for every query of a mapping file that names its file."""
+        return [(ds.dataset, q.path) for ds in load_mapping(mapping) for q in ds.queries
+                if q.path is not None]
+
+    # -- reads (each one is a logged consultation) ----------------------------------------------
+    def get(self, record_id: str, why: Justification) -> Record:
+        return self.store.get(record_id, self.actor, _checked(why))
+
+    def search(self, text: str, why: Justification, *, schema: str | None = None,
+               limit: int = 20) -> list[Record]:
+        if not text.strip():
+            raise InvalidInput("search needs a name or words to look for")
+        query = RecordQuery(text=text, schema=schema, limit=limit)
+        return self.store.read(query, self.actor, _checked(why))
+
+    def export(self, why: Justification, *, schema: str | None = None,
+               dataset: str | None = None) -> Iterator[Record]:
+        return self.store.iter_read(RecordQuery(schema=schema, dataset=dataset), self.actor,
+                                    _checked(why))
+
+    def stats(self, *group_by: str) -> list[tuple[Any, ...]]:
+        """Aggregate counts only; no record is read."""
+        return self.store.counts(*group_by)
+
+
+def justification(purpose: str | None, case_reference: str | None, text: str = "",
+                  legal_basis: str = "") -> Justification:
+    """A consultation's justification; refused without a purpose area and a case reference."""
+    if not purpose or not case_reference:
+        raise InvalidInput("a consultation needs a justification: give --purpose and --case "
+                           "(or CRUCE_PURPOSE and CRUCE_CASE)")
+    return _checked(Justification(purpose, legal_basis, case_reference, text))
+
+
+def _checked(why: Justification) -> Justification:
+    allowed = {p.value for p in PurposeArea}
+    if why.purpose not in allowed:
+        raise InvalidInput(f"purpose {why.purpose!r} is not one of {', '.join(sorted(allowed))}")
+    if not why.case_reference.strip():
+        raise InvalidInput("a consultation needs a case reference")
+    return why

@@ -1,0 +1,112 @@
+"""Access events: what the EU law-enforcement directive (2016/680, Art. 25) requires a node to log.
+
+Every read and write of records passes through the store's access point, which emits one
+`AccessEvent` per operation. The audit log appends their canonical encoding to a Merkle log.
+An event never holds case data: record ids, counts and digests only (an erasure event in
+particular never copies what was erased).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+ENCODING_VERSION = 1
+# Above this many ids an event carries the digest of the sorted ids instead of the ids; the
+# store keeps which records belong to the batch, so the digest can be checked against it.
+MAX_LISTED_IDS = 1000
+
+
+class Operation(StrEnum):
+    COLLECTION = "collection"
+    ALTERATION = "alteration"
+    CONSULTATION = "consultation"
+    DISCLOSURE = "disclosure"
+    COMBINATION = "combination"
+    ERASURE = "erasure"
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who acted: the agency, the user inside it, and the user's role."""
+
+    agency: str
+    user: str
+    role: str = "system"
+
+    def to_dict(self) -> dict[str, str]:
+        return {"agency": self.agency, "user": self.user, "role": self.role}
+
+
+@dataclass(frozen=True, slots=True)
+class Justification:
+    """Why: the purpose area, the legal basis, the case reference and free text."""
+
+    purpose: str
+    legal_basis: str = ""
+    case_reference: str = ""
+    text: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        return {
+            "purpose": self.purpose,
+            "legal_basis": self.legal_basis,
+            "case_reference": self.case_reference,
+            "text": self.text,
+        }
+
+
+def digest_ids(ids: list[str]) -> str:
+    """SHA-256 over the sorted ids, newline-joined: names a set of records without listing it."""
+    h = hashlib.sha256()
+    for record_id in sorted(ids):
+        h.update(record_id.encode("utf-8"))
+        h.update(b"\n")
+    return h.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class AccessEvent:
+    """One logged operation on records."""
+
+    operation: Operation
+    actor: Actor
+    justification: Justification
+    record_ids: tuple[str, ...] = ()
+    recipients: tuple[str, ...] = ()
+    batch: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+    at: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    def to_dict(self) -> dict[str, Any]:
+        ids = sorted(self.record_ids)
+        listed = len(ids) <= MAX_LISTED_IDS
+        return {
+            "v": ENCODING_VERSION,
+            "op": self.operation.value,
+            "at": self.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "actor": self.actor.to_dict(),
+            "justification": self.justification.to_dict(),
+            "record_ids": ids if listed else [],
+            "record_count": len(ids),
+            "record_digest": None if listed else digest_ids(ids),
+            "recipients": sorted(self.recipients),
+            "batch": self.batch,
+            "details": self.details,
+        }
+
+    def encode(self) -> bytes:
+        """Canonical encoding: UTF-8 JSON, sorted keys, no insignificant white space."""
+        return json.dumps(
+            self.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        ).encode("utf-8")
+
+    @classmethod
+    def decode(cls, data: bytes) -> dict[str, Any]:
+        """The logged form of an event (ids beyond MAX_LISTED_IDS appear as a digest)."""
+        decoded: dict[str, Any] = json.loads(data)
+        return decoded

@@ -1,0 +1,30 @@
+"""The `cruce` command line: parse, call the Node facade, print."""
+
+from __future__ import annotations
+
+import typer
+
+from cruce.cli import _records
+from cruce.cli._demo import demo
+
+app = typer.Typer(
+    name="cruce",
+    help="cruce: records in handling envelopes, cross-border linkage, rule-bound sharing, audit.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command()(_records.init)
+app.command()(_records.ingest)
+app.command()(_records.show)
+app.command()(_records.search)
+app.command()(_records.export)
+app.command()(_records.stats)
+app.command()(demo)
+
+
+def main() -> None:
+    app()
+
+
+__all__ = ["app", "main"]

@@ -1,0 +1,191 @@
+"""Ingest of one tabular file through a mapping: all of the file, or nothing of it."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from cruce.errors import BadRow, InvalidMapping
+from cruce.ingest._clean import ColumnPlan, clean_lookup, clean_phone, phone_sql, quote
+from cruce.ingest._compile import EntitySQL, caption_sql, cleaned_sql, is_lookup, plan_columns
+from cruce.ingest._mapping import DatasetMapping, QuerySource
+from cruce.ingest._source import load_source, physical_lines, read_rows
+from cruce.records import TLP
+from cruce.records._search import SEARCH_PROPERTIES
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class RowProblem:
+    row: int
+    column: str
+    value: str | None
+    reason: str
+
+
+@dataclass
+class Staged:
+    """The outcome of staging a file: records ready to write, and the rows rejected."""
+
+    table: pa.Table
+    rows: int
+    problems: list[RowProblem]
+
+
+def stage_file(path: Path, mapping: DatasetMapping, query: QuerySource, *,
+               keep_going: bool, progress: Progress = lambda step: None) -> Staged:
+    """Read, clean, check and map a file into the records it yields (nothing is stored here)."""
+    con = duckdb.connect()
+    try:
+        progress("reading")
+        rows = load_source(con, path, query.sheet, mapping.columns_used())
+        plans = plan_columns(mapping, query)
+        progress("cleaning")
+        _build_clean(con, plans)
+        problems = _find_problems(con, plans, EntitySQL(mapping, query))
+        if problems and not keep_going:
+            first = problems[0]
+            line = physical_lines(path, {first.row}).get(first.row, first.row + 1)
+            raise BadRow(str(path), line, first.column, _describe(first))
+        if problems:
+            bad = pa.table({"_row": pa.array(sorted({p.row for p in problems}), pa.int64())})
+            con.register("bad", bad)
+            con.execute("DELETE FROM clean WHERE _row IN (SELECT _row FROM bad)")
+        progress("mapping")
+        table = _map_entities(con, mapping, query, path)
+        return Staged(table, rows, problems)
+    finally:
+        con.close()
+
+
+def write_rejects(target: Path, source: Path, problems: list[RowProblem]) -> None:
+    """Bad rows with their line, column and reason, then the row as it was in the file."""
+    rows = {p.row for p in problems}
+    lines = physical_lines(source, rows)
+    originals = read_rows(source, rows)
+    header = list(next(iter(originals.values())).keys()) if originals else []
+    with target.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["line", "column", "reason", *header])
+        for p in problems:
+            original = originals.get(p.row, {})
+            writer.writerow([lines.get(p.row, p.row + 1), p.column, _describe(p),
+                             *[original.get(h, "") for h in header]])
+
+
+def _build_clean(con: duckdb.DuckDBPyConnection, plans: list[ColumnPlan]) -> None:
+    joins: list[str] = []
+    exprs: list[str] = []
+    for i, plan in enumerate(plans):
+        lookup = None
+        if is_lookup(plan):
+            lookup = f"lk{i}"
+            con.register(lookup, _lookup_table(con, plan))
+            joins.append(f"LEFT JOIN {lookup} ON {lookup}.raw = src.{quote(plan.column)}")
+        exprs.append(f"{cleaned_sql(plan, lookup)} AS {quote(plan.column)}")
+    select = ", ".join(["src._row", *exprs])
+    con.execute(f"CREATE TABLE clean AS SELECT {select} FROM src {' '.join(joins)}")
+
+
+def _lookup_table(con: duckdb.DuckDBPyConnection, plan: ColumnPlan) -> pa.Table:
+    """Clean each distinct value once in Python, for what SQL cannot judge alone."""
+    col = f"src.{quote(plan.column)}"
+    where = f"{col} IS NOT NULL"
+    if plan.kind == "phone":
+        where += f" AND ({phone_sql(col, plan.cleaning.phone_country)}) IS NULL"
+    raws = [r[0] for r in con.execute(f"SELECT DISTINCT {col} FROM src WHERE {where}").fetchall()]
+    if plan.kind == "phone":
+        cleaned = [clean_phone(r, plan.cleaning.phone_country) for r in raws]
+    else:
+        cleaned = [clean_lookup(plan.kind, r) for r in raws]
+    return pa.table({"raw": pa.array(raws, pa.string()), "clean": pa.array(cleaned, pa.string())})
+
+
+def _find_problems(con: duckdb.DuckDBPyConnection, plans: list[ColumnPlan],
+                   entities: EntitySQL) -> list[RowProblem]:
+    parts = [
+        f"SELECT src._row, {_lit(p.column)} AS col, src.{quote(p.column)} AS value, "
+        f"{_lit(p.reason())} AS reason FROM src JOIN clean USING (_row) "
+        f"WHERE src.{quote(p.column)} IS NOT NULL AND clean.{quote(p.column)} IS NULL"
+        for p in plans if p.kind != "text"
+    ]
+    for sql, column in entities.category_errors_sql():
+        parts.append(f"SELECT _row, {_lit(column)}, k.{quote(column)}, "
+                     f"'is not one of the subject categories the mapping names' "
+                     f"FROM ({sql}) x JOIN src k USING (_row)")
+    if not parts:
+        return []
+    rows = con.execute(" UNION ALL ".join(parts) + " ORDER BY 1, 2").fetchall()
+    return [RowProblem(int(r[0]), str(r[1]), r[2], str(r[3])) for r in rows]
+
+
+def _map_entities(con: duckdb.DuckDBPyConnection, mapping: DatasetMapping, query: QuerySource,
+                  path: Path) -> pa.Table:
+    sql = EntitySQL(mapping, query)
+    union = " UNION ALL ".join(sql.statements_sql(e) for e in query.entities)
+    con.execute(f"CREATE TABLE ents AS {union}")
+    con.execute(
+        "CREATE TABLE props AS "
+        "WITH s AS (SELECT id, unnest(props) AS s FROM ents), "
+        "x AS (SELECT id, s.p AS p, unnest(s.v) AS v FROM s) "
+        "SELECT id, p, list(DISTINCT v ORDER BY v) AS vals FROM x "
+        "WHERE v IS NOT NULL AND p IS NOT NULL GROUP BY id, p"
+    )
+    schemas = {e.schema.name for e in query.entities}
+    return con.sql(_final_sql(mapping, path, schemas)).to_arrow_table()
+
+
+def _final_sql(mapping: DatasetMapping, path: Path, schemas: set[str]) -> str:
+    env = mapping.envelope
+    retain = date.fromisoformat(str(env["retain_until"]))
+    if retain < date.today():
+        raise InvalidMapping(f"{mapping.mapping_file}: retain_until {retain} is already past")
+    now = datetime.now(UTC).isoformat()
+    search = " || ' ' || ".join(
+        f"COALESCE(array_to_string(m[{_lit(p)}], ' '), '')" for p in SEARCH_PROPERTIES
+    )
+    red = _lit(TLP.RED.value)
+    restriction = _lit(env["handling_restriction"]) if env.get("handling_restriction") else "NULL"
+    return f"""
+    WITH e AS (
+        SELECT id, arg_min(schema, _row) AS schema, min(_row) AS first_row,
+               CASE WHEN bool_or(category = 'victim') THEN 'victim'
+                    ELSE arg_min(category, _row) END AS category
+        FROM ents GROUP BY id),
+    pm AS (SELECT id, map_from_entries(list({{'k': p, 'v': vals}} ORDER BY p)) AS m
+           FROM props GROUP BY id),
+    j AS (SELECT e.*, COALESCE(pm.m, MAP {{}}::MAP(VARCHAR, VARCHAR[])) AS m
+          FROM e LEFT JOIN pm USING (id))
+    SELECT e.id, e.schema, {caption_sql(schemas)} AS caption,
+        CAST(to_json(e.m) AS VARCHAR) AS properties,
+        trim(regexp_replace(lower(strip_accents({search})), '[^0-9a-z]+', ' ', 'g')) AS search_text,
+        {_lit(mapping.agency)} AS agency, {_lit(mapping.dataset)} AS dataset,
+        {_lit(env["purpose"])} AS purpose, e.category AS subject_category,
+        {_lit(env["handling_code"])} AS handling_code, {restriction} AS handling_restriction,
+        CASE WHEN e.category = 'victim' THEN {red} ELSE {_lit(env["tlp"])} END AS tlp,
+        {_lit(env["source_reliability"])} AS source_reliability,
+        {_lit(str(env["information_accuracy"]))} AS information_accuracy,
+        COALESCE(e.category, '') <> 'victim' AS is_shareable,
+        DATE {_lit(retain.isoformat())} AS retain_until,
+        {_lit(str(path))} AS source_file, CAST(e.first_row + 1 AS INTEGER) AS source_line,
+        '' AS batch, TIMESTAMPTZ {_lit(now)} AS created_at, TIMESTAMPTZ {_lit(now)} AS updated_at
+    FROM j e ORDER BY e.first_row
+    """
+
+
+def _describe(problem: RowProblem) -> str:
+    value = problem.value if problem.value is not None else ""
+    if len(value) > 60:
+        value = value[:57] + "..."
+    return f"{value!r} {problem.reason}"
+
+
+def _lit(text: str) -> str:
+    return "'" + str(text).replace("'", "''") + "'"

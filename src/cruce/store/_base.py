@@ -1,0 +1,265 @@
+"""The store contract: one access point for every read and write of records.
+
+A backend implements a handful of hooks (`_execute`, `_query`, `_bulk_upsert`, transactions);
+everything that touches records goes through `Store`'s public methods, which emit one
+`AccessEvent` per operation to the store's `AccessSink` in the same transaction as the data.
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Protocol
+
+import pyarrow as pa
+
+from cruce.audit._events import AccessEvent, Actor, Justification, Operation
+from cruce.errors import NotFound
+from cruce.records import Envelope, Record, make_entity
+from cruce.records._search import fold
+from cruce.store._schema import MIGRATIONS, RECORD_COLUMNS
+
+
+class AccessSink(Protocol):
+    """Receives every access event; `emit` returns only when the event is durable."""
+
+    def emit(self, event: AccessEvent) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    batch: str
+    inserted: int
+    updated: int
+    unchanged: int
+
+    @property
+    def written(self) -> int:
+        return self.inserted + self.updated
+
+
+@dataclass(frozen=True, slots=True)
+class RecordQuery:
+    """What to read: filters are ANDed; None means any."""
+
+    schema: str | None = None
+    agency: str | None = None
+    dataset: str | None = None
+    ids: Sequence[str] | None = None
+    text: str | None = None
+    limit: int | None = None
+
+
+class Store(ABC):
+    """A node's records. Open with `cruce.store.open_store(url)`."""
+
+    url: str
+    sink: AccessSink
+
+    # -- hooks a backend implements -------------------------------------------------------
+    @abstractmethod
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> None: ...
+
+    @abstractmethod
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
+
+    @abstractmethod
+    def _bulk_upsert(self, table: pa.Table) -> tuple[int, int, int]:
+        """Upsert rows of `table` (RECORD_COLUMNS) into records; (inserted, updated, unchanged)."""
+
+    @abstractmethod
+    def _changed_ids(self, table: pa.Table) -> tuple[list[str], list[str]]:
+        """Ids in `table` that are new, and ids whose content differs from what is stored."""
+
+    @abstractmethod
+    @contextmanager
+    def transaction(self) -> Iterator[None]: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    # -- schema -----------------------------------------------------------------------------
+    def migrate(self) -> int:
+        """Run the migrations this store has not seen yet; returns the schema version."""
+        self._execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL)"
+        )
+        rows = self._query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+        current = int(rows[0][0])
+        for version, sql in enumerate(MIGRATIONS, start=1):
+            if version <= current:
+                continue
+            with self.transaction():
+                for statement in filter(str.strip, sql.split(";")):
+                    self._execute(statement)
+                self._execute(
+                    "INSERT INTO schema_migrations VALUES (?, CURRENT_TIMESTAMP)", (version,)
+                )
+        return len(MIGRATIONS)
+
+    # -- node settings ----------------------------------------------------------------------
+    def get_setting(self, key: str) -> str | None:
+        rows = self._query("SELECT value FROM node_settings WHERE key = ?", (key,))
+        return str(rows[0][0]) if rows else None
+
+    def set_setting(self, key: str, value: str) -> None:
+        with self.transaction():
+            self._execute("DELETE FROM node_settings WHERE key = ?", (key,))
+            self._execute("INSERT INTO node_settings VALUES (?, ?)", (key, value))
+
+    # -- writes -----------------------------------------------------------------------------
+    def write_table(
+        self, table: pa.Table, actor: Actor, justification: Justification, batch: str,
+        details: dict[str, Any] | None = None,
+    ) -> WriteResult:
+        """Write prepared records in one transaction; collection and alteration are logged."""
+        table = table.select(list(RECORD_COLUMNS))
+        with self.transaction():
+            new_ids, changed_ids = self._changed_ids(table)
+            inserted, updated, unchanged = self._bulk_upsert(table)
+            info = dict(details or {})
+            if new_ids:
+                self._emit(Operation.COLLECTION, actor, justification, new_ids, batch, info)
+            if changed_ids:
+                self._emit(Operation.ALTERATION, actor, justification, changed_ids, batch, info)
+            self._record_batch(batch, table, inserted, updated, unchanged, info)
+        return WriteResult(batch, inserted, updated, unchanged)
+
+    def erase(self, ids: Sequence[str], actor: Actor, justification: Justification) -> int:
+        """Erase records; the erasure event names them but never copies their content."""
+        with self.transaction():
+            found = [r[0] for r in self._query(_select_ids(len(ids)), tuple(ids))]
+            if not found:
+                raise NotFound(f"no record with id {ids[0]!r}" if len(ids) == 1 else "no such records")
+            self._execute(f"DELETE FROM records WHERE id IN ({_marks(len(found))})", tuple(found))
+            self._emit(Operation.ERASURE, actor, justification, found, None, {})
+        return len(found)
+
+    def erase_expired(self, today: date, actor: Actor, justification: Justification) -> int:
+        """Erase every record past its retain-until date (Directive 2016/680 Art. 5)."""
+        ids = [r[0] for r in self._query("SELECT id FROM records WHERE retain_until < ?", (today,))]
+        return self.erase(ids, actor, justification) if ids else 0
+
+    # -- reads ------------------------------------------------------------------------------
+    def get(self, record_id: str, actor: Actor, justification: Justification) -> Record:
+        """Read one record; the consultation is logged with its justification."""
+        records = self.read(RecordQuery(ids=[record_id]), actor, justification)
+        if not records:
+            raise NotFound(f"no record with id {record_id!r}")
+        return records[0]
+
+    def read(self, query: RecordQuery, actor: Actor, justification: Justification) -> list[Record]:
+        """Read the records a query selects; their ids are logged as one consultation."""
+        with self.transaction():
+            rows = self._select(query)
+            records = [_row_to_record(row) for row in rows]
+            if records:
+                ids = [r.id for r in records]
+                self._emit(Operation.CONSULTATION, actor, justification, ids, None, {})
+        return records
+
+    def iter_read(
+        self, query: RecordQuery, actor: Actor, justification: Justification, chunk: int = 5000
+    ) -> Iterator[Record]:
+        """Stream many records (exports); the consultation is logged before any is returned."""
+        ids = [r[0] for r in self._select(query, columns="id")]
+        if ids:
+            with self.transaction():
+                self._emit(Operation.CONSULTATION, actor, justification, ids, None, {"export": True})
+        for start in range(0, len(ids), chunk):
+            part = ids[start : start + chunk]
+            for row in self._query(_select_records(len(part)), tuple(part)):
+                yield _row_to_record(row)
+
+    def counts(self, *group_by: str) -> list[tuple[Any, ...]]:
+        """Aggregate counts only (no record leaves): used by stats and the demo summary."""
+        allowed = {"agency", "schema", "purpose", "handling_code", "tlp", "subject_category", "dataset"}
+        bad = [g for g in group_by if g not in allowed]
+        if bad:
+            raise ValueError(f"cannot group by {bad[0]!r}")
+        cols = ", ".join(group_by)
+        sql = f"SELECT {cols}, COUNT(*) FROM records GROUP BY {cols} ORDER BY {cols}"
+        return self._query(sql)
+
+    def count(self) -> int:
+        return int(self._query("SELECT COUNT(*) FROM records")[0][0])
+
+    # -- internals --------------------------------------------------------------------------
+    def _select(self, query: RecordQuery, columns: str = "*") -> list[tuple[Any, ...]]:
+        where, params = _where(query)
+        cols = ", ".join(RECORD_COLUMNS) if columns == "*" else columns
+        sql = f"SELECT {cols} FROM records{where} ORDER BY id"
+        if query.limit is not None:
+            sql += f" LIMIT {int(query.limit)}"
+        return self._query(sql, params)
+
+    def _emit(
+        self, op: Operation, actor: Actor, justification: Justification,
+        ids: Sequence[str], batch: str | None, details: dict[str, Any],
+    ) -> None:
+        event = AccessEvent(op, actor, justification, tuple(ids), batch=batch, details=details)
+        self.sink.emit(event)
+
+    def _record_batch(
+        self, batch: str, table: pa.Table, inserted: int, updated: int, unchanged: int,
+        details: dict[str, Any],
+    ) -> None:
+        agency = table.column("agency")[0].as_py() if table.num_rows else ""
+        dataset = table.column("dataset")[0].as_py() if table.num_rows else ""
+        self._execute(
+            "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, CURRENT_TIMESTAMP)",
+            (batch, agency, dataset, details.get("file"), inserted, updated, unchanged,
+             int(details.get("rejected", 0))),
+        )
+
+
+def _marks(n: int) -> str:
+    return ", ".join("?" for _ in range(n))
+
+
+def _select_ids(n: int) -> str:
+    return f"SELECT id FROM records WHERE id IN ({_marks(n)})"
+
+
+def _select_records(n: int) -> str:
+    return f"SELECT {', '.join(RECORD_COLUMNS)} FROM records WHERE id IN ({_marks(n)}) ORDER BY id"
+
+
+def _where(query: RecordQuery) -> tuple[str, tuple[Any, ...]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    for column in ("schema", "agency", "dataset"):
+        value = getattr(query, column)
+        if value is not None:
+            clauses.append(f"{column} = ?")
+            params.append(value)
+    if query.ids is not None:
+        clauses.append(f"id IN ({_marks(len(query.ids))})" if query.ids else "1 = 0")
+        params.extend(query.ids)
+    for token in fold(query.text or "").split():
+        clauses.append("search_text LIKE ?")
+        params.append(f"%{token}%")
+    return (" WHERE " + " AND ".join(clauses) if clauses else ""), tuple(params)
+
+
+def _row_to_record(row: tuple[Any, ...]) -> Record:
+    data = dict(zip(RECORD_COLUMNS, row, strict=True))
+    entity = make_entity(
+        {"id": data["id"], "schema": data["schema"], "properties": json.loads(data["properties"])}
+    )
+    envelope = Envelope.build(
+        agency=data["agency"], dataset=data["dataset"], purpose=data["purpose"],
+        subject_category=data["subject_category"], handling_code=data["handling_code"],
+        handling_restriction=data["handling_restriction"], tlp=data["tlp"],
+        source_reliability=data["source_reliability"],
+        information_accuracy=data["information_accuracy"], is_shareable=data["is_shareable"],
+        retain_until=data["retain_until"],
+        provenance={"file": data["source_file"], "line": data["source_line"]},
+        created_at=data["created_at"], updated_at=data["updated_at"],
+    )
+    return Record(entity, envelope)

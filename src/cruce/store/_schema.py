@@ -1,0 +1,96 @@
+"""The store's tables, as versioned migrations run on open. SQL kept portable (DuckDB, PostgreSQL)."""
+
+from __future__ import annotations
+
+# Columns of `records`, in order; the bulk path writes Arrow tables with exactly these columns.
+RECORD_COLUMNS: tuple[str, ...] = (
+    "id",
+    "schema",
+    "caption",
+    "properties",
+    "search_text",
+    "agency",
+    "dataset",
+    "purpose",
+    "subject_category",
+    "handling_code",
+    "handling_restriction",
+    "tlp",
+    "source_reliability",
+    "information_accuracy",
+    "is_shareable",
+    "retain_until",
+    "source_file",
+    "source_line",
+    "batch",
+    "created_at",
+    "updated_at",
+)
+
+# Columns whose change makes an upsert an alteration (provenance and times do not).
+CONTENT_COLUMNS: tuple[str, ...] = (
+    "schema",
+    "properties",
+    "purpose",
+    "subject_category",
+    "handling_code",
+    "handling_restriction",
+    "tlp",
+    "source_reliability",
+    "information_accuracy",
+    "is_shareable",
+    "retain_until",
+)
+
+MIGRATIONS: list[str] = [
+    # 1: records in envelopes, ingest batches, interim access events
+    """
+    CREATE TABLE records (
+        id VARCHAR(64) PRIMARY KEY,
+        schema VARCHAR(64) NOT NULL,
+        caption VARCHAR NOT NULL,
+        properties VARCHAR NOT NULL,
+        search_text VARCHAR NOT NULL,
+        agency VARCHAR(64) NOT NULL,
+        dataset VARCHAR(128) NOT NULL,
+        purpose VARCHAR(32) NOT NULL,
+        subject_category VARCHAR(16),
+        handling_code VARCHAR(2) NOT NULL,
+        handling_restriction VARCHAR,
+        tlp VARCHAR(16) NOT NULL,
+        source_reliability VARCHAR(1) NOT NULL,
+        information_accuracy VARCHAR(1) NOT NULL,
+        is_shareable BOOLEAN NOT NULL,
+        retain_until DATE NOT NULL,
+        source_file VARCHAR,
+        source_line INTEGER,
+        batch VARCHAR(64) NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL,
+        updated_at TIMESTAMPTZ NOT NULL
+    );
+    CREATE TABLE batches (
+        id VARCHAR(64) PRIMARY KEY,
+        agency VARCHAR(64) NOT NULL,
+        dataset VARCHAR NOT NULL,
+        source_file VARCHAR,
+        inserted INTEGER NOT NULL,
+        updated INTEGER NOT NULL,
+        unchanged INTEGER NOT NULL,
+        rejected INTEGER NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL
+    );
+    CREATE TABLE access_events (
+        seq BIGINT PRIMARY KEY,
+        operation VARCHAR(16) NOT NULL,
+        encoded VARCHAR NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL
+    );
+    """,
+    # 2: the node's own identity (which agency it belongs to)
+    """
+    CREATE TABLE node_settings (
+        key VARCHAR(64) PRIMARY KEY,
+        value VARCHAR NOT NULL
+    );
+    """,
+]

@@ -1,0 +1,66 @@
+"""A process killed (SIGKILL) during a large ingest leaves none or all of that file."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from cruce import Node
+from tests.conftest import HEADER, MAPPING
+
+ROWS = 200_000
+
+
+def big_csv(path: Path, rows: int, tag: str) -> Path:
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write(HEADER + "\n")
+        for i in range(rows):
+            fh.write(f"{tag}-{i},PEREZ LOPEZ JUAN {i},05/03/1990,9988{i % 10000:04d},IMPUTADO,"
+                     f"Clica {i % 50},soldado,Honduras,M,\n")
+    return path
+
+
+def start_ingest(folder: Path, db: Path, csv_name: str) -> subprocess.Popen[bytes]:
+    cmd = [sys.executable, "-m", "cruce", "ingest", str(folder / csv_name),
+           "--mapping", str(folder / "mapping.yml"), "--db", str(db)]
+    return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def persons(db: Path) -> int:
+    with Node.open(db) as node:
+        return dict(node.stats("schema")).get("Person", 0)
+
+
+@pytest.mark.slow
+def test_sigkill_mid_ingest_leaves_none_or_all_of_the_file(tmp_path: Path) -> None:
+    folder = tmp_path / "hn"
+    folder.mkdir()
+    (folder / "mapping.yml").write_text(MAPPING.replace("personas.csv", "big.csv"))
+    big_csv(folder / "big.csv", ROWS, "A")
+    db = tmp_path / "node.duckdb"
+
+    started = time.monotonic()
+    proc = start_ingest(folder, db, "big.csv")
+    assert proc.wait(timeout=300) == 0, proc.stderr.read() if proc.stderr else ""
+    full = time.monotonic() - started
+    assert persons(db) == ROWS
+
+    # A second file, killed at several points of its run: the first file must stay whole and
+    # the second must be all there or not there at all.
+    big_csv(folder / "big.csv", ROWS, "B")
+    outcomes = set()
+    for fraction in (0.2, 0.45, 0.7, 0.9):
+        proc = start_ingest(folder, db, "big.csv")
+        time.sleep(full * fraction)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        count = persons(db)
+        assert count in (ROWS, 2 * ROWS), f"killed at {fraction:.0%}: {count} persons"
+        outcomes.add(count)
+        if count == 2 * ROWS:
+            break
+    assert ROWS in outcomes or 2 * ROWS in outcomes
