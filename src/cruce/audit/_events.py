@@ -81,19 +81,30 @@ class AccessEvent:
     batch: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
     at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    # For bulk operations the store may name the records by count and digest (computed where
+    # the ids live) instead of handing over millions of ids.
+    record_count: int | None = None
+    record_digest: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        if self.record_digest is not None:
+            return self._head() | {"record_ids": [], "record_count": self.record_count,
+                                   "record_digest": self.record_digest}
         ids = sorted(self.record_ids)
         listed = len(ids) <= MAX_LISTED_IDS
+        return self._head() | {
+            "record_ids": ids if listed else [],
+            "record_count": len(ids),
+            "record_digest": None if listed else digest_ids(ids),
+        }
+
+    def _head(self) -> dict[str, Any]:
         return {
             "v": ENCODING_VERSION,
             "op": self.operation.value,
             "at": self.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
             "actor": self.actor.to_dict(),
             "justification": self.justification.to_dict(),
-            "record_ids": ids if listed else [],
-            "record_count": len(ids),
-            "record_digest": None if listed else digest_ids(ids),
             "recipients": sorted(self.recipients),
             "batch": self.batch,
             "details": self.details,

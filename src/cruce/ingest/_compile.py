@@ -74,7 +74,7 @@ class EntitySQL:
 
     def id_sql(self, ent: EntityMapping) -> str:
         cols = [ent.id_column] if ent.id_column else list(ent.keys)
-        keys = ", ".join(f"k.{quote(c)}" for c in cols)
+        keys = ", ".join(f"src.{quote(c)}" for c in cols)
         values = f"list_filter([{keys}], lambda x: x IS NOT NULL AND x <> '')"
         prefix = key_prefix(self.mapping.agency, self.mapping.dataset)
         seed = literal(prefix + ent.key_literal)
@@ -84,8 +84,7 @@ class EntitySQL:
     def values_sql(self, ent: EntityMapping, prop: PropertyMapping) -> str:
         spec = prop.spec
         if "entity" in spec:
-            target = next(e for e in self.query.entities if e.name == spec["entity"])
-            return f"[{self.id_sql(target)}]"
+            return f"[c.{quote('#id:' + str(spec['entity']))}]"
         if "literal" in spec or "literals" in spec:
             raw = spec.get("literals") or [spec.get("literal")]
             ptype = ent.schema.properties[prop.name].type
@@ -113,11 +112,23 @@ class EntitySQL:
             return literal(cat)
         whens = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in cat.mapping.items())
         default = literal(cat.default) if cat.default else "NULL"
-        return f"CASE upper(k.{quote(cat.column)}) {whens} ELSE {default} END"
+        return f"CASE upper(src.{quote(cat.column)}) {whens} ELSE {default} END"
+
+    def row_columns_sql(self) -> list[str]:
+        """Per-row id and subject category of every entity mapping, computed once from `src`."""
+        out = []
+        for ent in self.query.entities:
+            out.append(f"{self.id_sql(ent)} AS {quote('#id:' + ent.name)}")
+            out.append(f"{self.category_sql(ent)} AS {quote('#cat:' + ent.name)}")
+        return out
 
     def statements_sql(self, ent: EntityMapping) -> str:
-        """Rows (id, schema, _row, category, prop, value) for one entity mapping."""
-        props = [p for p in ent.properties]
+        """Rows (id, schema, _row, category, props) of one entity mapping over table `clean`.
+
+        `props` lists {p: property, v: values} sorted by property, so a record seen on one row
+        becomes its stored JSON without any grouping.
+        """
+        props = sorted(ent.properties, key=lambda p: p.name)
         entries = ", ".join(
             f"{{'p': {literal(p.name)}, 'v': {self.values_sql(ent, p)}}}" for p in props
         ) or "{'p': NULL, 'v': []::VARCHAR[]}"
@@ -128,11 +139,11 @@ class EntitySQL:
             f" AND len(list_filter({self.values_sql(ent, p)}, lambda x: x IS NOT NULL)) > 0"
             for p in required
         )
+        own = f"c.{quote('#id:' + ent.name)}"
         return (
-            f"SELECT {self.id_sql(ent)} AS id, {literal(ent.schema.name)} AS schema, "
-            f"c._row AS _row, {self.category_sql(ent)} AS category, "
-            f"[{entries}] AS props FROM clean c JOIN src k ON k._row = c._row "
-            f"WHERE {self.id_sql(ent)} IS NOT NULL{checks}"
+            f"SELECT {own} AS id, {literal(ent.schema.name)} AS schema, c._row AS _row, "
+            f"c.{quote('#cat:' + ent.name)} AS category, [{entries}] AS props FROM clean c "
+            f"WHERE {own} IS NOT NULL{checks}"
         )
 
     def category_errors_sql(self) -> list[tuple[str, str]]:
@@ -148,7 +159,7 @@ class EntitySQL:
         return out
 
 
-def caption_sql(schemas: set[str]) -> str:
+def caption_sql(schemas: set[str], present: set[str]) -> str:
     """FtM's caption: the first value of the schema's caption properties."""
     from followthemoney import model
 
@@ -156,7 +167,7 @@ def caption_sql(schemas: set[str]) -> str:
     for name in sorted(schemas):
         schema = model.get(name)
         assert schema is not None
-        firsts = [f"list_sort(m[{literal(p)}])[1]" for p in schema.caption]
+        firsts = [f"m[{literal(p)}][1]" for p in schema.caption if p in present]
         whens.append(f"WHEN {literal(name)} THEN COALESCE({', '.join(firsts + [literal(schema.label)])})")
     return f"CASE e.schema {' '.join(whens)} END"
 

@@ -48,8 +48,9 @@ def stage_file(path: Path, mapping: DatasetMapping, query: QuerySource, *,
         rows = load_source(con, path, query.sheet, mapping.columns_used())
         plans = plan_columns(mapping, query)
         progress("cleaning")
-        _build_clean(con, plans)
-        problems = _find_problems(con, plans, EntitySQL(mapping, query))
+        entities = EntitySQL(mapping, query)
+        _build_clean(con, plans, entities)
+        problems = _find_problems(con, plans, entities)
         if problems and not keep_going:
             first = problems[0]
             line = physical_lines(path, {first.row}).get(first.row, first.row + 1)
@@ -80,7 +81,8 @@ def write_rejects(target: Path, source: Path, problems: list[RowProblem]) -> Non
                              *[original.get(h, "") for h in header]])
 
 
-def _build_clean(con: duckdb.DuckDBPyConnection, plans: list[ColumnPlan]) -> None:
+def _build_clean(con: duckdb.DuckDBPyConnection, plans: list[ColumnPlan],
+                 entities: EntitySQL) -> None:
     joins: list[str] = []
     exprs: list[str] = []
     for i, plan in enumerate(plans):
@@ -90,7 +92,7 @@ def _build_clean(con: duckdb.DuckDBPyConnection, plans: list[ColumnPlan]) -> Non
             con.register(lookup, _lookup_table(con, plan))
             joins.append(f"LEFT JOIN {lookup} ON {lookup}.raw = src.{quote(plan.column)}")
         exprs.append(f"{cleaned_sql(plan, lookup)} AS {quote(plan.column)}")
-    select = ", ".join(["src._row", *exprs])
+    select = ", ".join(["src._row", *exprs, *entities.row_columns_sql()])
     con.execute(f"CREATE TABLE clean AS SELECT {select} FROM src {' '.join(joins)}")
 
 
@@ -131,39 +133,58 @@ def _map_entities(con: duckdb.DuckDBPyConnection, mapping: DatasetMapping, query
     sql = EntitySQL(mapping, query)
     union = " UNION ALL ".join(sql.statements_sql(e) for e in query.entities)
     con.execute(f"CREATE TABLE ents AS {union}")
-    con.execute(
-        "CREATE TABLE props AS "
-        "WITH s AS (SELECT id, unnest(props) AS s FROM ents), "
-        "x AS (SELECT id, s.p AS p, unnest(s.v) AS v FROM s) "
-        "SELECT id, p, list(DISTINCT v ORDER BY v) AS vals FROM x "
-        "WHERE v IS NOT NULL AND p IS NOT NULL GROUP BY id, p"
-    )
+    con.execute("CREATE TABLE multi AS SELECT id FROM ents GROUP BY id HAVING count(*) > 1")
+    con.execute(f"CREATE TABLE merged AS {_SINGLES} UNION ALL {_MERGE}")
     schemas = {e.schema.name for e in query.entities}
-    return con.sql(_final_sql(mapping, path, schemas)).to_arrow_table()
+    present = {p.name for e in query.entities for p in e.properties}
+    return con.sql(_final_sql(mapping, path, schemas, present)).to_arrow_table()
 
 
-def _final_sql(mapping: DatasetMapping, path: Path, schemas: set[str]) -> str:
+# A record made from one row: its props list becomes the property map directly.
+_SINGLES = """
+SELECT id, schema, _row AS first_row, category,
+    map_from_entries(list_filter(list_transform(props, lambda s: {'k': s.p,
+        'v': list_sort(list_distinct(list_filter(s.v, lambda x: x IS NOT NULL)))}),
+        lambda s: s.k IS NOT NULL AND len(s.v) > 0)) AS m
+FROM ents ANTI JOIN multi USING (id)
+"""
+
+# A record seen on several rows (a gang named by many members): values are merged, the
+# victim category wins over any other, and provenance is the first row.
+_MERGE = """
+SELECT * FROM (
+    WITH em AS (SELECT * FROM ents SEMI JOIN multi USING (id)),
+    e AS (SELECT id, arg_min(schema, _row) AS schema, min(_row) AS first_row,
+                 CASE WHEN bool_or(category = 'victim') THEN 'victim'
+                      ELSE arg_min(category, _row) END AS category
+          FROM em GROUP BY id),
+    s AS (SELECT id, unnest(props) AS s FROM em),
+    x AS (SELECT id, s.p AS p, unnest(s.v) AS v FROM s),
+    p AS (SELECT id, p, list(DISTINCT v ORDER BY v) AS vals FROM x
+          WHERE v IS NOT NULL AND p IS NOT NULL GROUP BY id, p),
+    pm AS (SELECT id, map_from_entries(list({'k': p, 'v': vals} ORDER BY p)) AS m
+           FROM p GROUP BY id)
+    SELECT e.id, e.schema, e.first_row, e.category,
+           COALESCE(pm.m, MAP {}::MAP(VARCHAR, VARCHAR[])) AS m
+    FROM e LEFT JOIN pm USING (id)
+)
+"""
+
+
+def _final_sql(mapping: DatasetMapping, path: Path, schemas: set[str], present: set[str]) -> str:
     env = mapping.envelope
     retain = date.fromisoformat(str(env["retain_until"]))
     if retain < date.today():
         raise InvalidMapping(f"{mapping.mapping_file}: retain_until {retain} is already past")
     now = datetime.now(UTC).isoformat()
     search = " || ' ' || ".join(
-        f"COALESCE(array_to_string(m[{_lit(p)}], ' '), '')" for p in SEARCH_PROPERTIES
+        [f"COALESCE(array_to_string(m[{_lit(p)}], ' '), '')" for p in SEARCH_PROPERTIES
+         if p in present] or ["''"]
     )
     red = _lit(TLP.RED.value)
     restriction = _lit(env["handling_restriction"]) if env.get("handling_restriction") else "NULL"
     return f"""
-    WITH e AS (
-        SELECT id, arg_min(schema, _row) AS schema, min(_row) AS first_row,
-               CASE WHEN bool_or(category = 'victim') THEN 'victim'
-                    ELSE arg_min(category, _row) END AS category
-        FROM ents GROUP BY id),
-    pm AS (SELECT id, map_from_entries(list({{'k': p, 'v': vals}} ORDER BY p)) AS m
-           FROM props GROUP BY id),
-    j AS (SELECT e.*, COALESCE(pm.m, MAP {{}}::MAP(VARCHAR, VARCHAR[])) AS m
-          FROM e LEFT JOIN pm USING (id))
-    SELECT e.id, e.schema, {caption_sql(schemas)} AS caption,
+    SELECT e.id, e.schema, {caption_sql(schemas, present)} AS caption,
         CAST(to_json(e.m) AS VARCHAR) AS properties,
         trim(regexp_replace(lower(strip_accents({search})), '[^0-9a-z]+', ' ', 'g')) AS search_text,
         {_lit(mapping.agency)} AS agency, {_lit(mapping.dataset)} AS dataset,
@@ -176,7 +197,7 @@ def _final_sql(mapping: DatasetMapping, path: Path, schemas: set[str]) -> str:
         DATE {_lit(retain.isoformat())} AS retain_until,
         {_lit(str(path))} AS source_file, CAST(e.first_row + 1 AS INTEGER) AS source_line,
         '' AS batch, TIMESTAMPTZ {_lit(now)} AS created_at, TIMESTAMPTZ {_lit(now)} AS updated_at
-    FROM j e ORDER BY e.first_row
+    FROM merged e ORDER BY e.first_row
     """
 
 

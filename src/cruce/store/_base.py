@@ -21,13 +21,22 @@ from cruce.audit._events import AccessEvent, Actor, Justification, Operation
 from cruce.errors import NotFound
 from cruce.records import Envelope, Record, make_entity
 from cruce.records._search import fold
-from cruce.store._schema import MIGRATIONS, RECORD_COLUMNS
+from cruce.store._schema import DIALECTS, MIGRATIONS, RECORD_COLUMNS
 
 
 class AccessSink(Protocol):
     """Receives every access event; `emit` returns only when the event is durable."""
 
     def emit(self, event: AccessEvent) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class IdSet:
+    """A set of record ids: listed when few, else named by count and digest (see audit)."""
+
+    count: int
+    ids: tuple[str, ...] = ()
+    digest: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +68,7 @@ class Store(ABC):
 
     url: str
     sink: AccessSink
+    dialect: str = "duckdb"
 
     # -- hooks a backend implements -------------------------------------------------------
     @abstractmethod
@@ -68,12 +78,11 @@ class Store(ABC):
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
 
     @abstractmethod
-    def _bulk_upsert(self, table: pa.Table) -> tuple[int, int, int]:
-        """Upsert rows of `table` (RECORD_COLUMNS) into records; (inserted, updated, unchanged)."""
+    def _bulk_upsert(self, table: pa.Table) -> tuple[IdSet, IdSet]:
+        """Upsert rows of `table` (RECORD_COLUMNS) into records: the new and the changed ids.
 
-    @abstractmethod
-    def _changed_ids(self, table: pa.Table) -> tuple[list[str], list[str]]:
-        """Ids in `table` that are new, and ids whose content differs from what is stored."""
+        Rows whose content equals what is stored are left alone (re-ingest is idempotent).
+        """
 
     @abstractmethod
     @contextmanager
@@ -95,7 +104,7 @@ class Store(ABC):
             if version <= current:
                 continue
             with self.transaction():
-                for statement in filter(str.strip, sql.split(";")):
+                for statement in filter(str.strip, sql.format(**DIALECTS[self.dialect]).split(";")):
                     self._execute(statement)
                 self._execute(
                     "INSERT INTO schema_migrations VALUES (?, CURRENT_TIMESTAMP)", (version,)
@@ -120,15 +129,17 @@ class Store(ABC):
         """Write prepared records in one transaction; collection and alteration are logged."""
         table = table.select(list(RECORD_COLUMNS))
         with self.transaction():
-            new_ids, changed_ids = self._changed_ids(table)
-            inserted, updated, unchanged = self._bulk_upsert(table)
+            new, changed = self._bulk_upsert(table)
+            unchanged = table.num_rows - new.count - changed.count
             info = dict(details or {})
-            if new_ids:
-                self._emit(Operation.COLLECTION, actor, justification, new_ids, batch, info)
-            if changed_ids:
-                self._emit(Operation.ALTERATION, actor, justification, changed_ids, batch, info)
-            self._record_batch(batch, table, inserted, updated, unchanged, info)
-        return WriteResult(batch, inserted, updated, unchanged)
+            for op, ids in ((Operation.COLLECTION, new), (Operation.ALTERATION, changed)):
+                if ids.count:
+                    event = AccessEvent(op, actor, justification, ids.ids, batch=batch,
+                                        details=info, record_count=ids.count,
+                                        record_digest=ids.digest)
+                    self.sink.emit(event)
+            self._record_batch(batch, table, new.count, changed.count, unchanged, info)
+        return WriteResult(batch, new.count, changed.count, unchanged)
 
     def erase(self, ids: Sequence[str], actor: Actor, justification: Justification) -> int:
         """Erase records; the erasure event names them but never copies their content."""

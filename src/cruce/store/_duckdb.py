@@ -11,7 +11,8 @@ import duckdb
 import pyarrow as pa
 
 from cruce.errors import CruceError
-from cruce.store._base import AccessSink, Store
+from cruce.audit._events import MAX_LISTED_IDS
+from cruce.store._base import AccessSink, IdSet, Store
 from cruce.store._schema import CONTENT_COLUMNS, RECORD_COLUMNS
 from cruce.store._sinks import TableSink
 
@@ -57,43 +58,51 @@ class DuckDBStore(Store):
         finally:
             self._depth = 0
 
-    def _changed_ids(self, table: pa.Table) -> tuple[list[str], list[str]]:
+    def _bulk_upsert(self, table: pa.Table) -> tuple[IdSet, IdSet]:
         self.conn.register("incoming", table)
         try:
-            new = self.conn.execute(
-                "SELECT i.id FROM incoming i ANTI JOIN records r ON r.id = i.id"
-            ).fetchall()
             differs = " OR ".join(f"r.{c} IS DISTINCT FROM i.{c}" for c in CONTENT_COLUMNS)
-            changed = self.conn.execute(
-                f"SELECT i.id FROM incoming i JOIN records r ON r.id = i.id WHERE {differs}"
+            self.conn.execute(
+                "CREATE OR REPLACE TEMP TABLE upsert_status AS SELECT i.id, CASE "
+                f"WHEN r.id IS NULL THEN 'new' WHEN {differs} THEN 'changed' ELSE 'same' END "
+                "AS status FROM incoming i LEFT JOIN records r ON r.id = i.id"
+            )
+            new, changed = self._id_set("new"), self._id_set("changed")
+            if changed.count:
+                updates = ", ".join(
+                    f"{c} = i.{c}" for c in RECORD_COLUMNS if c not in ("id", "created_at")
+                )
+                self.conn.execute(
+                    f"UPDATE records r SET {updates} FROM incoming i JOIN upsert_status s "
+                    "USING (id) WHERE r.id = i.id AND s.status = 'changed'"
+                )
+            if new.count:
+                cols = ", ".join(f"i.{c}" for c in RECORD_COLUMNS)
+                self.conn.execute(
+                    f"INSERT INTO records SELECT {cols} FROM incoming i "
+                    "JOIN upsert_status s USING (id) WHERE s.status = 'new'"
+                )
+            self.conn.execute("DROP TABLE upsert_status")
+            return new, changed
+        finally:
+            self.conn.unregister("incoming")
+
+    def _id_set(self, status: str) -> IdSet:
+        row = self.conn.execute(
+            "SELECT count(*) FROM upsert_status WHERE status = ?", [status]
+        ).fetchone()
+        count = int(row[0]) if row else 0
+        if count <= MAX_LISTED_IDS:
+            ids = self.conn.execute(
+                "SELECT id FROM upsert_status WHERE status = ? ORDER BY id", [status]
             ).fetchall()
-        finally:
-            self.conn.unregister("incoming")
-        return [r[0] for r in new], [r[0] for r in changed]
-
-    def _bulk_upsert(self, table: pa.Table) -> tuple[int, int, int]:
-        self.conn.register("incoming", table)
-        try:
-            return self._upsert_registered(table.num_rows)
-        finally:
-            self.conn.unregister("incoming")
-
-    def _upsert_registered(self, total: int) -> tuple[int, int, int]:
-        differs = " OR ".join(f"r.{c} IS DISTINCT FROM i.{c}" for c in CONTENT_COLUMNS)
-        updates = ", ".join(
-            f"{c} = i.{c}" for c in RECORD_COLUMNS if c not in ("id", "created_at")
-        )
-        updated = self.conn.execute(
-            f"UPDATE records r SET {updates} FROM incoming i WHERE r.id = i.id AND ({differs})"
+            return IdSet(count, tuple(r[0] for r in ids))
+        # The same digest as audit.digest_ids, computed where the ids are.
+        digest = self.conn.execute(
+            "SELECT sha256(string_agg(id || chr(10), '' ORDER BY id)) FROM upsert_status "
+            "WHERE status = ?", [status]
         ).fetchone()
-        cols = ", ".join(RECORD_COLUMNS)
-        inserted = self.conn.execute(
-            f"INSERT INTO records ({cols}) SELECT {cols} FROM incoming i "
-            "WHERE NOT EXISTS (SELECT 1 FROM records r WHERE r.id = i.id)"
-        ).fetchone()
-        n_updated = int(updated[0]) if updated else 0
-        n_inserted = int(inserted[0]) if inserted else 0
-        return n_inserted, n_updated, total - n_inserted - n_updated
+        return IdSet(count, (), str(digest[0]) if digest else None)
 
     def close(self) -> None:
         self.conn.close()
