@@ -82,7 +82,7 @@ def _write(store: Store, path: Path, table: pa.Table, rows: int, rejected: int, 
     why = Justification(purpose=purpose, legal_basis="collection by the owning agency",
                         text=f"ingest of {path.name}")
     details = {"file": str(path), "dataset": dataset, "rows": rows, "rejected": rejected}
-    result = store.write_table(table, actor, why, batch, details)
+    result = store.write_table(table, actor, why, batch, details, source=f"{dataset}:{path.name}")
     return IngestResult(str(path), dataset, agency, rows, result.inserted, result.updated,
                         result.unchanged, rejected, batch)
 

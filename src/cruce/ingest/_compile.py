@@ -42,7 +42,7 @@ def plan_columns(mapping: DatasetMapping, query: QuerySource) -> list[ColumnPlan
                 if kinds.get(col, "text") == "text":
                     kinds[col] = kind
     plans = []
-    for col in sorted(mapping.columns_used()):
+    for col in sorted(mapping.columns_used(query)):
         cleaning = mapping.columns.get(col, ColumnCleaning())
         kind = kinds.get(col, "text")
         if cleaning.date_formats:

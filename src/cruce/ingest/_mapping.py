@@ -82,17 +82,17 @@ class DatasetMapping:
     mapping_file: Path
     extra: dict[str, Any] = field(default_factory=dict)
 
-    def columns_used(self) -> set[str]:
-        used: set[str] = set(self.columns)
-        for query in self.queries:
-            for ent in query.entities:
-                used.update(ent.keys)
-                if ent.id_column:
-                    used.add(ent.id_column)
-                for prop in ent.properties:
-                    used.update(prop.columns)
-                if isinstance(ent.subject_category, FromColumn):
-                    used.add(ent.subject_category.column)
+    def columns_used(self, query: QuerySource) -> set[str]:
+        """The columns one query reads (cleaning declared for other files' columns aside)."""
+        used: set[str] = set()
+        for ent in query.entities:
+            used.update(ent.keys)
+            if ent.id_column:
+                used.add(ent.id_column)
+            for prop in ent.properties:
+                used.update(prop.columns)
+            if isinstance(ent.subject_category, FromColumn):
+                used.add(ent.subject_category.column)
         return used
 
 

@@ -45,7 +45,7 @@ def stage_file(path: Path, mapping: DatasetMapping, query: QuerySource, *,
     con = duckdb.connect()
     try:
         progress("reading")
-        rows = load_source(con, path, query.sheet, mapping.columns_used())
+        rows = load_source(con, path, query.sheet, mapping.columns_used(query))
         plans = plan_columns(mapping, query)
         progress("cleaning")
         entities = EntitySQL(mapping, query)

@@ -21,6 +21,7 @@ from cruce.audit._events import AccessEvent, Actor, Justification, Operation
 from cruce.errors import NotFound
 from cruce.records import Envelope, Record, make_entity
 from cruce.records._search import fold
+from cruce.store._fragments import merge_fragments
 from cruce.store._schema import DIALECTS, MIGRATIONS, RECORD_COLUMNS
 
 
@@ -85,6 +86,14 @@ class Store(ABC):
         """
 
     @abstractmethod
+    def _put_fragments(self, table: pa.Table, source: str) -> None:
+        """Store what `source` contributes to each record of `table`, replacing its earlier part."""
+
+    @abstractmethod
+    def _fragments_elsewhere(self, table: pa.Table, source: str) -> list[dict[str, Any]]:
+        """Fragments of the records in `table` that other sources contributed."""
+
+    @abstractmethod
     @contextmanager
     def transaction(self) -> Iterator[None]: ...
 
@@ -124,11 +133,20 @@ class Store(ABC):
     # -- writes -----------------------------------------------------------------------------
     def write_table(
         self, table: pa.Table, actor: Actor, justification: Justification, batch: str,
-        details: dict[str, Any] | None = None,
+        details: dict[str, Any] | None = None, source: str | None = None,
     ) -> WriteResult:
-        """Write prepared records in one transaction; collection and alteration are logged."""
+        """Write prepared records in one transaction; collection and alteration are logged.
+
+        `source` names where the rows come from (dataset and file). A record is the merge of
+        what every source said of it: writing a source again replaces only its own part.
+        """
         table = table.select(list(RECORD_COLUMNS))
+        source = source or f"{batch}"
         with self.transaction():
+            self._put_fragments(table, source)
+            others = self._fragments_elsewhere(table, source)
+            if others:
+                table = merge_fragments(table, others)
             new, changed = self._bulk_upsert(table)
             unchanged = table.num_rows - new.count - changed.count
             info = dict(details or {})
@@ -148,6 +166,7 @@ class Store(ABC):
             if not found:
                 raise NotFound(f"no record with id {ids[0]!r}" if len(ids) == 1 else "no such records")
             self._execute(f"DELETE FROM records WHERE id IN ({_marks(len(found))})", tuple(found))
+            self._execute(f"DELETE FROM fragments WHERE id IN ({_marks(len(found))})", tuple(found))
             self._emit(Operation.ERASURE, actor, justification, found, None, {})
         return len(found)
 

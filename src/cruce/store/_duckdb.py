@@ -13,7 +13,7 @@ import pyarrow as pa
 from cruce.errors import CruceError
 from cruce.audit._events import MAX_LISTED_IDS
 from cruce.store._base import AccessSink, IdSet, Store
-from cruce.store._schema import CONTENT_COLUMNS, RECORD_COLUMNS
+from cruce.store._schema import CONTENT_COLUMNS, FRAGMENT_COLUMNS, RECORD_COLUMNS
 from cruce.store._sinks import TableSink
 
 
@@ -86,6 +86,32 @@ class DuckDBStore(Store):
             return new, changed
         finally:
             self.conn.unregister("incoming")
+
+    def _put_fragments(self, table: pa.Table, source: str) -> None:
+        self.conn.register("incoming", table.select(list(FRAGMENT_COLUMNS)))
+        try:
+            self.conn.execute(
+                "DELETE FROM fragments f USING incoming i WHERE f.id = i.id AND f.source = ?",
+                [source],
+            )
+            cols = ", ".join(FRAGMENT_COLUMNS)
+            self.conn.execute(
+                f"INSERT INTO fragments (source, {cols}) SELECT ?, {cols} FROM incoming", [source]
+            )
+        finally:
+            self.conn.unregister("incoming")
+
+    def _fragments_elsewhere(self, table: pa.Table, source: str) -> list[dict[str, Any]]:
+        self.conn.register("incoming", table.select(["id"]))
+        try:
+            cols = ", ".join(f"f.{c}" for c in FRAGMENT_COLUMNS)
+            rows = self.conn.execute(
+                f"SELECT {cols} FROM fragments f SEMI JOIN incoming i ON f.id = i.id "
+                "WHERE f.source <> ?", [source]
+            ).fetchall()
+        finally:
+            self.conn.unregister("incoming")
+        return [dict(zip(FRAGMENT_COLUMNS, row, strict=True)) for row in rows]
 
     def _id_set(self, status: str) -> IdSet:
         row = self.conn.execute(

@@ -101,4 +101,17 @@ MIGRATIONS: list[str] = [
         value VARCHAR NOT NULL
     );
     """,
+    # 3: what each source file contributed to a record; a record is the merge of its fragments
+    """
+    CREATE TABLE fragments (
+        id VARCHAR(64) NOT NULL,
+        source VARCHAR NOT NULL,
+        schema VARCHAR(64) NOT NULL,
+        properties VARCHAR NOT NULL,
+        subject_category VARCHAR(16),
+        tlp VARCHAR(16) NOT NULL
+    );
+    """,
 ]
+
+FRAGMENT_COLUMNS: tuple[str, ...] = ("id", "schema", "properties", "subject_category", "tlp")
