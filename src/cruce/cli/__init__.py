@@ -6,6 +6,7 @@ import typer
 
 from cruce.cli import _records
 from cruce.cli._demo import demo
+from cruce.cli._link import link
 
 app = typer.Typer(
     name="cruce",
@@ -20,6 +21,7 @@ app.command()(_records.show)
 app.command()(_records.search)
 app.command()(_records.export)
 app.command()(_records.stats)
+app.command()(link)
 app.command()(demo)
 
 

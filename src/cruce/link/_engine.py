@@ -1,0 +1,90 @@
+"""Running the model: train (u by random sampling, m by EM), predict, cluster; all in Splink."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+from splink import DuckDBAPI, Linker, block_on
+
+from cruce.link._model import FIXED_M, settings
+
+Progress = Callable[[str], None]
+QUIET = logging.ERROR  # Splink narrates every step at INFO; cruce shows its own progress
+
+
+@dataclass
+class Trained:
+    """A trained model: Splink's settings JSON and cruce's version of it."""
+
+    model: dict[str, Any]
+    version: str
+
+
+def train(con: duckdb.DuckDBPyConnection, records: int, progress: Progress) -> tuple[Linker, Trained]:
+    """Estimate the model on the records in table `features` (unsupervised)."""
+    db = DuckDBAPI(connection=con)
+    features = db.register("features")
+    linker = Linker(features, settings(), log_level=QUIET)
+    progress("estimating how often two records match")
+    deterministic = [block_on("documents", arrays_to_explode=["documents"]),
+                     block_on("given1", "surname1", "surname2", "dob")]
+    linker.training.estimate_probability_two_random_records_match(deterministic, recall=0.7)
+    progress("estimating u by random sampling")
+    linker.training.estimate_u_using_random_sampling(max_pairs=min(5e6, max(1e6, records * 10)),
+                                                     seed=2019)
+    progress("estimating m by expectation maximisation")
+    model = _with_em(con, linker.misc.save_model_to_json())
+    return Linker(db.register("features"), model, log_level=QUIET), Trained(model, model_version(model))
+
+
+def _with_em(con: duckdb.DuckDBPyConnection, full: dict[str, Any]) -> dict[str, Any]:
+    """EM over the comparisons it can estimate; the FIXED_M ones keep their set values."""
+    core = dict(full, comparisons=[c for c in full["comparisons"]
+                                   if c["output_column_name"] not in FIXED_M])
+    linker = Linker(DuckDBAPI(connection=con).register("features"), core, log_level=QUIET)
+    for rule in (block_on("dob"), block_on("surname1_phonetic", "given1_phonetic")):
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                rule, estimate_without_term_frequencies=True
+            )
+        except ValueError as exc:  # a level unseen in this block: keep the other estimates
+            logging.getLogger(__name__).warning("EM on one block skipped: %s", exc)
+    trained = {c["output_column_name"]: c for c in linker.misc.save_model_to_json()["comparisons"]}
+    comparisons = [trained.get(c["output_column_name"], c) for c in full["comparisons"]]
+    return dict(full, comparisons=comparisons)
+
+
+def model_version(model: dict[str, Any]) -> str:
+    """A short content hash: every stored score names the model that made it."""
+    import hashlib
+
+    text = json.dumps(model, sort_keys=True, separators=(",", ":"))
+    return "m-" + hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def load(con: duckdb.DuckDBPyConnection, model: dict[str, Any]) -> Linker:
+    """A linker over table `features` with an already trained model."""
+    db = DuckDBAPI(connection=con)
+    return Linker(db.register("features"), model, log_level=QUIET)
+
+
+def predict(linker: Linker, threshold: float, progress: Progress) -> str:
+    """Score the blocked pairs; returns the name of the table of pairs at or above threshold."""
+    progress("scoring pairs")
+    pairs = linker.inference.predict(threshold_match_probability=threshold)
+    return pairs.physical_name
+
+
+def cluster(linker: Linker, pairs_table: str, threshold: float, progress: Progress) -> str:
+    """Connected components over the pairs at or above threshold; returns the table name."""
+    progress("clustering")
+    sdf = linker.table_management.register_table(pairs_table, "cruce_pairs", overwrite=True)
+    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
+        sdf, threshold_match_probability=threshold
+    )
+    return clusters.physical_name

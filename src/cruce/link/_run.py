@@ -1,0 +1,99 @@
+"""One linkage run: prepare features, train, score, explain, cluster."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from cruce.link import _engine, _prepare
+from cruce.link._explain import Explainer
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class LinkResult:
+    """Scored pairs and clusters of one run, inside the run's DuckDB connection."""
+
+    con: duckdb.DuckDBPyConnection
+    pairs_table: str
+    clusters_table: str
+    model: dict[str, Any]
+    model_version: str
+    records: int
+    threshold: float
+    explainer: Explainer = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.explainer = Explainer(self.model)
+
+    def pair_count(self) -> int:
+        row = self.con.execute(f"SELECT count(*) FROM {self.pairs_table}").fetchone()
+        return int(row[0]) if row else 0
+
+    def write_pairs(self, path: Path) -> int:
+        """left_id,right_id,probability for every pair at or above the threshold."""
+        sql = (f"COPY (SELECT unique_id_l AS left_id, unique_id_r AS right_id, "
+               f"round(match_probability, 6) AS probability FROM {self.pairs_table} "
+               f"ORDER BY probability DESC, left_id, right_id) TO '{_sql_path(path)}' "
+               "(HEADER, DELIMITER ',')")
+        self.con.execute(sql)
+        return self.pair_count()
+
+    def write_clusters(self, path: Path) -> None:
+        """id,cluster_id for every input record."""
+        self.con.execute(
+            f"COPY (SELECT unique_id AS id, cluster_id FROM {self.clusters_table} ORDER BY id) "
+            f"TO '{_sql_path(path)}' (HEADER, DELIMITER ',')"
+        )
+
+    def explained_pairs(self, limit: int = 10, where: str = "TRUE") -> list[dict[str, Any]]:
+        rows = self.con.sql(
+            f"SELECT * FROM {self.pairs_table} WHERE {where} "
+            f"ORDER BY match_probability DESC LIMIT {int(limit)}"
+        ).to_arrow_table().to_pylist()
+        for row in rows:
+            row["explanation"] = self.explainer.explain(row)
+        return rows
+
+
+def link_files(files: Sequence[Path], *, threshold: float = 0.5,
+               progress: Progress = lambda step: None) -> LinkResult:
+    """Link and dedupe FtM Person JSON lines, all files together."""
+    con = duckdb.connect()
+    progress("reading records")
+    records = _prepare.load_jsonl(con, files)
+    return _link(con, records, threshold, progress)
+
+
+def link_table(table: pa.Table, *, threshold: float = 0.5,
+               progress: Progress = lambda step: None) -> LinkResult:
+    """Link records given as an Arrow table (id, source, properties JSON)."""
+    con = duckdb.connect()
+    records = _prepare.load_table(con, table)
+    return _link(con, records, threshold, progress)
+
+
+def _link(con: duckdb.DuckDBPyConnection, records: int, threshold: float,
+          progress: Progress) -> LinkResult:
+    progress("standardising names, dates, documents")
+    _prepare.build_features(con)
+    linker, trained = _engine.train(con, records, progress)
+    pairs = _engine.predict(linker, threshold, progress)
+    clusters = _engine.cluster(linker, pairs, threshold, progress)
+    return LinkResult(con, pairs, clusters, trained.model, trained.version, records, threshold)
+
+
+def read_pairs(path: Path) -> list[tuple[str, str, float]]:
+    with path.open(newline="", encoding="utf-8") as fh:
+        return [(r["left_id"], r["right_id"], float(r["probability"])) for r in csv.DictReader(fh)]
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
