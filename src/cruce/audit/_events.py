@@ -88,8 +88,11 @@ class AccessEvent:
 
     def to_dict(self) -> dict[str, Any]:
         if self.record_digest is not None:
-            return self._head() | {"record_ids": [], "record_count": self.record_count,
-                                   "record_digest": self.record_digest}
+            return self._head() | {
+                "record_ids": [],
+                "record_count": self.record_count,
+                "record_digest": self.record_digest,
+            }
         ids = sorted(self.record_ids)
         listed = len(ids) <= MAX_LISTED_IDS
         return self._head() | {

@@ -206,6 +206,24 @@ class Store(ABC):
             for row in self._query(_select_records(len(part)), tuple(part)):
                 yield _row_to_record(row)
 
+    def read_for_linkage(self, actor: Actor, justification: Justification,
+                         schema: str = "Person") -> pa.Table:
+        """Every record of a schema as (id, source, properties), logged as a combination."""
+        rows = self._query(
+            "SELECT id, agency || '/' || dataset, properties FROM records WHERE schema = ? "
+            "ORDER BY id", (schema,)
+        )
+        table = pa.table({
+            "id": pa.array([r[0] for r in rows], pa.string()),
+            "source": pa.array([r[1] for r in rows], pa.string()),
+            "properties": pa.array([r[2] for r in rows], pa.string()),
+        })
+        if rows:
+            with self.transaction():
+                self._emit(Operation.COMBINATION, actor, justification, [r[0] for r in rows],
+                           None, {"purpose": "entity resolution", "schema": schema})
+        return table
+
     def counts(self, *group_by: str) -> list[tuple[Any, ...]]:
         """Aggregate counts only (no record leaves): used by stats and the demo summary."""
         allowed = {"agency", "schema", "purpose", "handling_code", "tlp", "subject_category", "dataset"}

@@ -45,9 +45,11 @@ CONTENT_COLUMNS: tuple[str, ...] = (
 # Dialect differences, kept here. DuckDB keeps no index on records.id: maintaining its ART index
 # costs 5.2 s per 2M inserted rows against 0.85 s without (bench/RESULTS.md); ids stay unique
 # because every write goes through Store.write_table, which inserts only ids not yet stored.
+# PostgreSQL collates records.id bytewise ("C"), as DuckDB does: ORDER BY id, and the digests of
+# sorted ids (audit.digest_ids), then agree across backends whatever the database's locale.
 DIALECTS: dict[str, dict[str, str]] = {
     "duckdb": {"record_key": "NOT NULL"},
-    "postgres": {"record_key": "PRIMARY KEY"},
+    "postgres": {"record_key": 'COLLATE "C" PRIMARY KEY'},
 }
 
 MIGRATIONS: list[str] = [
@@ -110,6 +112,37 @@ MIGRATIONS: list[str] = [
         properties VARCHAR NOT NULL,
         subject_category VARCHAR(16),
         tlp VARCHAR(16) NOT NULL
+    );
+    """,
+    # 4: linkage: trained models, scored pairs (each naming its model), clusters, judgements
+    """
+    CREATE TABLE link_models (
+        version VARCHAR(32) PRIMARY KEY,
+        model VARCHAR NOT NULL,
+        records INTEGER NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL
+    );
+    CREATE TABLE link_pairs (
+        left_id VARCHAR(64) NOT NULL,
+        right_id VARCHAR(64) NOT NULL,
+        probability DOUBLE PRECISION NOT NULL,
+        model_version VARCHAR(32) NOT NULL,
+        explanation VARCHAR NOT NULL
+    );
+    CREATE TABLE clusters (
+        record_id VARCHAR(64) NOT NULL,
+        canonical_id VARCHAR(32) NOT NULL,
+        model_version VARCHAR(32) NOT NULL
+    );
+    CREATE TABLE judgements (
+        seq INTEGER NOT NULL,
+        left_id VARCHAR(64) NOT NULL,
+        right_id VARCHAR(64) NOT NULL,
+        verdict VARCHAR(16) NOT NULL,
+        username VARCHAR NOT NULL,
+        agency VARCHAR(64) NOT NULL,
+        reason VARCHAR NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL
     );
     """,
 ]

@@ -1,0 +1,378 @@
+"""The node's durable, append-only, signed Merkle log of access events.
+
+Writers block in `append` until their event is on disk: the group committer (`_committer`)
+writes each batch with one pwrite and one fdatasync before waking them, so an acknowledged
+index is durable. The tree nodes and offsets of the batch are appended afterwards without a
+sync; they are derived data, synced before each signed head and rebuilt after a crash.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from cruce.audit._committer import GroupCommitter, Ticket
+from cruce.audit._events import AccessEvent
+from cruce.audit._files import (
+    ENTRIES_FILE,
+    HEAD_RECORD,
+    HEADER_SIZE,
+    HEADS_FILE,
+    LOCK_FILE,
+    MAX_ENTRY_BYTES,
+    OFFSETS_FILE,
+    RECORD,
+    TREE_FILE,
+    FlatFile,
+    fdatasync,
+    file_size,
+    head_record,
+    open_file,
+    pack_offsets,
+    read_heads,
+    write_all,
+)
+from cruce.audit._merkle import (
+    HASH_SIZE,
+    ConsistencyProof,
+    Frontier,
+    InclusionProof,
+    consistency_path,
+    inclusion_path,
+    node_position,
+    range_hash,
+)
+from cruce.audit._query import LogEntry, iter_entries, read_entry, who_saw
+from cruce.audit._recover import Derived, recover
+from cruce.audit._sth import SignedTreeHead, load_or_create_key
+from cruce.errors import AuditChainBroken, Conflict, CruceError, InvalidInput
+
+_sha256 = hashlib.sha256
+_pack_record = RECORD.pack
+
+
+class AuditLog:
+    """Open with `AuditLog.open(directory)`; use as a context manager or call `close()`."""
+
+    def __init__(self, directory: Path, key: Ed25519PrivateKey, head_interval: float) -> None:
+        self.directory = directory
+        self.head_interval = head_interval
+        self._key = key
+        self._public_key = key.public_key()
+        self._lock_fd = -1
+        self._entries_fd = -1
+        self._heads_fd = -1
+        self._fds: list[int] = []
+        self._derived: Derived | None = None
+        self._heads: list[tuple[SignedTreeHead, int]] = []
+        self._state = (0, HEADER_SIZE)  # (size, end offset), replaced whole so reads are atomic
+        self._frontier = Frontier()
+        self._head_lock = threading.RLock()
+        self._last_head = float("-inf")  # the first head is due at once
+        self._committer: GroupCommitter | None = None
+        self._closed = False
+
+    # -- opening and closing --------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        directory: Path,
+        *,
+        private_key: Ed25519PrivateKey | None = None,
+        head_interval: float = 1.0,
+    ) -> AuditLog:
+        """Open (creating if needed) the log in `directory`, recovering from any crash.
+
+        The signing key is `private_key` or the one kept beside the log (generated on first
+        open). While entries arrive, a signed tree head is issued every `head_interval`
+        seconds at most, and one on `close`.
+        """
+        directory = Path(directory)
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        lock_fd = _lock(directory)
+        try:
+            key = private_key or load_or_create_key(directory)
+            opened = cls(directory, key, head_interval)
+            opened._lock_fd = lock_fd
+            opened._open_files()
+        except BaseException:
+            os.close(lock_fd)
+            raise
+        try:
+            opened._recover()
+        except BaseException:
+            opened._close_files()
+            raise
+        opened._committer = GroupCommitter(opened._persist, opened._housekeeping)
+        return opened
+
+    def _open_files(self) -> None:
+        d = self.directory
+        self._entries_fd = open_file(d, ENTRIES_FILE, writable=True)
+        self._heads_fd = open_file(d, HEADS_FILE, writable=True)
+        tree = FlatFile(d, TREE_FILE, HASH_SIZE, writable=True)
+        offsets = FlatFile(d, OFFSETS_FILE, 8, writable=True)
+        self._fds = [self._entries_fd, self._heads_fd, tree.fd, offsets.fd]
+        self._derived = Derived(tree, offsets)
+
+    def _recover(self) -> None:
+        length = file_size(self._heads_fd) - HEADER_SIZE
+        if length % HEAD_RECORD:  # a head write cut short was never acknowledged
+            os.ftruncate(self._heads_fd, HEADER_SIZE + length - length % HEAD_RECORD)
+        self._heads = read_heads(self._heads_fd)
+        if self._heads and not self._heads[-1][0].verify(self._public_key):
+            raise AuditChainBroken(
+                "the latest signed head does not verify under this log's key: the key or "
+                "heads.bin was replaced; run verify with the published public key"
+            )
+        state = recover(self.directory, self._entries_fd, self._require_derived(), self._heads)
+        self._frontier = state.frontier
+        self._state = (state.size, state.end)
+
+    def close(self) -> None:
+        """Commit what is pending, sign a final head, and release the directory."""
+        if self._closed:
+            return
+        self._closed = True
+        committer = self._committer
+        try:
+            if committer is not None:
+                committer.close()
+                if committer.failure is None:
+                    self.sign_head()
+        finally:
+            self._close_files()
+
+    def _close_files(self) -> None:
+        for fd in self._fds:
+            os.close(fd)
+        self._fds = []
+        if self._lock_fd >= 0:
+            os.close(self._lock_fd)  # closing the descriptor releases the flock
+            self._lock_fd = -1
+
+    def __enter__(self) -> AuditLog:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- appending ------------------------------------------------------------------------
+
+    def append(self, event: AccessEvent) -> int:
+        """Log `event`; returns its index once it is durable on disk."""
+        payload = event.encode()
+        if len(payload) > MAX_ENTRY_BYTES:
+            raise InvalidInput(f"audit event of {len(payload)} bytes exceeds the maximum")
+        leaf = _sha256(b"\x00" + payload).digest()
+        record = _pack_record(len(payload), leaf) + payload
+        return self._require_committer().submit(Ticket(record, [leaf], [len(record)]))
+
+    def emit(self, event: AccessEvent) -> None:
+        """The store's `AccessSink` interface: returns when the event is durable."""
+        self.append(event)
+
+    def append_many(self, events: Sequence[AccessEvent]) -> range:
+        """Log several events as one durable batch; returns their indices."""
+        return self.append_encoded([event.encode() for event in events])
+
+    def append_encoded(self, payloads: Sequence[bytes]) -> range:
+        """Log already-encoded events (`AccessEvent.encode()` output), e.g. a bulk import."""
+        records, leaves = [], []
+        for payload in payloads:
+            if len(payload) > MAX_ENTRY_BYTES:
+                raise InvalidInput(f"audit event of {len(payload)} bytes exceeds the maximum")
+            leaf = _sha256(b"\x00" + payload).digest()
+            leaves.append(leaf)
+            records.append(_pack_record(len(payload), leaf) + payload)
+        if not records:
+            return range(self.size, self.size)
+        ticket = Ticket(b"".join(records), leaves, [len(r) for r in records])
+        first = self._require_committer().submit(ticket)
+        return range(first, first + len(records))
+
+    def _require_committer(self) -> GroupCommitter:
+        if self._committer is None or self._closed:
+            raise CruceError("the audit log is closed")
+        return self._committer
+
+    @property
+    def commits(self) -> int:
+        """Group commits (fdatasyncs) so far: entries / commits is the mean batch size."""
+        return self._committer.commits if self._committer else 0
+
+    def _persist(self, batch: list[Ticket]) -> None:
+        """Committer thread: write and fdatasync the batch, then number and index it."""
+        size, end = self._state
+        write_all(self._entries_fd, b"".join([ticket.data for ticket in batch]), end)
+        fdatasync(self._entries_fd)
+        try:  # durable from here on: failures below must not un-acknowledge the batch
+            self._state = self._index(batch, size, end)
+        except Exception as exc:  # the derived files are rebuilt on reopening
+            self._fail(f"audit log index update failed ({exc}); reopen the log to recover")
+
+    def _index(self, batch: list[Ticket], size: int, offset: int) -> tuple[int, int]:
+        """Number the batch and append its tree nodes and offsets (no fsync: derived data)."""
+        leaves: list[bytes] = []
+        offsets: list[int] = []
+        for ticket in batch:
+            ticket.index = size + len(leaves)
+            leaves += ticket.leaves
+            for length in ticket.lengths:
+                offsets.append(offset)
+                offset += length
+        nodes = bytearray()
+        self._frontier.extend(leaves, nodes)
+        derived = self._require_derived()
+        derived.tree.append(nodes)
+        derived.offsets.append(pack_offsets(offsets))
+        return size + len(leaves), offset
+
+    def _housekeeping(self) -> float | None:
+        """Committer thread: sign a head when one is due; returns seconds until the next."""
+        if self._heads and self._heads[-1][0].tree_size == self._state[0]:
+            return None  # everything is signed
+        due = self.head_interval - (time.monotonic() - self._last_head)
+        if due > 0:
+            return due
+        try:
+            self.sign_head()
+        except Exception as exc:
+            self._fail(f"signing a tree head failed ({exc}); reopen the log to recover")
+        return None
+
+    def _fail(self, message: str) -> None:
+        """Stop accepting appends; what was acknowledged stays durable."""
+        if self._committer is not None:
+            self._committer.fail(message)
+
+    # -- tree heads -----------------------------------------------------------------------
+
+    @property
+    def size(self) -> int:
+        """Number of acknowledged (durable) entries."""
+        return self._state[0]
+
+    @property
+    def public_key(self) -> Ed25519PublicKey:
+        return self._public_key
+
+    def sign_head(self) -> SignedTreeHead:
+        """A signed head over every acknowledged entry (the latest one if nothing was added)."""
+        with self._head_lock:
+            size, end = self._state
+            if self._heads and self._heads[-1][0].tree_size == size:
+                return self._heads[-1][0]
+            derived = self._require_derived()
+            derived.tree.sync()  # the head is also the recovery checkpoint of the derived files
+            derived.offsets.sync()
+            now = time.time_ns() // 1_000_000
+            stamp = max(now, self._heads[-1][0].timestamp) if self._heads else now
+            head = SignedTreeHead.sign(self._key, size, self._root(size), stamp)
+            write_all(self._heads_fd, head_record(head, end), file_size(self._heads_fd))
+            fdatasync(self._heads_fd)
+            self._heads.append((head, end))
+            self._last_head = time.monotonic()
+            return head
+
+    def head(self) -> SignedTreeHead:
+        """The latest signed tree head, covering every acknowledged entry."""
+        return self.sign_head()
+
+    def heads(self) -> list[SignedTreeHead]:
+        """Every head this log has signed, oldest first (what a node publishes to its peers)."""
+        with self._head_lock:
+            return [head for head, _ in self._heads]
+
+    # -- proofs ---------------------------------------------------------------------------
+
+    def _require_derived(self) -> Derived:
+        if self._derived is None or not self._fds:
+            raise CruceError("the audit log is closed")
+        return self._derived
+
+    def _node(self, level: int, index: int) -> bytes:
+        return self._require_derived().tree.read(node_position(level, index))
+
+    def _range(self, start: int, end: int) -> bytes:
+        return range_hash(start, end, self._node)
+
+    def _root(self, size: int) -> bytes:
+        return self._range(0, size)
+
+    def _checked_size(self, tree_size: int | None) -> int:
+        if tree_size is None:
+            return self.head().tree_size
+        if not 0 <= tree_size <= self.size:
+            raise InvalidInput(f"tree size {tree_size} is outside 0..{self.size}")
+        return tree_size
+
+    def root(self, tree_size: int | None = None) -> bytes:
+        """Root hash at `tree_size` (default: the latest signed head's size)."""
+        return self._root(self._checked_size(tree_size))
+
+    def leaf_hash(self, index: int) -> bytes:
+        if not 0 <= index < self.size:
+            raise InvalidInput(f"no entry {index}: the log has {self.size}")
+        return self._node(0, index)
+
+    def prove_inclusion(self, index: int, tree_size: int | None = None) -> InclusionProof:
+        """Audit path of entry `index` in the tree of `tree_size` (default: the latest head)."""
+        size = self._checked_size(tree_size)
+        if not 0 <= index < size:
+            raise InvalidInput(f"entry {index} is not in a tree of size {size}")
+        return InclusionProof(index, size, tuple(inclusion_path(index, size, self._range)))
+
+    def prove_consistency(self, old_size: int, new_size: int | None = None) -> ConsistencyProof:
+        """Proof that the tree of `old_size` is a prefix of the tree of `new_size`."""
+        size = self._checked_size(new_size)
+        if not 0 <= old_size <= size:
+            raise InvalidInput(f"old size {old_size} is outside 0..{size}")
+        return ConsistencyProof(
+            old_size, size, tuple(consistency_path(old_size, size, self._range))
+        )
+
+    # -- queries --------------------------------------------------------------------------
+
+    def entry(self, index: int) -> LogEntry:
+        size = self.size
+        return read_entry(self._entries_fd, self._require_derived().offsets, index, size)
+
+    def iter_events(self, since: datetime | None = None) -> Iterator[LogEntry]:
+        """Entries in log order (only those with event time >= `since` when given)."""
+        self._require_derived()
+        return iter_entries(self._entries_fd, self._state[1], since)
+
+    def who_saw(self, record_id: str) -> list[LogEntry]:
+        """Every consultation and disclosure event that lists `record_id`.
+
+        Events over more than MAX_LISTED_IDS records carry only a digest of their ids and are
+        not found here; the store's batch table resolves those.
+        """
+        size, end = self._state
+        return who_saw(self._entries_fd, self._require_derived(), size, end, record_id)
+
+
+def _lock(directory: Path) -> int:
+    fd = os.open(directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise Conflict(f"audit log {directory} is open in another process") from None
+    return fd

@@ -1,0 +1,327 @@
+"""The server store: a node's records in PostgreSQL (one schema per node, via the URL's search_path).
+
+The base class writes portable SQL with `?` placeholders; this backend binds it through psycopg 3.
+`IN (?, ?, ...)` lists become `= ANY(%s)` with one array parameter, so reads and erasures of any
+number of ids stay within the protocol's 65,535 parameters and share one prepared statement.
+Bulk writes load Arrow tables with one CSV COPY into a temporary table, then classify, update and
+insert in SQL, where the ids are.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Any
+
+import psycopg
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+from psycopg import sql as pgsql
+
+from cruce.audit._events import MAX_LISTED_IDS
+from cruce.errors import CruceError, InvalidInput
+from cruce.store._base import AccessSink, IdSet, Store
+from cruce.store._schema import CONTENT_COLUMNS, FRAGMENT_COLUMNS, RECORD_COLUMNS
+from cruce.store._sinks import TableSink
+
+# Arrow types the COPY writes, by records column (every other column is text).
+_ARROW_TYPES: dict[str, pa.DataType] = {
+    "is_shareable": pa.bool_(),
+    "retain_until": pa.date32(),
+    "source_line": pa.int32(),
+    "created_at": pa.timestamp("us", tz="UTC"),
+    "updated_at": pa.timestamp("us", tz="UTC"),
+}
+_COPY_CHUNK = 65_536  # rows per CSV chunk handed to COPY
+_CONNECT_TIMEOUT = 10  # seconds, unless the URL names its own connect_timeout
+_MIGRATE_LOCK = "cruce.store.migrate"
+
+_INCOMING = "cruce_incoming"
+_STATUS = "cruce_upsert_status"
+
+
+class PostgresStore(Store):
+    """Records in a PostgreSQL database. Several processes may share it; writes serialize per row.
+
+    The URL is a libpq URI; put the node in its own schema with
+    `?options=-csearch_path%3Dnode_schema` (the schema must exist).
+    """
+
+    dialect = "postgres"
+
+    def __init__(self, url: str, sink: AccessSink | None = None) -> None:
+        self.url = redact_url(url)
+        self._depth = 0
+        self._closed = False
+        self._loaded: pa.Table | None = None  # the Arrow table now in _INCOMING
+        params: dict[str, Any] = {}
+        if "connect_timeout" not in url:
+            params["connect_timeout"] = _CONNECT_TIMEOUT
+        try:
+            self.conn: psycopg.Connection[tuple[Any, ...]] = psycopg.connect(
+                url, autocommit=False, **params
+            )
+        except psycopg.Error as exc:
+            raise CruceError(f"cannot open store {self.url}: {_first_line(exc)}") from None
+        try:
+            self.migrate()
+            self.sink = sink if sink is not None else TableSink(self)
+        except psycopg.Error as exc:
+            self.conn.close()
+            raise CruceError(f"cannot open store {self.url}: {_first_line(exc)}") from None
+
+    # -- hooks ------------------------------------------------------------------------------
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> None:
+        query, args = _bind(sql, params)
+        with self.transaction():
+            self.conn.execute(query, args)
+
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        query, args = _bind(sql, params)
+        with self.transaction():
+            return self.conn.execute(query, args).fetchall()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        # Nested calls join the outer transaction: one operation is one commit. A statement run
+        # outside any transaction() gets its own, so the session never idles inside one.
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        self._depth = 1
+        try:
+            with self.conn.transaction():
+                yield
+        finally:
+            self._depth = 0
+            self._loaded = None  # temporary tables drop with the transaction
+
+    def migrate(self) -> int:
+        # Two processes opening a fresh database at once would race on CREATE TABLE.
+        self._query("SELECT pg_advisory_lock(hashtext(?))", (_MIGRATE_LOCK,))
+        try:
+            version = super().migrate()
+            # Writes look fragments up by record id and source (DuckDB scans them instead).
+            self._execute(
+                "CREATE INDEX IF NOT EXISTS fragments_id_source ON fragments (id, source)"
+            )
+            return version
+        finally:
+            self._query("SELECT pg_advisory_unlock(hashtext(?))", (_MIGRATE_LOCK,))
+
+    def _put_fragments(self, table: pa.Table, source: str) -> None:
+        with self.transaction():
+            cur = self._load(table)
+            cols = ", ".join(FRAGMENT_COLUMNS)
+            # fragments.id has the database's collation; compare in it, so its index serves.
+            cur.execute(
+                f"DELETE FROM fragments f USING {_INCOMING} i "
+                f'WHERE f.id = i.id COLLATE "default" AND f.source = %s',
+                (source,),
+            )
+            cur.execute(
+                f"INSERT INTO fragments (source, {cols}) SELECT %s, {cols} FROM {_INCOMING}",
+                (source,),
+            )
+
+    def _fragments_elsewhere(self, table: pa.Table, source: str) -> list[dict[str, Any]]:
+        with self.transaction():
+            cur = self._load(table)
+            cols = ", ".join(f"f.{c}" for c in FRAGMENT_COLUMNS)
+            rows = cur.execute(
+                f"SELECT {cols} FROM fragments f WHERE f.source <> %s AND f.id IN "
+                f'(SELECT id COLLATE "default" FROM {_INCOMING})',
+                (source,),
+            ).fetchall()
+        return [dict(zip(FRAGMENT_COLUMNS, row, strict=True)) for row in rows]
+
+    def _bulk_upsert(self, table: pa.Table) -> tuple[IdSet, IdSet]:
+        with self.transaction():
+            cur = self._load(table)
+            differs = " OR ".join(f"r.{c} IS DISTINCT FROM i.{c}" for c in CONTENT_COLUMNS)
+            cur.execute(f"DROP TABLE IF EXISTS {_STATUS}")
+            cur.execute(
+                f"CREATE TEMP TABLE {_STATUS} ON COMMIT DROP AS SELECT i.id, CASE "
+                f"WHEN r.id IS NULL THEN 'new' WHEN {differs} THEN 'changed' ELSE 'same' END "
+                f"AS status FROM {_INCOMING} i LEFT JOIN records r ON r.id = i.id"
+            )
+            counts = {
+                str(status): int(n)
+                for status, n in cur.execute(f"SELECT status, count(*) FROM {_STATUS} GROUP BY 1")
+            }
+            new = self._id_set(cur, "new", counts.get("new", 0))
+            changed = self._id_set(cur, "changed", counts.get("changed", 0))
+            if changed.count:
+                updates = ", ".join(
+                    f"{c} = i.{c}" for c in RECORD_COLUMNS if c not in ("id", "created_at")
+                )
+                cur.execute(
+                    f"UPDATE records r SET {updates} FROM {_INCOMING} i JOIN {_STATUS} s "
+                    "USING (id) WHERE r.id = i.id AND s.status = 'changed'"
+                )
+            if new.count:
+                cols = ", ".join(f"i.{c}" for c in RECORD_COLUMNS)
+                cur.execute(
+                    f"INSERT INTO records SELECT {cols} FROM {_INCOMING} i "
+                    f"JOIN {_STATUS} s USING (id) WHERE s.status = 'new'"
+                )
+            cur.execute(f"DROP TABLE {_INCOMING}, {_STATUS}")
+            self._loaded = None
+        return new, changed
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self.conn.close()
+
+    # -- internals --------------------------------------------------------------------------
+    def _load(self, table: pa.Table) -> psycopg.Cursor[tuple[Any, ...]]:
+        """A cursor, with `table` in the temporary table _INCOMING (loaded once per write).
+
+        The fragment hooks and the upsert of one write_table get the same Arrow table unless
+        fragments from other sources were merged into it; only then is it loaded again.
+        """
+        cur = self.conn.cursor()
+        if self._loaded is table:
+            return cur
+        rows = _normalize(table)
+        _refuse_duplicate_ids(rows)
+        cur.execute(f"DROP TABLE IF EXISTS {_INCOMING}")
+        cur.execute(f"CREATE TEMP TABLE {_INCOMING} (LIKE records) ON COMMIT DROP")
+        self._copy_in(cur, rows)
+        self._loaded = table
+        return cur
+
+    def _copy_in(self, cur: psycopg.Cursor[tuple[Any, ...]], table: pa.Table) -> None:
+        """Load the table with one CSV COPY, written by Arrow in chunks (no per-row Python)."""
+        copy_sql = pgsql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
+            pgsql.Identifier(_INCOMING), pgsql.SQL(", ").join(map(pgsql.Identifier, RECORD_COLUMNS))
+        )
+        # Arrow quotes every string, so "" is an empty string and an unquoted empty field NULL.
+        options = pacsv.WriteOptions(include_header=False, batch_size=_COPY_CHUNK)
+        try:
+            with cur.copy(copy_sql) as copy:
+                for batch in table.to_batches(max_chunksize=_COPY_CHUNK):
+                    buffer = io.BytesIO()
+                    pacsv.write_csv(batch, buffer, options)
+                    copy.write(buffer.getbuffer())
+        except (psycopg.errors.DataError, psycopg.errors.IntegrityError) as exc:
+            raise InvalidInput(f"cannot store records: {_copy_problem(exc)}") from None
+
+    def _id_set(self, cur: psycopg.Cursor[tuple[Any, ...]], status: str, count: int) -> IdSet:
+        if count <= MAX_LISTED_IDS:
+            rows = cur.execute(
+                f'SELECT id FROM {_STATUS} WHERE status = %s ORDER BY id COLLATE "C"', (status,)
+            ).fetchall()
+            return IdSet(count, tuple(r[0] for r in rows))
+        # The same digest as audit.digest_ids (ids sorted bytewise, each followed by a newline),
+        # computed where the ids are.
+        row = cur.execute(
+            "SELECT encode(sha256(convert_to(string_agg(id || E'\\n', '' "
+            f"ORDER BY id COLLATE \"C\"), 'UTF8')), 'hex') FROM {_STATUS} WHERE status = %s",
+            (status,),
+        ).fetchone()
+        return IdSet(count, (), str(row[0]) if row else None)
+
+
+def redact_url(url: str) -> str:
+    """The URL without its password (in the authority or as a `password=` parameter)."""
+    url = re.sub(r"^([a-z]+://)([^:/?#@]*):[^/?#@]*@",
+                 lambda m: m.group(1) + (m.group(2) + "@" if m.group(2) else ""), url, flags=re.I)
+    url = re.sub(r"([?&])password=[^&#]*(&?)", lambda m: m.group(1) if m.group(2) else "", url,
+                 flags=re.I)
+    return url.rstrip("?&")
+
+
+_PLACEHOLDERS = re.compile(r"(?P<list>\b(?P<not>NOT\s+)?IN\s*\(\s*\?(?:\s*,\s*\?)*\s*\))|\?", re.I)
+
+
+@lru_cache(maxsize=512)
+def _translate(sql: str) -> tuple[str, tuple[tuple[int, int | None], ...]]:
+    """`?` SQL to psycopg SQL, and for each psycopg parameter the slice of the given ones.
+
+    A parameter is (index, None) for one value, or (start, count) for an IN list bound as one
+    array. `%` is escaped everywhere; `?` inside string literals is left alone.
+    """
+    out: list[str] = []
+    plan: list[tuple[int, int | None]] = []
+    taken = 0
+    for n, part in enumerate(sql.split("'")):
+        if n:
+            out.append("'")
+        if n % 2:  # inside a string literal
+            out.append(part.replace("%", "%%"))
+            continue
+        last = 0
+        for match in _PLACEHOLDERS.finditer(part):
+            out.append(part[last : match.start()].replace("%", "%%"))
+            last = match.end()
+            if match.group("list"):
+                count = match.group("list").count("?")
+                out.append("<> ALL(%s)" if match.group("not") else "= ANY(%s)")
+                plan.append((taken, count))
+                taken += count
+            else:
+                out.append("%s")
+                plan.append((taken, None))
+                taken += 1
+        out.append(part[last:].replace("%", "%%"))
+    return "".join(out), tuple(plan)
+
+
+def _bind(sql: str, params: Sequence[Any]) -> tuple[str, list[Any]]:
+    query, plan = _translate(sql)
+    args = [params[i] if n is None else list(params[i : i + n]) for i, n in plan]
+    return query, args
+
+
+def _normalize(table: pa.Table) -> pa.Table:
+    """Cast to the Arrow types whose CSV form PostgreSQL reads as the records' column types."""
+    columns: list[pa.ChunkedArray] = []
+    for name in RECORD_COLUMNS:
+        column = table.column(name)
+        target = _ARROW_TYPES.get(name, pa.string())
+        if column.type != target:
+            if pa.types.is_dictionary(column.type):
+                column = column.cast(column.type.value_type)
+            try:
+                # Timestamps may carry nanoseconds PostgreSQL would drop anyway.
+                column = pc.cast(column, target, safe=not pa.types.is_timestamp(target))
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+                raise InvalidInput(
+                    f"records column {name!r}: cannot store {column.type} as {target} ({exc})"
+                ) from None
+        columns.append(column)
+    return pa.Table.from_arrays(columns, names=list(RECORD_COLUMNS))
+
+
+def _refuse_duplicate_ids(table: pa.Table) -> None:
+    ids = table.column("id")
+    if pc.count_distinct(ids, mode="all").as_py() == table.num_rows:
+        return
+    counts = pc.value_counts(ids).flatten()
+    repeated = pc.filter(counts[0], pc.greater(counts[1], 1))
+    raise InvalidInput(f"the records to write hold id {repeated[0].as_py()!r} more than once")
+
+
+def _copy_problem(exc: psycopg.Error) -> str:
+    """The database's reason and the record (1-based row of the table) and column it names."""
+    reason = exc.diag.message_primary or _first_line(exc)
+    where = re.search(r"line (\d+)(?:, column (\w+))?", exc.diag.context or "")
+    if where:
+        column = f", column {where.group(2)}" if where.group(2) else ""
+        return f"record {where.group(1)}{column}: {reason}"
+    return reason
+
+
+def _first_line(exc: Exception) -> str:
+    lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__

@@ -1,0 +1,106 @@
+"""Crash safety: what was acknowledged survives SIGKILL; a torn tail is set aside on reopening."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from audit_support import make_event, public_key, read_records
+
+from cruce.audit import AuditLog, verify_log
+
+# The child appends from several threads and prints each index once `append` has returned it,
+# i.e. once the log acknowledged it as durable. Each event names its writer and sequence number.
+CHILD = """
+import os, sys, threading
+from pathlib import Path
+from cruce.audit import AccessEvent, Actor, AuditLog, Justification, Operation
+
+log = AuditLog.open(Path(sys.argv[1]), head_interval=0.05)
+actor, why = Actor("gt_pnc", "crash", "system"), Justification("test")
+
+def writer(t):
+    for n in range(10**9):
+        tag = f"{t}-{n}"
+        index = log.append(AccessEvent(Operation.CONSULTATION, actor, why, record_ids=(tag,)))
+        os.write(1, f"{index} {tag}\\n".encode())
+
+for t in range(6):
+    threading.Thread(target=writer, args=(t,), daemon=True).start()
+threading.Event().wait()
+"""
+
+
+def run_and_kill(log_dir: Path, acknowledged: int) -> dict[int, str]:
+    """Start the child, SIGKILL it after `acknowledged` acks, return every ack it printed."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(log_dir)], stdout=subprocess.PIPE, text=True
+    )
+    assert child.stdout is not None
+    acks: dict[int, str] = {}
+    deadline = time.monotonic() + 60
+    while len(acks) < acknowledged and time.monotonic() < deadline:
+        line = child.stdout.readline()
+        if not line:
+            break
+        index, tag = line.split()
+        acks[int(index)] = tag
+    os.kill(child.pid, signal.SIGKILL)  # in the middle of the burst
+    rest, _ = child.communicate(timeout=30)
+    for line in rest.splitlines():  # acks printed before the kill but not read yet
+        index, tag = line.split()
+        acks[int(index)] = tag
+    assert child.returncode == -signal.SIGKILL
+    assert len(acks) >= acknowledged, "the child did not get going"
+    return acks
+
+
+def test_every_acknowledged_append_survives_sigkill_and_the_log_verifies(log_dir) -> None:
+    acks = run_and_kill(log_dir, 3000)
+    with AuditLog.open(log_dir) as log:
+        assert log.size >= max(acks) + 1
+        for index, tag in acks.items():
+            assert log.entry(index).event["record_ids"] == [tag]
+        again = log.append(make_event(0))  # and the log carries on where it stopped
+        assert again == log.size - 1
+    assert verify_log(log_dir, public_key(log_dir)).tree_size == again + 1
+
+
+def test_two_crashes_in_a_row_keep_both_bursts(log_dir) -> None:
+    first = run_and_kill(log_dir, 500)
+    second = run_and_kill(log_dir, 500)
+    assert not set(first) & set(second)
+    with AuditLog.open(log_dir) as log:
+        for index, tag in (first | second).items():
+            assert log.entry(index).event["record_ids"] == [tag]
+    verify_log(log_dir, public_key(log_dir))
+
+
+def test_a_torn_tail_is_moved_aside_and_acknowledged_entries_kept(log_dir) -> None:
+    with AuditLog.open(log_dir) as log:
+        log.append_many([make_event(i) for i in range(10)])
+    entries = log_dir / "entries.log"
+    partial = read_records(log_dir)[3][:25]  # a write cut short: header and part of a hash
+    with entries.open("ab") as f:
+        f.write(partial)
+    report = verify_log(log_dir, public_key(log_dir))
+    assert (report.tree_size, report.torn_tail_bytes) == (10, 25)
+    with AuditLog.open(log_dir) as log:
+        assert log.size == 10
+        assert log.append(make_event(10)) == 10
+    (side,) = log_dir.glob("entries.torn-*.bin")
+    assert side.read_bytes() == partial
+    assert verify_log(log_dir, public_key(log_dir)).torn_tail_bytes == 0
+
+
+def test_unacknowledged_garbage_after_the_last_head_is_not_taken_for_entries(log_dir) -> None:
+    with AuditLog.open(log_dir) as log:
+        log.append_many([make_event(i) for i in range(4)])
+    with (log_dir / "entries.log").open("ab") as f:
+        f.write(b"\x00\x00\x00\x05" + b"\x00" * 32 + b"hello")  # whole record, bad checksum
+    with AuditLog.open(log_dir) as log:
+        assert log.size == 4
