@@ -25,10 +25,11 @@ def prepare(out: Path, rows: int, seed: int) -> tuple[Path, Path]:
     from cruce.demo import generate_bench_csv
 
     out.mkdir(parents=True, exist_ok=True)
-    csv_path = out / f"bench_{rows}.csv"
-    mapping = out / f"bench_{rows}.yml"
+    csv_path = out / f"bench_{rows}_{seed}.csv"
+    mapping = out / f"bench_{rows}_{seed}.mapping.yml"
     if not (csv_path.exists() and mapping.exists()):
-        generate_bench_csv(csv_path, rows, seed, mapping_path=mapping)
+        files = generate_bench_csv(csv_path, rows, seed)
+        assert files.mapping == mapping, files.mapping
     return csv_path, mapping
 
 
