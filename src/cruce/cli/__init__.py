@@ -6,7 +6,7 @@ import typer
 
 from cruce.cli import _records
 from cruce.cli._demo import demo
-from cruce.cli._link import link
+from cruce.cli._link import judge, link, review
 
 app = typer.Typer(
     name="cruce",
@@ -22,6 +22,8 @@ app.command()(_records.search)
 app.command()(_records.export)
 app.command()(_records.stats)
 app.command()(link)
+app.command()(review)
+app.command()(judge)
 app.command()(demo)
 
 

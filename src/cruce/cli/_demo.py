@@ -33,6 +33,7 @@ def demo(
     for agency in agencies:
         _ingest_agency(agency, world_dir / agency / "mapping.yml", nodes_dir / f"{agency}.duckdb")
     _summarise(agencies, nodes_dir)
+    _link_across(agencies, nodes_dir, out / "shared")
 
 
 def _ingest_agency(agency: str, mapping: Path, db: Path) -> None:
@@ -57,3 +58,52 @@ def _summarise(agencies: list[str], nodes_dir: Path) -> None:
                 detail.add_row(agency, purpose, code, tlp, str(n))
     console.print(totals)
     console.print(detail)
+
+
+def _link_across(agencies: list[str], nodes_dir: Path, shared: Path) -> None:
+    """Each agency puts forward the people it may share (never victims); cruce links them."""
+    import json
+
+    from cruce._node import justification
+    from cruce.link import link_files, summarise
+
+    shared.mkdir(parents=True, exist_ok=True)
+    why = justification("intelligence", "COMPACT-DEMO-1", "cross-border linkage demo")
+    files = []
+    for agency in agencies:
+        path = shared / f"{agency}.jsonl"
+        with Node.open(nodes_dir / f"{agency}.duckdb", user="demo") as node, path.open("w") as fh:
+            for record in node.export(why, schema="Person"):
+                if record.envelope.is_shareable:
+                    fh.write(json.dumps(record.entity.to_dict(), ensure_ascii=False) + "\n")
+        files.append(path)
+    with console.status("linking the five agencies' people"):
+        result = link_files(files, threshold=0.5)
+    result.write_pairs(shared / "pairs.csv")
+    result.write_clusters(shared / "clusters.csv")
+    _print_cross_border(result, summarise)
+
+
+def _print_cross_border(result: object, summarise: object) -> None:
+    con = result.con  # type: ignore[attr-defined]
+    clusters = result.clusters_table  # type: ignore[attr-defined]
+    row = con.execute(
+        f"SELECT count(*) FROM (SELECT cluster_id FROM {clusters} c JOIN features f "
+        "ON f.unique_id = c.unique_id GROUP BY cluster_id HAVING count(DISTINCT f.source) > 1)"
+    ).fetchall()[0]
+    console.print(f"Cross-border people: {row[0] if row else 0} people known to more than one "
+                  f"agency, from {result.records} shareable records "  # type: ignore[attr-defined]
+                  f"(model {result.model_version})", highlight=False)  # type: ignore[attr-defined]
+    table = Table("probability", "one agency's record", "another's", "evidence",
+                  title="A few cross-border links and why")
+    for p in result.explained_pairs(4, "source_l <> source_r AND match_probability < 0.999"):  # type: ignore[attr-defined]
+        table.add_row(f"{p['match_probability']:.3f}", _who(p, "l"), _who(p, "r"),
+                      summarise(p["explanation"], top=3))  # type: ignore[operator]
+    console.print(table)
+
+
+def _who(row: dict[str, object], side: str) -> str:
+    source = Path(str(row.get(f"source_{side}"))).stem
+    name = " ".join(str(row[k]) for k in (f"given1_{side}", f"surname1_{side}",
+                                          f"surname2_{side}") if row.get(k))
+    return f"{name} ({source}, born {row.get(f'dob_{side}') or '?'})"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -9,23 +11,47 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cruce.cli._common import console, err_console, reports_errors
+from cruce.cli._common import DbOption, console, err_console, open_node, reports_errors
 from cruce.errors import InvalidInput
 
 
 @reports_errors
 def link(
-    files: Annotated[list[Path], typer.Argument(help="FtM Person entities as JSON lines; all files are linked together.")],
-    out: Annotated[Path, typer.Option("--out", help="Write left_id,right_id,probability here.")],
+    files: Annotated[list[Path] | None, typer.Argument(help="FtM Person entities as JSON lines; all files are linked together. Without files: the node's own people (--db).")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write left_id,right_id,probability here.")] = None,
     clusters: Annotated[Path | None, typer.Option("--clusters", help="Write id,cluster_id for every record here.")] = None,
     threshold: Annotated[float, typer.Option("--threshold", help="Keep pairs at or above this match probability.")] = 0.5,
     explain: Annotated[int, typer.Option("--explain", help="Print this many cross-file pairs with their evidence.")] = 0,
+    db: DbOption = Path("cruce.duckdb"),
 ) -> None:
-    """Link and dedupe people across files: scored pairs and clusters (Splink model)."""
-    from cruce.link import link_files, summarise
+    """Link and dedupe people: scored pairs with explanations, clusters (Splink model).
 
+    With files: `cruce link A.jsonl B.jsonl --out pairs.csv --clusters clusters.csv`.
+    Without: links the node's own people, stores pairs (with the model version) and clusters
+    with stable canonical ids, honouring reviewers' judgements.
+    """
     if not 0.0 < threshold <= 1.0:
         raise InvalidInput(f"--threshold must be in (0, 1], not {threshold}")
+    if not files:
+        _link_node(db, threshold)
+        return
+    if out is None:
+        raise InvalidInput("linking files needs --out PAIRS.csv")
+    _link_files(files, out, clusters, threshold, explain)
+
+
+def _link_node(db: Path, threshold: float) -> None:
+    with open_node(db) as node, _spinner() as step:
+        summary = node.linkage.run(threshold, progress=step)
+    console.print(f"{summary.records} people: {summary.pairs} pairs at or above {threshold}, "
+                  f"{summary.clusters} clusters ({summary.linked_records} records linked to "
+                  f"another), model {summary.model_version}", highlight=False)
+
+
+def _link_files(files: list[Path], out: Path, clusters: Path | None, threshold: float,
+                explain: int) -> None:
+    from cruce.link import link_files, summarise
+
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, console=err_console, transient=True) as bar:
         task = bar.add_task("starting", total=None)
@@ -42,6 +68,46 @@ def link(
             table.add_row(f"{row['match_probability']:.3f}", _name(row, "l"), _name(row, "r"),
                           summarise(row["explanation"]))
         console.print(table)
+
+
+@contextmanager
+def _spinner() -> Iterator[Callable[[str], None]]:
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        task = bar.add_task("starting", total=None)
+        yield lambda step: bar.update(task, description=step)
+
+
+@reports_errors
+def review(
+    db: DbOption = Path("cruce.duckdb"),
+    limit: Annotated[int, typer.Option(help="How many pairs to show.")] = 10,
+) -> None:
+    """Show the pairs the model is least sure of, most uncertain first, with their evidence."""
+    from cruce.link import summarise
+
+    with open_node(db) as node:
+        pairs = node.linkage.review(limit)
+    table = Table("probability", "left", "right", "evidence", title="Pairs to review")
+    for p in pairs:
+        table.add_row(f"{p['probability']:.3f}", p["left_id"], p["right_id"],
+                      summarise(p["explanation"]))
+    console.print(table)
+    console.print("judge with: cruce judge LEFT RIGHT same|different|unsure --why '...'")
+
+
+@reports_errors
+def judge(
+    left: Annotated[str, typer.Argument(help="One record's id.")],
+    right: Annotated[str, typer.Argument(help="The other record's id.")],
+    verdict: Annotated[str, typer.Argument(help="same, different or unsure.")],
+    why: Annotated[str, typer.Option("--why", help="The reason, kept with the judgement.")] = "",
+    db: DbOption = Path("cruce.duckdb"),
+) -> None:
+    """Record a reviewer's judgement on a pair; it overrides the model from the next run on."""
+    with open_node(db) as node:
+        j = node.linkage.judge(left, right, verdict, why)
+    console.print(f"{j.left_id} {j.verdict.value} {j.right_id} (by {j.user})", highlight=False)
 
 
 def _name(row: dict[str, object], side: str) -> str:

@@ -36,7 +36,7 @@ def load_source(con: duckdb.DuckDBPyConnection, path: Path, sheet: str | None,
                              f"does not have (columns: {', '.join(header)})")
     cols = ", ".join(f"{whitespace_sql(c)} AS {quote(c)}" for c in wanted)
     con.execute(f"CREATE TABLE src AS SELECT row_number() OVER () AS _row, {cols} FROM {source}")
-    rows = con.execute("SELECT count(*) FROM src").fetchone()
+    rows = con.execute("SELECT count(*) FROM src").fetchall()[0]
     return int(rows[0]) if rows else 0
 
 

@@ -34,6 +34,13 @@ def train(con: duckdb.DuckDBPyConnection, records: int, progress: Progress) -> t
     deterministic = [block_on("documents", arrays_to_explode=["documents"]),
                      block_on("given1", "surname1", "surname2", "dob")]
     linker.training.estimate_probability_two_random_records_match(deterministic, recall=0.7)
+    model = linker.misc.save_model_to_json()
+    floor = 0.5 / max(records, 2)
+    if model["probability_two_random_records_match"] < floor:
+        # No exact duplicates to count (a clean single source): start EM from one expected
+        # match in two records rather than from zero, which no evidence could overcome.
+        model["probability_two_random_records_match"] = floor
+        linker = Linker(db.register("features"), model, log_level=QUIET)
     progress("estimating u by random sampling")
     linker.training.estimate_u_using_random_sampling(max_pairs=min(5e6, max(1e6, records * 10)),
                                                      seed=2019)

@@ -30,7 +30,7 @@ class Explainer:
             real = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
             name = comparison["output_column_name"]
             self.labels[name] = {-1: "missing on one side"} | {
-                len(real) - 1 - i: lv.get("label_for_charts") or lv.get("sql_condition", "")
+                len(real) - 1 - i: _plain(lv.get("label_for_charts") or lv.get("sql_condition", ""))
                 for i, lv in enumerate(real)
             }
 
@@ -55,3 +55,7 @@ def summarise(explanation: list[dict[str, Any]], top: int = 4) -> str:
     parts = [f"{e['field']}: {e['level']} ({e['weight']:+.1f})" for e in explanation
              if e["weight"] != 0][:top]
     return "; ".join(parts)
+
+
+def _plain(label: str) -> str:
+    return "disagree" if label == "All other comparisons" else label

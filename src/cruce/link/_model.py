@@ -99,7 +99,8 @@ def _place() -> cl.CustomComparison:
         output_column_name="birth_place",
         comparison_levels=[
             cll.NullLevel("birth_place"),
-            cll.ExactMatchLevel("birth_place", term_frequency_adjustments=True),
+            cll.ExactMatchLevel("birth_place", term_frequency_adjustments=True)
+            .configure(label_for_charts="same birth place"),
             cll.JaroWinklerLevel("birth_place", 0.9),
             cll.ElseLevel(),
         ],

@@ -153,5 +153,5 @@ def _chunks(rows: list[tuple[Any, ...]], size: int) -> Iterable[list[tuple[Any, 
 
 
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    row = con.execute(f"SELECT count(*) FROM {table}").fetchone()
+    row = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0]
     return int(row[0]) if row else 0

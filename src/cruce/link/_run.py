@@ -34,7 +34,7 @@ class LinkResult:
         self.explainer = Explainer(self.model)
 
     def pair_count(self) -> int:
-        row = self.con.execute(f"SELECT count(*) FROM {self.pairs_table}").fetchone()
+        row = self.con.execute(f"SELECT count(*) FROM {self.pairs_table}").fetchall()[0]
         return int(row[0]) if row else 0
 
     def write_pairs(self, path: Path) -> int:

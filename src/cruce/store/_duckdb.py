@@ -116,7 +116,7 @@ class DuckDBStore(Store):
     def _id_set(self, status: str) -> IdSet:
         row = self.conn.execute(
             "SELECT count(*) FROM upsert_status WHERE status = ?", [status]
-        ).fetchone()
+        ).fetchall()[0]
         count = int(row[0]) if row else 0
         if count <= MAX_LISTED_IDS:
             ids = self.conn.execute(
@@ -127,7 +127,7 @@ class DuckDBStore(Store):
         digest = self.conn.execute(
             "SELECT sha256(string_agg(id || chr(10), '' ORDER BY id)) FROM upsert_status "
             "WHERE status = ?", [status]
-        ).fetchone()
+        ).fetchall()[0]
         return IdSet(count, (), str(digest[0]) if digest else None)
 
     def close(self) -> None:
