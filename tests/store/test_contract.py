@@ -19,6 +19,7 @@ from typing import Any
 import psycopg
 import pyarrow as pa
 import pytest
+from tests.conftest import MAPPING, ROWS, write_csv
 
 from cruce import Node
 from cruce.audit._events import MAX_LISTED_IDS, Actor, Justification, Operation, digest_ids
@@ -27,7 +28,6 @@ from cruce.ingest._mapping import load_mapping
 from cruce.ingest._tabular import stage_file
 from cruce.store import MemorySink, RecordQuery, Store, open_store
 from cruce.store._schema import MIGRATIONS, RECORD_COLUMNS
-from tests.conftest import MAPPING, ROWS, write_csv
 
 POSTGRES = os.environ.get("CRUCE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 ACTOR = Actor("hn_police", "analyst1", "analyst")
@@ -192,6 +192,24 @@ def test_a_changed_row_is_one_alteration(store: Store, sink: MemorySink, tmp_pat
     assert jose.entity.get("birthDate") == ["1990-03-06"]
 
 
+def test_an_empty_write_writes_and_logs_nothing(store: Store, sink: MemorySink) -> None:
+    result = write(store, people([]))
+    assert (result.inserted, result.updated, result.unchanged) == (0, 0, 0)
+    assert sink.events == [] and store.count() == 0
+
+
+def test_many_writes_in_one_session(store: Store, sink: MemorySink) -> None:
+    # Enough repeats for the driver to prepare its statements (psycopg: after 5).
+    for round_ in range(8):
+        result = write(store, people([f"p{round_}", "shared"], name=f"Round {round_}"))
+        assert (result.inserted, result.updated) == ((2, 0) if round_ == 0 else (1, 1))
+        assert store.get_setting("missing") is None
+        assert len(store.read(RecordQuery(ids=["shared", f"p{round_}"]), ACTOR, WHY)) == 2
+    assert store.count() == 9
+    [shared] = store.read(RecordQuery(ids=["shared"]), ACTOR, WHY)
+    assert shared.caption == "Round 7 shared"
+
+
 def test_provenance_and_times_alone_are_no_change(store: Store, sink: MemorySink) -> None:
     write(store, people(["p1", "p2"]))
     later = datetime.now(UTC) + timedelta(hours=1)
@@ -202,7 +220,9 @@ def test_provenance_and_times_alone_are_no_change(store: Store, sink: MemorySink
     assert [e.record_ids for e in sink.events] == [("p1", "p2"), ("p1", "p2")]
 
 
-def test_large_writes_name_their_records_by_count_and_digest(store: Store, sink: MemorySink) -> None:
+def test_large_writes_name_their_records_by_count_and_digest(
+    store: Store, sink: MemorySink
+) -> None:
     ids = [f"rec-{i:05d}" for i in range(1500)] + ODD_IDS
     table = people(ids)
     result = write(store, table)

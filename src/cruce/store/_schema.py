@@ -45,11 +45,16 @@ CONTENT_COLUMNS: tuple[str, ...] = (
 # Dialect differences, kept here. DuckDB keeps no index on records.id: maintaining its ART index
 # costs 5.2 s per 2M inserted rows against 0.85 s without (bench/RESULTS.md); ids stay unique
 # because every write goes through Store.write_table, which inserts only ids not yet stored.
-# PostgreSQL collates records.id bytewise ("C"), as DuckDB does: ORDER BY id, and the digests of
-# sorted ids (audit.digest_ids), then agree across backends whatever the database's locale.
+# PostgreSQL collates record ids bytewise ("C"), as DuckDB does: ORDER BY id, and the digests of
+# sorted ids (audit.digest_ids), then agree across backends whatever the database's locale; and
+# it indexes fragments by record id (writes and erasures look them up by id).
 DIALECTS: dict[str, dict[str, str]] = {
-    "duckdb": {"record_key": "NOT NULL"},
-    "postgres": {"record_key": 'COLLATE "C" PRIMARY KEY'},
+    "duckdb": {"record_key": "NOT NULL", "fragment_key": "NOT NULL", "fragment_index": ""},
+    "postgres": {
+        "record_key": 'COLLATE "C" PRIMARY KEY',
+        "fragment_key": 'COLLATE "C" NOT NULL',
+        "fragment_index": "CREATE INDEX fragments_id ON fragments (id)",
+    },
 }
 
 MIGRATIONS: list[str] = [
@@ -106,13 +111,14 @@ MIGRATIONS: list[str] = [
     # 3: what each source file contributed to a record; a record is the merge of its fragments
     """
     CREATE TABLE fragments (
-        id VARCHAR(64) NOT NULL,
+        id VARCHAR(64) {fragment_key},
         source VARCHAR NOT NULL,
         schema VARCHAR(64) NOT NULL,
         properties VARCHAR NOT NULL,
         subject_category VARCHAR(16),
         tlp VARCHAR(16) NOT NULL
     );
+    {fragment_index};
     """,
     # 4: linkage: trained models, scored pairs (each naming its model), clusters, judgements
     """
