@@ -23,9 +23,12 @@ class Node:
     """
 
     def __init__(self, store: Store, user: str = "system", role: str = "admin") -> None:
+        from cruce.link._node import Linkage
+
         self.store = store
         self.user = user
         self.role = role
+        self.linkage = Linkage(self)
 
     @classmethod
     def open(cls, db: str | Path, *, agency: str | None = None, user: str = "system",
