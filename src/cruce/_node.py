@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from cruce.audit import AuditLog
 from cruce.audit._events import Actor, Justification
 from cruce.errors import InvalidInput, PermissionDenied
 from cruce.ingest import IngestResult, Progress, ingest_file, load_mapping
@@ -22,24 +24,41 @@ class Node:
     'hn_police'
     """
 
-    def __init__(self, store: Store, user: str = "system", role: str = "admin") -> None:
+    def __init__(self, store: Store, user: str = "system", role: str = "admin",
+                 audit: AuditLog | None = None) -> None:
         from cruce.link._node import Linkage
 
         self.store = store
         self.user = user
         self.role = role
+        self.audit = audit
         self.linkage = Linkage(self)
 
     @classmethod
     def open(cls, db: str | Path, *, agency: str | None = None, user: str = "system",
-             role: str = "admin") -> Node:
-        node = cls(open_store(db), user, role)
+             role: str = "admin", audit_dir: Path | None = None) -> Node:
+        """Open a node: its store and, beside a store file, its tamper-evident audit log.
+
+        Every access event goes to the audit log and is durable before the operation it
+        describes commits (an operation rolled back after its event leaves a logged attempt;
+        never an operation without its event).
+        """
+        audit_dir = audit_dir or default_audit_dir(db)
+        audit = AuditLog.open(audit_dir) if audit_dir is not None else None
+        try:
+            node = cls(open_store(db, sink=audit), user, role, audit)
+        except BaseException:
+            if audit is not None:
+                audit.close()
+            raise
         if agency is not None:
             node.claim(agency)
         return node
 
     def close(self) -> None:
         self.store.close()
+        if self.audit is not None:
+            self.audit.close()
 
     def __enter__(self) -> Node:
         return self
@@ -106,6 +125,18 @@ class Node:
     def stats(self, *group_by: str) -> list[tuple[Any, ...]]:
         """Aggregate counts only; no record is read."""
         return self.store.counts(*group_by)
+
+
+def default_audit_dir(db: str | Path) -> Path | None:
+    """The audit log lives beside a store file (`node.duckdb` -> `node.duckdb.audit/`); a
+    server store names its own with CRUCE_AUDIT_DIR; an in-memory store keeps events in it."""
+    text = str(db)
+    if text.startswith(("postgresql://", "postgres://")):
+        configured = os.environ.get("CRUCE_AUDIT_DIR")
+        return Path(configured) if configured else None
+    if text == ":memory:":
+        return None
+    return Path(text + ".audit")
 
 
 def justification(purpose: str | None, case_reference: str | None, text: str = "",

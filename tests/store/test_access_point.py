@@ -12,7 +12,9 @@ from cruce.store import RecordQuery
 
 
 def events(node: Node) -> list[dict]:
-    return [json.loads(r[0]) for r in node.store._query("SELECT encoded FROM access_events ORDER BY seq")]
+    """What the node's tamper-evident audit log holds, in order."""
+    assert node.audit is not None
+    return [entry.event for entry in node.audit.iter_events()]
 
 
 WHY = justification("gangs_organized_crime", "HN-2026-0042", "checking a lead")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cruce.cli import _records
+from cruce.cli import _audit, _records
 from cruce.cli._demo import demo
 from cruce.cli._link import judge, link, review
 
@@ -25,6 +25,7 @@ app.command()(link)
 app.command()(review)
 app.command()(judge)
 app.command()(demo)
+app.add_typer(_audit.app, name="audit")
 
 
 def main() -> None:

@@ -34,6 +34,7 @@ def demo(
         _ingest_agency(agency, world_dir / agency / "mapping.yml", nodes_dir / f"{agency}.duckdb")
     _summarise(agencies, nodes_dir)
     _link_across(agencies, nodes_dir, out / "shared")
+    _show_audit(nodes_dir / f"{agencies[0]}.duckdb")
 
 
 def _ingest_agency(agency: str, mapping: Path, db: Path) -> None:
@@ -107,3 +108,28 @@ def _who(row: dict[str, object], side: str) -> str:
     name = " ".join(str(row[k]) for k in (f"given1_{side}", f"surname1_{side}",
                                           f"surname2_{side}") if row.get(k))
     return f"{name} ({source}, born {row.get(f'dob_{side}') or '?'})"
+
+
+def _show_audit(db: Path) -> None:
+    """The end of the story: the node's signed audit head, a full verification, and who saw
+    one record (the demo looked at every shareable person to link them)."""
+    from cruce.audit import verify_log
+    from cruce.audit._sth import PUBLIC_KEY_FILE
+
+    with Node.open(db, user="demo") as node:
+        assert node.audit is not None
+        head = node.audit.head()
+        record = node.store._query("SELECT id FROM records WHERE schema = 'Person' "
+                                   "AND is_shareable ORDER BY id LIMIT 1")[0][0]
+        seen = node.audit.who_saw(record)
+        folder = node.audit.directory
+    report = verify_log(folder, (folder / PUBLIC_KEY_FILE).read_bytes())
+    console.print(f"Audit log of {db.stem}: head size {head.tree_size}, root "
+                  f"{head.root_hash.hex()[:16]}…, signed; verify: ok, {report.tree_size} entries "
+                  f"and {report.heads_checked} signed heads", highlight=False)
+    console.print(f"who saw {record[:12]}…:", highlight=False)
+    for entry in seen:
+        e = entry.event
+        console.print(f"  #{entry.index} {e['at']} {e['op']} by {e['actor']['user']} "
+                      f"({e['actor']['agency']}) for {e['justification']['purpose']}, case "
+                      f"{e['justification']['case_reference']}", highlight=False)

@@ -1,0 +1,187 @@
+"""`cruce audit …`: the node's tamper-evident log, for the node's engineers and oversight bodies.
+
+Reading the log is itself logged: every export and who-saw query appends an event.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from cruce.audit import (
+    AuditLog,
+    verify_consistency,
+    verify_inclusion,
+    verify_log,
+)
+from cruce.audit._events import AccessEvent, Justification, Operation
+from cruce.audit._sth import PUBLIC_KEY_FILE
+from cruce.cli._common import DbOption, console, open_node, reports_errors
+from cruce.errors import InvalidInput, NotFound
+
+app = typer.Typer(help="The node's tamper-evident audit log (RFC 9162 Merkle log).",
+                  no_args_is_help=True)
+AuditDirOption = Annotated[Path | None, typer.Option("--log", help="The log's folder (default: DB.audit).")]
+
+
+def _dir(db: Path, log: Path | None) -> Path:
+    path = log or Path(str(db) + ".audit")
+    if not path.exists():
+        raise NotFound(f"no audit log at {path}")
+    return path
+
+
+@app.command()
+@reports_errors
+def verify(
+    db: DbOption = Path("cruce.duckdb"),
+    log: AuditDirOption = None,
+    public_key: Annotated[Path | None, typer.Option("--public-key", help="PEM of the node's published key (default: the one beside the log).")] = None,
+) -> None:
+    """Recompute every hash and check the log against every signed head; report the first fault."""
+    folder = _dir(db, log)
+    key = (public_key or folder / PUBLIC_KEY_FILE).read_bytes()
+    report = verify_log(folder, key)
+    torn = f"; {report.torn_tail_bytes} unacknowledged bytes after a crash" if report.torn_tail_bytes else ""
+    console.print(f"ok: {report.tree_size} entries, root {report.root_hash.hex()}, "
+                  f"{report.heads_checked} signed heads verified{torn}", highlight=False)
+
+
+@app.command()
+@reports_errors
+def head(db: DbOption = Path("cruce.duckdb")) -> None:
+    """Print the latest signed tree head (size, root hash, time, signature)."""
+    with open_node(db) as node:
+        sth = _log(node).head()
+    console.print_json(json.dumps(sth.to_dict()))
+
+
+@app.command("prove-inclusion")
+@reports_errors
+def prove_inclusion(
+    index: Annotated[int, typer.Argument(help="The entry's index (0-based).")],
+    db: DbOption = Path("cruce.duckdb"),
+) -> None:
+    """Print the inclusion proof of entry N in the current tree, checked against the head."""
+    with open_node(db) as node:
+        log = _log(node)
+        sth = log.head()
+        if not 0 <= index < sth.tree_size:
+            raise InvalidInput(f"entry {index} is not in the log of {sth.tree_size} entries")
+        proof = log.prove_inclusion(index, sth.tree_size)
+        ok = verify_inclusion(log.leaf_hash(index), proof, sth.root_hash)
+    console.print_json(json.dumps({**proof.to_dict(), "root_hash": sth.root_hash.hex(), "verified": ok}))
+
+
+@app.command("prove-consistency")
+@reports_errors
+def prove_consistency(
+    old: Annotated[int, typer.Argument(help="The earlier tree size.")],
+    new: Annotated[int, typer.Argument(help="The later tree size.")],
+    db: DbOption = Path("cruce.duckdb"),
+) -> None:
+    """Print the proof that the tree of OLD entries is a prefix of the tree of NEW entries."""
+    with open_node(db) as node:
+        log = _log(node)
+        size = log.head().tree_size
+        if not 0 < old <= new <= size:
+            raise InvalidInput(f"need 0 < OLD <= NEW <= {size} (the log's size)")
+        proof = log.prove_consistency(old, new)
+        old_root, new_root = log.root(old), log.root(new)
+    ok = verify_consistency(proof, old_root, new_root)
+    console.print_json(json.dumps({**proof.to_dict(), "old_root": old_root.hex(),
+                                   "new_root": new_root.hex(), "verified": ok}))
+
+
+@app.command()
+@reports_errors
+def export(
+    db: DbOption = Path("cruce.duckdb"),
+    since: Annotated[str | None, typer.Option(help="Only events at or after this ISO time (UTC).")] = None,
+    format: Annotated[str, typer.Option("--format", help="jsonl or csv.")] = "jsonl",
+    out: Annotated[Path, typer.Option("--out", "-o", help="File to write; - for stdout.")] = Path("-"),
+    why: Annotated[str, typer.Option("--why", help="Why the log is read (kept in the log).")] = "oversight review",
+) -> None:
+    """Export the log's events for an oversight body (the export is itself logged)."""
+    if format not in ("jsonl", "csv"):
+        raise InvalidInput(f"--format must be jsonl or csv, not {format!r}")
+    start = _since(since)
+    with open_node(db) as node:
+        log = _log(node)
+        _log_read(node, "export", why)
+        entries = [(e.index, e.event) for e in log.iter_events(start)]
+    fh = sys.stdout if str(out) == "-" else out.open("w", newline="", encoding="utf-8")
+    try:
+        _write(fh, entries, format)
+    finally:
+        if fh is not sys.stdout:
+            fh.close()
+
+
+@app.command("who-saw")
+@reports_errors
+def who_saw(
+    record_id: Annotated[str, typer.Argument(help="The record's id.")],
+    db: DbOption = Path("cruce.duckdb"),
+    why: Annotated[str, typer.Option("--why", help="Why the log is read (kept in the log).")] = "oversight review",
+) -> None:
+    """Every consultation and disclosure of one record: who, when, why, to whom."""
+    with open_node(db) as node:
+        log = _log(node)
+        _log_read(node, f"who-saw {record_id}", why)
+        entries = log.who_saw(record_id)
+    for entry in entries:
+        e = entry.event
+        j = e["justification"]
+        to = f" to {', '.join(e['recipients'])}" if e["recipients"] else ""
+        console.print(f"#{entry.index} {e['at']} {e['op']}{to} by {e['actor']['user']} "
+                      f"({e['actor']['agency']}, {e['actor']['role']}): {j['purpose']}, case "
+                      f"{j['case_reference'] or '-'}: {j['text']}", highlight=False)
+    console.print(f"{len(entries)} consultations or disclosures of {record_id}", highlight=False)
+
+
+def _log(node: Any) -> AuditLog:
+    if node.audit is None:
+        raise NotFound("this node keeps no audit log (an in-memory store)")
+    return node.audit  # type: ignore[no-any-return]
+
+
+def _log_read(node: Any, what: str, why: str) -> None:
+    # The log's own readers are logged, with what they read and why.
+    event = AccessEvent(Operation.CONSULTATION, node.actor,
+                        Justification("intelligence", "Directive 2016/680 Art. 25(2)", "", why),
+                        details={"audit_log": what})
+    node.audit.append(event)
+
+
+def _since(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"--since {text!r} is not an ISO date or time") from None
+    from datetime import UTC
+
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _write(fh: Any, entries: list[tuple[int, dict[str, Any]]], format: str) -> None:
+    if format == "jsonl":
+        for index, event in entries:
+            fh.write(json.dumps({"index": index, **event}, ensure_ascii=False, sort_keys=True) + "\n")
+        return
+    writer = csv.writer(fh)
+    writer.writerow(["index", "at", "op", "agency", "user", "role", "purpose", "legal_basis",
+                     "case_reference", "text", "record_count", "record_ids", "recipients", "batch"])
+    for index, e in entries:
+        a, j = e["actor"], e["justification"]
+        writer.writerow([index, e["at"], e["op"], a["agency"], a["user"], a["role"], j["purpose"],
+                         j["legal_basis"], j["case_reference"], j["text"], e["record_count"],
+                         " ".join(e["record_ids"]), " ".join(e["recipients"]), e["batch"] or ""])
