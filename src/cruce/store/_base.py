@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Protocol
@@ -94,8 +94,27 @@ class Store(ABC):
         """Fragments of the records in `table` that other sources contributed."""
 
     @abstractmethod
+    def _begin(self) -> AbstractContextManager[None]:
+        """The backend's own transaction: commit on exit, roll back on an exception."""
+
+    _depth: int = 0
+
     @contextmanager
-    def transaction(self) -> Iterator[None]: ...
+    def transaction(self) -> Iterator[None]:
+        """One operation is one commit: nested calls join the outer transaction."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        self._depth = 1
+        try:
+            with self._begin():
+                yield
+        finally:
+            self._depth = 0
 
     @abstractmethod
     def close(self) -> None: ...
@@ -164,7 +183,8 @@ class Store(ABC):
         with self.transaction():
             found = [r[0] for r in self._query(_select_ids(len(ids)), tuple(ids))]
             if not found:
-                raise NotFound(f"no record with id {ids[0]!r}" if len(ids) == 1 else "no such records")
+                one = f"no record with id {ids[0]!r}"
+                raise NotFound(one if len(ids) == 1 else "no such records")
             self._execute(f"DELETE FROM records WHERE id IN ({_marks(len(found))})", tuple(found))
             self._execute(f"DELETE FROM fragments WHERE id IN ({_marks(len(found))})", tuple(found))
             self._emit(Operation.ERASURE, actor, justification, found, None, {})
@@ -200,7 +220,8 @@ class Store(ABC):
         ids = [r[0] for r in self._select(query, columns="id")]
         if ids:
             with self.transaction():
-                self._emit(Operation.CONSULTATION, actor, justification, ids, None, {"export": True})
+                self._emit(Operation.CONSULTATION, actor, justification, ids, None,
+                           {"export": True})
         for start in range(0, len(ids), chunk):
             part = ids[start : start + chunk]
             for row in self._query(_select_records(len(part)), tuple(part)):
@@ -226,7 +247,8 @@ class Store(ABC):
 
     def counts(self, *group_by: str) -> list[tuple[Any, ...]]:
         """Aggregate counts only (no record leaves): used by stats and the demo summary."""
-        allowed = {"agency", "schema", "purpose", "handling_code", "tlp", "subject_category", "dataset"}
+        allowed = {"agency", "schema", "purpose", "handling_code", "tlp", "subject_category",
+                   "dataset"}
         bad = [g for g in group_by if g not in allowed]
         if bad:
             raise ValueError(f"cannot group by {bad[0]!r}")

@@ -10,8 +10,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from cruce.errors import CruceError
 from cruce.audit._events import MAX_LISTED_IDS
+from cruce.errors import CruceError
 from cruce.store._base import AccessSink, IdSet, Store
 from cruce.store._schema import CONTENT_COLUMNS, FRAGMENT_COLUMNS, RECORD_COLUMNS
 from cruce.store._sinks import TableSink
@@ -37,26 +37,14 @@ class DuckDBStore(Store):
         return self.conn.execute(sql, list(params)).fetchall()
 
     @contextmanager
-    def transaction(self) -> Iterator[None]:
-        # Nested calls join the outer transaction: one operation is one commit.
-        if self._depth:
-            self._depth += 1
-            try:
-                yield
-            finally:
-                self._depth -= 1
-            return
+    def _begin(self) -> Iterator[None]:
         self.conn.execute("BEGIN TRANSACTION")
-        self._depth = 1
         try:
             yield
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
-        else:
-            self.conn.execute("COMMIT")
-        finally:
-            self._depth = 0
+        self.conn.execute("COMMIT")
 
     def _bulk_upsert(self, table: pa.Table) -> tuple[IdSet, IdSet]:
         self.conn.register("incoming", table)

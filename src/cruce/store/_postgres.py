@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from functools import lru_cache
 from typing import Any
 
@@ -87,23 +87,11 @@ class PostgresStore(Store):
             return self.conn.execute(query, args).fetchall()
 
     @contextmanager
-    def transaction(self) -> Iterator[None]:
-        # Nested calls join the outer transaction: one operation is one commit. A statement run
-        # outside any transaction() gets its own, so the session never idles inside one.
-        if self._depth:
-            self._depth += 1
-            try:
-                yield
-            finally:
-                self._depth -= 1
-            return
-        self._depth = 1
-        try:
-            with self.conn.transaction():
-                yield
-        finally:
-            self._depth = 0
-            self._loaded = None  # temporary tables drop with the transaction
+    def _begin(self) -> Iterator[None]:
+        # A statement run outside any transaction() gets its own (see _execute), so the session
+        # never idles inside an implicit transaction that would turn this one into a savepoint.
+        with self.conn.transaction():
+            yield
 
     def migrate(self) -> int:
         # Two processes opening a fresh database at once would race on CREATE TABLE.

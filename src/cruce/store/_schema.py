@@ -1,4 +1,6 @@
-"""The store's tables, as versioned migrations run on open. SQL kept portable (DuckDB, PostgreSQL)."""
+"""The store's tables, as versioned migrations run on open.
+
+SQL kept portable (DuckDB, PostgreSQL)."""
 
 from __future__ import annotations
 
