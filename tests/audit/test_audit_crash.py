@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -10,6 +11,8 @@ import time
 from pathlib import Path
 
 from audit_support import make_event, public_key, read_records
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from cruce.audit import AuditLog, verify_log
 
@@ -104,3 +107,44 @@ def test_unacknowledged_garbage_after_the_last_head_is_not_taken_for_entries(log
         f.write(b"\x00\x00\x00\x05" + b"\x00" * 32 + b"hello")  # whole record, bad checksum
     with AuditLog.open(log_dir) as log:
         assert log.size == 4
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(cut=st.integers(min_value=0, max_value=10**6))
+def test_a_crash_image_cut_anywhere_after_the_last_head_reopens_to_its_whole_records(
+    tmp_path_factory, cut
+) -> None:
+    """A copy of the directory taken while the log is open is what a crash leaves behind;
+    cutting entries.log anywhere past the last signed head is a torn write."""
+    base = tmp_path_factory.mktemp("crash")
+    live, image = base / "live.audit", base / "image.audit"
+    with AuditLog.open(live, head_interval=3600) as log:
+        log.append_many([make_event(i) for i in range(5)])
+        log.sign_head()
+        log.append_many([make_event(i) for i in range(5, 12)])
+        shutil.copytree(live, image, ignore=shutil.ignore_patterns("lock"))
+    records = read_records(image)
+    signed_end = 16 + sum(len(r) for r in records[:5])
+    entries = image / "entries.log"
+    length = signed_end + cut % (entries.stat().st_size - signed_end + 1)
+    entries.write_bytes(entries.read_bytes()[:length])
+    whole = 0
+    while whole < len(records) and 16 + sum(len(r) for r in records[: whole + 1]) <= length:
+        whole += 1
+    with AuditLog.open(image) as log:
+        assert log.size == whole
+        assert [e.raw for e in log.iter_events()] == [r[36:] for r in records[:whole]]
+    verify_log(image, public_key(image))
+
+
+def test_a_torn_head_record_is_dropped_on_reopening(log_dir) -> None:
+    with AuditLog.open(log_dir) as log:
+        log.append(make_event(0))
+    with (log_dir / "heads.bin").open("ab") as f:
+        f.write(b"\x00" * 50)
+    assert verify_log(log_dir, public_key(log_dir)).heads_checked >= 1
+    with AuditLog.open(log_dir) as log:
+        assert log.size == 1
+    assert (log_dir / "heads.bin").stat().st_size % 120 == 16

@@ -116,3 +116,23 @@ def test_check_peer_head_rejects_bad_signatures_shrinking_logs_and_mismatched_pr
     fork = SignedTreeHead.sign(Ed25519PrivateKey.generate(), 6, b"\x00" * 32, old.timestamp)
     with pytest.raises(SignatureInvalid):
         check_peer_head(key, fork, new, proof)
+
+
+def test_a_log_can_be_signed_with_a_key_kept_elsewhere_and_verified_with_its_public_half(
+    log_dir, tmp_path
+) -> None:
+    from cruce.audit import verify_log
+    from cruce.errors import InvalidInput, NotFound
+
+    node_key = Ed25519PrivateKey.generate()
+    with AuditLog.open(log_dir, private_key=node_key) as log:
+        log.append(make_event(1))
+    assert not (log_dir / "log-key.pem").exists()
+    assert verify_log(log_dir, node_key.public_key()).tree_size == 1
+    assert load_public_key(public_key(log_dir)).public_bytes_raw() == (
+        node_key.public_key().public_bytes_raw()
+    )
+    with pytest.raises(InvalidInput, match="another key"):
+        AuditLog.open(log_dir, private_key=Ed25519PrivateKey.generate())
+    with pytest.raises(NotFound):
+        verify_log(tmp_path / "nothing-here", node_key.public_key())

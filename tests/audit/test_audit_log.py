@@ -177,3 +177,19 @@ def test_a_failed_sync_fails_the_append_and_every_later_one_until_reopened(
     with AuditLog.open(log_dir) as log:  # the unsynced write is not trusted: it is re-read
         assert log.append(make_event(3)) == log.size - 1
     verify_log(log_dir, public_key(log_dir))
+
+
+def test_proofs_spanning_whole_256_leaf_blocks_of_tree_bin_verify(log_dir) -> None:
+    events = [make_event(i) for i in range(700)]
+    leaves = [leaf_hash(e.encode()) for e in events]
+    with AuditLog.open(log_dir, head_interval=3600) as log:
+        log.append_many(events)
+        for size in (1, 255, 256, 257, 511, 512, 513, 700):
+            root = root_from_leaves(leaves[:size])
+            assert log.root(size) == root
+            for index in sorted({0, 1, 255, 256, 300, 511, 512, size - 1} & set(range(size))):
+                proof = log.prove_inclusion(index, size)
+                assert verify_inclusion(leaves[index], proof, root)
+            for old in range(0, size + 1, 37):
+                proof = log.prove_consistency(old, size)
+                assert verify_consistency(proof, root_from_leaves(leaves[:old]), root)

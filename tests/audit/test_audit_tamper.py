@@ -137,3 +137,38 @@ def test_opening_a_log_with_a_forged_entry_refuses_to_continue(filled) -> None:
     (filled / "tree.bin").unlink()  # make open rebuild from entries
     with pytest.raises(AuditChainBroken):
         AuditLog.open(filled)
+
+
+def test_deleted_derived_files_are_rebuilt_on_opening(filled) -> None:
+    root = verify_log(filled, public_key(filled)).root_hash
+    (filled / "tree.bin").unlink()
+    (filled / "offsets.bin").unlink()
+    with AuditLog.open(filled) as log:
+        assert log.size == 20
+        assert log.root(20) == root
+        assert log.entry(13).event["details"]["n"] == 13
+    verify_log(filled, public_key(filled))
+
+
+def test_opening_with_a_tree_file_that_contradicts_the_head_refuses_to_continue(filled) -> None:
+    path = filled / "tree.bin"
+    data = bytearray(path.read_bytes())
+    data[-1] ^= 0x01  # the last node stored: leaves 16-19, part of the size-20 root
+    path.write_bytes(bytes(data))
+    with pytest.raises(AuditChainBroken, match=r"tree\.bin does not match"):
+        AuditLog.open(filled)
+
+
+def test_opening_never_cuts_signed_entries_out_of_entries_log(filled) -> None:
+    records = read_records(filled)
+    damaged = bytearray(records[3])
+    damaged[-2] ^= 0x01
+    records[3] = bytes(damaged)
+    write_records(filled, records)
+    before = (filled / "entries.log").read_bytes()
+    (filled / "tree.bin").unlink()  # forces a replay from the first entry
+    with pytest.raises(AuditChainBrokenAt) as info:
+        AuditLog.open(filled)
+    assert info.value.index == 3
+    assert (filled / "entries.log").read_bytes() == before
+    assert not list(filled.glob("entries.torn-*"))

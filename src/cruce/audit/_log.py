@@ -48,12 +48,11 @@ from cruce.audit._merkle import (
     InclusionProof,
     consistency_path,
     inclusion_path,
-    node_position,
-    range_hash,
 )
+from cruce.audit._nodes import NodeStore, ProofReader
 from cruce.audit._query import LogEntry, iter_entries, read_entry, who_saw
 from cruce.audit._recover import Derived, recover
-from cruce.audit._sth import SignedTreeHead, load_or_create_key
+from cruce.audit._sth import SignedTreeHead, load_or_create_key, publish_public_key
 from cruce.errors import AuditChainBroken, Conflict, CruceError, InvalidInput
 
 _sha256 = hashlib.sha256
@@ -76,6 +75,7 @@ class AuditLog:
         self._heads: list[tuple[SignedTreeHead, int]] = []
         self._state = (0, HEADER_SIZE)  # (size, end offset), replaced whole so reads are atomic
         self._frontier = Frontier()
+        self._nodes: NodeStore | None = None
         self._head_lock = threading.RLock()
         self._last_head = float("-inf")  # the first head is due at once
         self._committer: GroupCommitter | None = None
@@ -102,6 +102,7 @@ class AuditLog:
         lock_fd = _lock(directory)
         try:
             key = private_key or load_or_create_key(directory)
+            publish_public_key(directory, key)
             opened = cls(directory, key, head_interval)
             opened._lock_fd = lock_fd
             opened._open_files()
@@ -124,6 +125,7 @@ class AuditLog:
         offsets = FlatFile(d, OFFSETS_FILE, 8, writable=True)
         self._fds = [self._entries_fd, self._heads_fd, tree.fd, offsets.fd]
         self._derived = Derived(tree, offsets)
+        self._nodes = NodeStore(tree)
 
     def _recover(self) -> None:
         length = file_size(self._heads_fd) - HEADER_SIZE
@@ -306,14 +308,13 @@ class AuditLog:
             raise CruceError("the audit log is closed")
         return self._derived
 
-    def _node(self, level: int, index: int) -> bytes:
-        return self._require_derived().tree.read(node_position(level, index))
-
-    def _range(self, start: int, end: int) -> bytes:
-        return range_hash(start, end, self._node)
+    def _reader(self, size: int) -> ProofReader:
+        if self._nodes is None or not self._fds:
+            raise CruceError("the audit log is closed")
+        return self._nodes.reader(size)
 
     def _root(self, size: int) -> bytes:
-        return self._range(0, size)
+        return self._reader(size).range(0, size)
 
     def _checked_size(self, tree_size: int | None) -> int:
         if tree_size is None:
@@ -329,23 +330,23 @@ class AuditLog:
     def leaf_hash(self, index: int) -> bytes:
         if not 0 <= index < self.size:
             raise InvalidInput(f"no entry {index}: the log has {self.size}")
-        return self._node(0, index)
+        return self._reader(self.size).node(0, index)
 
     def prove_inclusion(self, index: int, tree_size: int | None = None) -> InclusionProof:
         """Audit path of entry `index` in the tree of `tree_size` (default: the latest head)."""
         size = self._checked_size(tree_size)
         if not 0 <= index < size:
             raise InvalidInput(f"entry {index} is not in a tree of size {size}")
-        return InclusionProof(index, size, tuple(inclusion_path(index, size, self._range)))
+        path = inclusion_path(index, size, self._reader(size).range)
+        return InclusionProof(index, size, tuple(path))
 
     def prove_consistency(self, old_size: int, new_size: int | None = None) -> ConsistencyProof:
         """Proof that the tree of `old_size` is a prefix of the tree of `new_size`."""
         size = self._checked_size(new_size)
         if not 0 <= old_size <= size:
             raise InvalidInput(f"old size {old_size} is outside 0..{size}")
-        return ConsistencyProof(
-            old_size, size, tuple(consistency_path(old_size, size, self._range))
-        )
+        path = consistency_path(old_size, size, self._reader(size).range)
+        return ConsistencyProof(old_size, size, tuple(path))
 
     # -- queries --------------------------------------------------------------------------
 

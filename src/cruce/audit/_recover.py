@@ -88,10 +88,10 @@ def recover(
     derived.offsets.truncate(size)
     frontier = Frontier.load(size, derived.node)
     stop = _replay(entries_fd, length, end, frontier, derived)
+    _check_heads(frontier.size, stop, heads, derived)  # first: entries.log may be evidence
     quarantined = None
     if stop.offset < length:
         quarantined = _quarantine(directory, entries_fd, stop, length)
-    _check_heads(frontier.size, heads, derived)
     return Recovered(frontier.size, stop.offset, frontier, quarantined)
 
 
@@ -176,15 +176,18 @@ def _quarantine(directory: Path, entries_fd: int, stop: ScanEnd, length: int) ->
     return side
 
 
-def _check_heads(size: int, heads: list[tuple[SignedTreeHead, int]], derived: Derived) -> None:
+def _check_heads(
+    size: int, stop: ScanEnd, heads: list[tuple[SignedTreeHead, int]], derived: Derived
+) -> None:
     """Signed heads are only issued over durable entries: losing any of them is tampering."""
     if not heads:
         return
     highest = max(head.tree_size for head, _ in heads)
     if highest > size:
+        problem = stop.problem or "missing"
         raise AuditChainBrokenAt(
             size,
-            f"a signed head covers {highest} entries but only {size} can be read",
+            f"{problem}, although a signed head covers {highest} entries",
             "restore entries.log from a replica and run verify",
         )
     head = heads[-1][0]

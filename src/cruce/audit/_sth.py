@@ -137,22 +137,32 @@ def load_or_create_key(directory: Path) -> Ed25519PrivateKey:
         loaded = serialization.load_pem_private_key(private_path.read_bytes(), password=None)
         if not isinstance(loaded, Ed25519PrivateKey):
             raise InvalidInput(f"{private_path} is not an Ed25519 private key")
-        key = loaded
-    else:
-        key = Ed25519PrivateKey.generate()
-        pem = key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-        _write_new(private_path, pem, 0o600)
-    public_path = directory / PUBLIC_KEY_FILE
-    if not public_path.exists():
-        pem = key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-        _write_new(public_path, pem, 0o644)
+        return loaded
+    key = Ed25519PrivateKey.generate()
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+    _write_new(private_path, pem, 0o600)
     return key
+
+
+def publish_public_key(directory: Path, key: Ed25519PrivateKey) -> None:
+    """Keep the public half beside the log, for peers and `verify_log`; refuse a mismatch."""
+    path = directory / PUBLIC_KEY_FILE
+    public = key.public_key()
+    if path.exists():
+        if public_key_bytes(load_public_key(path)) != public_key_bytes(public):
+            raise InvalidInput(
+                f"{path} belongs to another key than the one signing this log: "
+                "open the log with its own key, or move the stale public key file away"
+            )
+        return
+    pem = public.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    _write_new(path, pem, 0o644)
 
 
 def check_peer_head(

@@ -29,6 +29,7 @@ from cruce.audit._files import (
 )
 from cruce.audit._merkle import EMPTY_ROOT, HASH_SIZE, Frontier, leaf_hash, node_count
 from cruce.audit._sth import PublicKeyLike, SignedTreeHead, load_public_key
+from cruce.errors import NotFound
 
 _REFETCH = "restore the log from a replica or backup and compare with the heads peers hold"
 
@@ -133,6 +134,8 @@ def verify_log(directory: Path, public_key: PublicKeyLike) -> VerifyReport:
     tree.bin covers is a crash's unacknowledged tail, reported in `torn_tail_bytes`.
     """
     directory = Path(directory)
+    if not (directory / ENTRIES_FILE).exists() or not (directory / HEADS_FILE).exists():
+        raise NotFound(f"no audit log in {directory}: pass the log's directory")
     heads = _load_heads(directory, public_key)
     fd = open_file(directory, ENTRIES_FILE, writable=False)
     try:

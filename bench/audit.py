@@ -1,0 +1,299 @@
+"""Benchmark of the audit log (cruce.audit) against pymerkle 7's SQLite tree.
+
+    .venv/bin/python bench/audit.py                      # defaults: a few minutes on 2 cores
+    .venv/bin/python bench/audit.py --sizes 1000000 --threads 8 --pymerkle-sizes 100000
+
+(a) acknowledged-durable appends/s from concurrent writer threads (each `append` returns only
+    once its event is fdatasync'ed; group commit), and the same events appended to pymerkle's
+    SqliteTree, which commits (and fsyncs) one SQLite transaction per `append_entry`;
+(b) inclusion and consistency proof times at 1M and 10M entries, and pymerkle's at the sizes
+    it can build in reasonable time;
+(c) full verification of the 1M log with only the public key.
+
+Big logs are built once with the bulk path (`append_encoded`, one group commit per chunk) into
+bench/out/ (git-ignored) and reused by later runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import random
+import shutil
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pymerkle
+
+from cruce.audit import (
+    AccessEvent,
+    Actor,
+    AuditLog,
+    Justification,
+    Operation,
+    verify_consistency,
+    verify_inclusion,
+    verify_log,
+)
+
+OUT = Path(__file__).resolve().parent / "out"
+ACTOR = Actor("gt_pnc", "analyst7", "analyst")
+WHY = Justification("gangs_organized_crime", "Art. 12", "GT-2025-0042", "cross-border check")
+
+
+def event(i: int) -> AccessEvent:
+    ids = (f"gt:pnc:person:{i:09d}", f"sv:pnc:person:{i * 7 % 1_000_003:09d}")
+    return AccessEvent(Operation.CONSULTATION, ACTOR, WHY, record_ids=ids, details={"q": i})
+
+
+def payloads(start: int, count: int) -> list[bytes]:
+    """Encoded events for the bulk build: one real encoding, the counter substituted."""
+    template = event(123456789).encode()
+    head, tail = template.split(b"123456789", 1)
+    return [head + str(i).encode() + tail for i in range(start, start + count)]
+
+
+def fsync_latency_us(directory: Path, rounds: int = 200) -> float:
+    path = directory / "fsync-probe"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    start = time.perf_counter()
+    for _ in range(rounds):
+        os.write(fd, b"x" * 400)
+        os.fdatasync(fd)
+    elapsed = time.perf_counter() - start
+    os.close(fd)
+    path.unlink()
+    return elapsed / rounds * 1e6
+
+
+def run_threads(threads: int, count: int, work: Callable[[int, int], None]) -> float:
+    """Wall time for `threads` writers together doing `count` appends."""
+    share = count // threads
+    pool = [threading.Thread(target=work, args=(t * share, share)) for t in range(threads)]
+    start = time.perf_counter()
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    return time.perf_counter() - start
+
+
+def bench_cruce_appends(threads: int, count: int, encoded: bool) -> tuple[float, float]:
+    """(acknowledged appends/s, mean group-commit batch size).
+
+    encoded: writers hand over the event's canonical bytes (`append_encoded([bytes])`, the
+    same bytes pymerkle gets) instead of the event (`append(event)`, which encodes it).
+    """
+    directory = OUT / f"tmp-append-{threads}"
+    shutil.rmtree(directory, ignore_errors=True)
+    events = [event(i) for i in range(count)]
+    blobs = [e.encode() for e in events]
+    with AuditLog.open(directory) as log:
+
+        def work(first: int, n: int) -> None:
+            if encoded:
+                for blob in blobs[first : first + n]:
+                    log.append_encoded([blob])
+            else:
+                for e in events[first : first + n]:
+                    log.append(e)
+
+        elapsed = run_threads(threads, count, work)
+        done = count // threads * threads
+        assert log.size == done
+        batch = done / max(log.commits, 1)
+    shutil.rmtree(directory)
+    return done / elapsed, batch
+
+
+def bench_pymerkle_appends(threads: int, count: int) -> float:
+    """pymerkle's SqliteTree: each append_entry is its own SQLite transaction (journal and
+    database fsynced at commit, SQLite's default synchronous=FULL), serialized by the tree lock."""
+    directory = OUT / "tmp-pymerkle-append"
+    shutil.rmtree(directory, ignore_errors=True)
+    directory.mkdir(parents=True)
+    blobs = [event(i).encode() for i in range(count)]
+    tree = pymerkle.SqliteTree(str(directory / "tree.db"), algorithm="sha256")
+    deadline = time.perf_counter() + 5  # a slow disk must not stall the whole run
+
+    def work(first: int, n: int) -> None:
+        for blob in blobs[first : first + n]:
+            if time.perf_counter() > deadline:
+                return
+            tree.append_entry(blob)
+
+    elapsed = run_threads(threads, count, work)
+    done = tree.get_size()
+    tree.close()
+    shutil.rmtree(directory)
+    return done / elapsed
+
+
+def build_log(size: int) -> Path:
+    directory = OUT / f"audit-{size}"
+    with AuditLog.open(directory, head_interval=3600) as log:
+        if log.size < size:
+            print(f"  building {size:,}-entry log in {directory} (once) ...", flush=True)
+        start = time.perf_counter()
+        while log.size < size:
+            log.append_encoded(payloads(log.size, min(50_000, size - log.size)))
+        if time.perf_counter() - start > 1:
+            print(f"  ... built in {time.perf_counter() - start:.0f} s", flush=True)
+    return directory
+
+
+def timed_us(calls: list[Callable[[], object]]) -> list[float]:
+    """Wall-clock time of each call, microseconds."""
+    times = []
+    for call in calls:
+        start = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - start) * 1e6)
+    return times
+
+
+def drop_page_cache(directory: Path) -> None:
+    """Evict the log's files from the page cache (clean pages only; no root needed)."""
+    for path in directory.iterdir():
+        if path.is_file():
+            fd = os.open(path, os.O_RDONLY)
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            os.close(fd)
+
+
+def load_page_cache(directory: Path) -> None:
+    with (directory / "tree.bin").open("rb") as f:
+        while f.read(1 << 24):
+            pass
+
+
+def bench_cruce_proofs(size: int, samples: int, cold: bool) -> tuple[float, float, float, float]:
+    """(inclusion median, p99, consistency median, p99) in microseconds, proofs checked.
+
+    cold: the page cache is dropped first; warm: tree.bin is read into it first. Either way
+    the log is freshly opened, so no tree node is in memory yet.
+    """
+    rng = random.Random(size + cold)
+    directory = build_log(size)
+    if cold:
+        drop_page_cache(directory)
+    else:
+        load_page_cache(directory)
+    with AuditLog.open(directory, head_interval=3600) as log:
+        indices = [rng.randrange(size) for _ in range(samples)]
+        olds = [rng.randrange(1, size) for _ in range(samples)]
+        inc = timed_us([lambda i=i: log.prove_inclusion(i, size) for i in indices])
+        con = timed_us([lambda m=m: log.prove_consistency(m, size) for m in olds])
+        root = log.head().root_hash
+        for i in indices[:20]:
+            assert verify_inclusion(log.leaf_hash(i), log.prove_inclusion(i), root)
+        for m in olds[:20]:
+            assert verify_consistency(log.prove_consistency(m), log.root(m), root)
+    return _p50(inc), _p99(inc), _p50(con), _p99(con)
+
+
+def bench_pymerkle_proofs(size: int, samples: int) -> tuple[float, float, float, float]:
+    """(first inclusion proof, inclusion median, consistency median, build s) in microseconds."""
+    path = OUT / f"pymerkle-{size}.db"
+    built = 0.0
+    if not path.exists():
+        print(f"  building pymerkle SqliteTree of {size:,} (once) ...", flush=True)
+        start = time.perf_counter()
+        tree = pymerkle.SqliteTree(str(path.with_suffix(".tmp")), algorithm="sha256")
+        for first in range(0, size, 100_000):
+            tree.append_entries(payloads(first, min(100_000, size - first)))
+        tree.close()
+        path.with_suffix(".tmp").rename(path)
+        built = time.perf_counter() - start
+    tree = pymerkle.SqliteTree(str(path), algorithm="sha256")
+    rng = random.Random(size)
+    first = timed_us([lambda: tree.prove_inclusion(rng.randrange(1, size + 1), size)])[0]
+    inc = timed_us(
+        [lambda: tree.prove_inclusion(rng.randrange(1, size + 1), size) for _ in range(samples)]
+    )
+    con = timed_us(
+        [lambda: tree.prove_consistency(rng.randrange(1, size), size) for _ in range(samples)]
+    )
+    tree.close()
+    return first, _p50(inc), _p50(con), built
+
+
+def _p50(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def _p99(values: list[float]) -> float:
+    return sorted(values)[int(len(values) * 0.99) - 1]
+
+
+def bench_verify(size: int) -> float:
+    directory = build_log(size)
+    key = (directory / "log-key.pub.pem").read_bytes()
+    start = time.perf_counter()
+    report = verify_log(directory, key)
+    elapsed = time.perf_counter() - start
+    assert report.tree_size == size
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--threads", default="8,64,256", help="writer thread counts")
+    parser.add_argument("--appends", type=int, default=60_000, help="appends per thread count")
+    parser.add_argument("--pymerkle-appends", type=int, default=1_000)
+    parser.add_argument("--sizes", default="1000000,10000000", help="log sizes for proofs")
+    parser.add_argument("--pymerkle-sizes", default="100000,1000000")
+    parser.add_argument("--samples", type=int, default=2000, help="proofs timed per size")
+    parser.add_argument("--verify-size", type=int, default=1_000_000)
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    print(f"python {platform.python_version()}, {os.cpu_count()} cpus, {platform.platform()}")
+    print(f"fdatasync latency on {OUT}: {fsync_latency_us(OUT):.0f} us (400-byte append)\n")
+    report_appends(args)
+    report_proofs(args)
+    print("\n(c) full verification (public key only)")
+    print(f"  {args.verify_size:,} entries: {bench_verify(args.verify_size):.2f} s (target < 10 s)")
+
+
+def report_appends(args: argparse.Namespace) -> None:
+    print("(a) acknowledged-durable appends/s (the same event bytes for both; batch = mean")
+    print("    entries per fdatasync)")
+    print(f"  {'writers':>7}  {'cruce append(event)':>19}  {'cruce append(bytes)':>19}  "
+          f"{'pymerkle':>9}  {'ratio':>6}")  # fmt: skip
+    for threads in [int(t) for t in args.threads.split(",")]:
+        rate, batch = bench_cruce_appends(threads, args.appends, encoded=False)
+        raw, raw_batch = bench_cruce_appends(threads, args.appends, encoded=True)
+        theirs = bench_pymerkle_appends(threads, args.pymerkle_appends)
+        print(f"  {threads:>7}  {rate:>9,.0f} (b {batch:>5.1f})  {raw:>9,.0f} (b {raw_batch:>5.1f})"
+              f"  {theirs:>9,.0f}  {raw / theirs:>5.0f}x", flush=True)  # fmt: skip
+
+
+def report_proofs(args: argparse.Namespace) -> None:
+    print("\n(b) proof generation, microseconds: median / p99 over random indices and sizes")
+    cruce = {}
+    for size in [int(s) for s in args.sizes.split(",") if s]:
+        for cold in (True, False):
+            i50, i99, c50, c99 = bench_cruce_proofs(size, args.samples, cold)
+            if not cold:
+                cruce[size] = (i50, c50)
+            state = "cold page cache" if cold else "warm"
+            print(f"  cruce    {size:>10,} {state:>15}: inclusion {i50:6.1f} / {i99:7.1f}   "
+                  f"consistency {c50:6.1f} / {c99:7.1f}", flush=True)  # fmt: skip
+    for size in [int(s) for s in args.pymerkle_sizes.split(",") if s]:
+        first, inc, con, built = bench_pymerkle_proofs(size, max(args.samples // 20, 20))
+        line = f"  pymerkle {size:>10,}: inclusion {inc:9.1f} (first one: {first:,.0f})"
+        line += f"   consistency {con:8.1f}"
+        if built:
+            line += f"   [built in {built:.0f} s]"
+        if size in cruce:
+            ratios = f"{inc / cruce[size][0]:,.0f}x / {con / cruce[size][1]:,.0f}x"
+            line += f"   cruce (warm) is {ratios} faster"
+        print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main()
