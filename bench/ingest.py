@@ -38,15 +38,22 @@ def time_cruce(csv_path: Path, mapping: Path, db: Path) -> float:
         Path(str(db) + suffix).unlink(missing_ok=True)
     shutil.rmtree(str(db) + ".audit", ignore_errors=True)
     started = time.perf_counter()
-    subprocess.run([str(BIN / "cruce"), "ingest", str(csv_path), "--mapping", str(mapping),
-                    "--db", str(db)], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [str(BIN / "cruce"), "ingest", str(csv_path), "--mapping", str(mapping), "--db", str(db)],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     return time.perf_counter() - started
 
 
 def time_ftm(mapping: Path, out: Path) -> float:
     started = time.perf_counter()
-    subprocess.run([str(BIN / "ftm"), "map", "--no-sign", "-o", str(out), mapping.name],
-                   cwd=mapping.parent, check=True, stderr=subprocess.DEVNULL)
+    subprocess.run(
+        [str(BIN / "ftm"), "map", "--no-sign", "-o", str(out), mapping.name],
+        cwd=mapping.parent,
+        check=True,
+        stderr=subprocess.DEVNULL,
+    )
     return time.perf_counter() - started
 
 
@@ -59,7 +66,9 @@ def main() -> None:
     args = parser.parse_args()
 
     csv_path, mapping = prepare(args.out, args.rows, args.seed)
-    cruce_s = min(time_cruce(csv_path, mapping, args.out / "node.duckdb") for _ in range(args.repeat))
+    cruce_s = min(
+        time_cruce(csv_path, mapping, args.out / "node.duckdb") for _ in range(args.repeat)
+    )
     ftm_s = time_ftm(mapping, args.out / "ftm.jsonl")
     rows = args.rows
     print(f"{'tool':<10} {'rows':>10} {'seconds':>9} {'rows/s':>10}")

@@ -24,8 +24,9 @@ class Node:
     'hn_police'
     """
 
-    def __init__(self, store: Store, user: str = "system", role: str = "admin",
-                 audit: AuditLog | None = None) -> None:
+    def __init__(
+        self, store: Store, user: str = "system", role: str = "admin", audit: AuditLog | None = None
+    ) -> None:
         from cruce.link._node import Linkage
 
         self.store = store
@@ -35,8 +36,15 @@ class Node:
         self.linkage = Linkage(self)
 
     @classmethod
-    def open(cls, db: str | Path, *, agency: str | None = None, user: str = "system",
-             role: str = "admin", audit_dir: Path | None = None) -> Node:
+    def open(
+        cls,
+        db: str | Path,
+        *,
+        agency: str | None = None,
+        user: str = "system",
+        role: str = "admin",
+        audit_dir: Path | None = None,
+    ) -> Node:
         """Open a node: its store and, beside a store file, its tamper-evident audit log.
 
         Every access event goes to the audit log and is durable before the operation it
@@ -84,9 +92,16 @@ class Node:
         return Actor(self.agency or "unknown", self.user, self.role)
 
     # -- ingest -----------------------------------------------------------------------------
-    def ingest(self, path: Path, *, mapping: Path | None = None, dataset: str | None = None,
-               envelope: dict[str, Any] | None = None, rejects: Path | None = None,
-               progress: Progress = lambda step: None) -> IngestResult:
+    def ingest(
+        self,
+        path: Path,
+        *,
+        mapping: Path | None = None,
+        dataset: str | None = None,
+        envelope: dict[str, Any] | None = None,
+        rejects: Path | None = None,
+        progress: Progress = lambda step: None,
+    ) -> IngestResult:
         """Ingest one file as one transaction (see `cruce.ingest.ingest_file`)."""
         if mapping is not None:
             for ds in load_mapping(mapping):
@@ -98,29 +113,44 @@ class Node:
                 raise InvalidInput("JSON lines need an agency: pass --agency or run cruce init")
             self.claim(str(agency))
             envelope = {**(envelope or {}), "agency": agency}
-        return ingest_file(self.store, path, actor=self.actor, mapping=mapping, dataset=dataset,
-                           envelope=envelope, rejects=rejects, progress=progress)
+        return ingest_file(
+            self.store,
+            path,
+            actor=self.actor,
+            mapping=mapping,
+            dataset=dataset,
+            envelope=envelope,
+            rejects=rejects,
+            progress=progress,
+        )
 
     def sources_of(self, mapping: Path) -> list[tuple[str, Path]]:
         """(dataset, file) for every query of a mapping file that names its file."""
-        return [(ds.dataset, q.path) for ds in load_mapping(mapping) for q in ds.queries
-                if q.path is not None]
+        return [
+            (ds.dataset, q.path)
+            for ds in load_mapping(mapping)
+            for q in ds.queries
+            if q.path is not None
+        ]
 
     # -- reads (each one is a logged consultation) ----------------------------------------------
     def get(self, record_id: str, why: Justification) -> Record:
         return self.store.get(record_id, self.actor, _checked(why))
 
-    def search(self, text: str, why: Justification, *, schema: str | None = None,
-               limit: int = 20) -> list[Record]:
+    def search(
+        self, text: str, why: Justification, *, schema: str | None = None, limit: int = 20
+    ) -> list[Record]:
         if not text.strip():
             raise InvalidInput("search needs a name or words to look for")
         query = RecordQuery(text=text, schema=schema, limit=limit)
         return self.store.read(query, self.actor, _checked(why))
 
-    def export(self, why: Justification, *, schema: str | None = None,
-               dataset: str | None = None) -> Iterator[Record]:
-        return self.store.iter_read(RecordQuery(schema=schema, dataset=dataset), self.actor,
-                                    _checked(why))
+    def export(
+        self, why: Justification, *, schema: str | None = None, dataset: str | None = None
+    ) -> Iterator[Record]:
+        return self.store.iter_read(
+            RecordQuery(schema=schema, dataset=dataset), self.actor, _checked(why)
+        )
 
     def stats(self, *group_by: str) -> list[tuple[Any, ...]]:
         """Aggregate counts only; no record is read."""
@@ -139,12 +169,15 @@ def default_audit_dir(db: str | Path) -> Path | None:
     return Path(text + ".audit")
 
 
-def justification(purpose: str | None, case_reference: str | None, text: str = "",
-                  legal_basis: str = "") -> Justification:
+def justification(
+    purpose: str | None, case_reference: str | None, text: str = "", legal_basis: str = ""
+) -> Justification:
     """A consultation's justification; refused without a purpose area and a case reference."""
     if not purpose or not case_reference:
-        raise InvalidInput("a consultation needs a justification: give --purpose and --case "
-                           "(or CRUCE_PURPOSE and CRUCE_CASE)")
+        raise InvalidInput(
+            "a consultation needs a justification: give --purpose and --case "
+            "(or CRUCE_PURPOSE and CRUCE_CASE)"
+        )
     return _checked(Justification(purpose, legal_basis, case_reference, text))
 
 

@@ -8,9 +8,9 @@ import time
 from pathlib import Path
 
 import pytest
+from tests.conftest import HEADER, MAPPING
 
 from cruce import Node
-from tests.conftest import HEADER, MAPPING
 
 ROWS = 200_000
 

@@ -5,12 +5,13 @@ from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
+from tests.conftest import ROWS, write_csv
 
 from cruce import Node
 from cruce.errors import BadRow, InvalidMapping
 from cruce.ingest import entity_id, key_prefix
 from cruce.store import RecordQuery
-from tests.conftest import ROWS, write_csv
+
 
 def people(node: Node) -> dict[str, dict]:
     """Person records by their source key, read straight from the store (no consultation)."""

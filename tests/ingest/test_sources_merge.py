@@ -3,10 +3,11 @@
 import json
 from pathlib import Path
 
+from tests.conftest import MAPPING
+
 from cruce import Node
 from cruce.ingest import entity_id, key_prefix
 from cruce.store import RecordQuery
-from tests.conftest import MAPPING
 
 EVENTS = """
     - csv_url: detenciones.csv

@@ -101,3 +101,17 @@ def test_judgements_override_the_model_in_a_node(files: dict[str, Path], tmp_pat
         assert node.linkage.cluster_of(a) != node.linkage.cluster_of(b)
         assert node.linkage.infer(b, a).value == "different"
         assert all((p["left_id"], p["right_id"]) != (min(a, b), max(a, b)) for p in node.linkage.review(50))
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_spark_engine_finds_the_same_pairs_as_duckdb(files: dict[str, Path], tmp_path: Path) -> None:
+    pytest.importorskip("pyspark")
+    small = [files["hn_police"], files["gt_police"]]
+    on_duckdb = link_files(small, threshold=0.5)
+    on_spark = link_files(small, threshold=0.5, engine="spark")
+    pairs = [set(r.con.execute(f"SELECT unique_id_l, unique_id_r FROM {r.pairs_table}").fetchall())
+             for r in (on_duckdb, on_spark)]
+    assert pairs[0] and len(pairs[0] & pairs[1]) >= 0.95 * len(pairs[0] | pairs[1])
+    clusters = on_spark.con.execute(f"SELECT count(*) FROM {on_spark.clusters_table}").fetchall()[0][0]
+    assert clusters == on_spark.records

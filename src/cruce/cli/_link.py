@@ -22,6 +22,7 @@ def link(
     clusters: Annotated[Path | None, typer.Option("--clusters", help="Write id,cluster_id for every record here.")] = None,
     threshold: Annotated[float, typer.Option("--threshold", help="Keep pairs at or above this match probability.")] = 0.5,
     explain: Annotated[int, typer.Option("--explain", help="Print this many cross-file pairs with their evidence.")] = 0,
+    engine: Annotated[str, typer.Option("--engine", help="duckdb (this machine) or spark (local[2] here; a cluster at national scale).")] = "duckdb",
     db: DbOption = Path("cruce.duckdb"),
 ) -> None:
     """Link and dedupe people: scored pairs with explanations, clusters (Splink model).
@@ -32,30 +33,32 @@ def link(
     """
     if not 0.0 < threshold <= 1.0:
         raise InvalidInput(f"--threshold must be in (0, 1], not {threshold}")
+    if engine not in ("duckdb", "spark"):
+        raise InvalidInput(f"--engine must be duckdb or spark, not {engine!r}")
     if not files:
-        _link_node(db, threshold)
+        _link_node(db, threshold, engine)
         return
     if out is None:
         raise InvalidInput("linking files needs --out PAIRS.csv")
-    _link_files(files, out, clusters, threshold, explain)
+    _link_files(files, out, clusters, threshold, explain, engine)
 
 
-def _link_node(db: Path, threshold: float) -> None:
+def _link_node(db: Path, threshold: float, engine: str) -> None:
     with open_node(db) as node, _spinner() as step:
-        summary = node.linkage.run(threshold, progress=step)
+        summary = node.linkage.run(threshold, engine=engine, progress=step)
     console.print(f"{summary.records} people: {summary.pairs} pairs at or above {threshold}, "
                   f"{summary.clusters} clusters ({summary.linked_records} records linked to "
                   f"another), model {summary.model_version}", highlight=False)
 
 
 def _link_files(files: list[Path], out: Path, clusters: Path | None, threshold: float,
-                explain: int) -> None:
+                explain: int, engine: str) -> None:
     from cruce.link import link_files, summarise
 
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, console=err_console, transient=True) as bar:
         task = bar.add_task("starting", total=None)
-        result = link_files(files, threshold=threshold,
+        result = link_files(files, threshold=threshold, engine=engine,
                             progress=lambda step: bar.update(task, description=step))
         n_pairs = result.write_pairs(out)
         if clusters is not None:

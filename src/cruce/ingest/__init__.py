@@ -59,8 +59,18 @@ def ingest_file(
             defaults["dataset"] = dataset
         table, rows = stage_jsonl(path, defaults)
         agency = str(defaults.get("agency", ""))
-        return _write(store, path, table, rows, 0, actor, agency, str(defaults.get("dataset", "")),
-                      str(defaults.get("purpose", "intelligence")), progress)
+        return _write(
+            store,
+            path,
+            table,
+            rows,
+            0,
+            actor,
+            agency,
+            str(defaults.get("dataset", "")),
+            str(defaults.get("purpose", "intelligence")),
+            progress,
+        )
     if mapping is None:
         raise InvalidInput(f"{path}: a tabular file needs --mapping (FtM mapping YAML)")
     target = _pick_dataset(load_mapping(mapping), dataset, mapping)
@@ -68,30 +78,66 @@ def ingest_file(
     staged = stage_file(path, target, query, keep_going=rejects is not None, progress=progress)
     if rejects is not None:
         write_rejects(rejects, path, staged.problems)
-    return _write(store, path, staged.table, staged.rows, len({p.row for p in staged.problems}),
-                  actor, target.agency, target.dataset, str(target.envelope["purpose"]), progress)
+    return _write(
+        store,
+        path,
+        staged.table,
+        staged.rows,
+        len({p.row for p in staged.problems}),
+        actor,
+        target.agency,
+        target.dataset,
+        str(target.envelope["purpose"]),
+        progress,
+    )
 
 
-def _write(store: Store, path: Path, table: pa.Table, rows: int, rejected: int, actor: Actor,
-           agency: str, dataset: str, purpose: str, progress: Progress) -> IngestResult:
+def _write(
+    store: Store,
+    path: Path,
+    table: pa.Table,
+    rows: int,
+    rejected: int,
+    actor: Actor,
+    agency: str,
+    dataset: str,
+    purpose: str,
+    progress: Progress,
+) -> IngestResult:
     progress("writing")
     batch = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(4)
     table = table.set_column(
-        table.schema.get_field_index("batch"), "batch", pa.array([batch] * table.num_rows, pa.string())
+        table.schema.get_field_index("batch"),
+        "batch",
+        pa.array([batch] * table.num_rows, pa.string()),
     )
-    why = Justification(purpose=purpose, legal_basis="collection by the owning agency",
-                        text=f"ingest of {path.name}")
+    why = Justification(
+        purpose=purpose,
+        legal_basis="collection by the owning agency",
+        text=f"ingest of {path.name}",
+    )
     details = {"file": str(path), "dataset": dataset, "rows": rows, "rejected": rejected}
     result = store.write_table(table, actor, why, batch, details, source=f"{dataset}:{path.name}")
-    return IngestResult(str(path), dataset, agency, rows, result.inserted, result.updated,
-                        result.unchanged, rejected, batch)
+    return IngestResult(
+        str(path),
+        dataset,
+        agency,
+        rows,
+        result.inserted,
+        result.updated,
+        result.unchanged,
+        rejected,
+        batch,
+    )
 
 
 def _pick_dataset(datasets: list[DatasetMapping], name: str | None, path: Path) -> DatasetMapping:
     if name is None:
         if len(datasets) > 1:
             names = ", ".join(d.dataset for d in datasets)
-            raise InvalidMapping(f"{path}: holds several datasets ({names}); choose one with --dataset")
+            raise InvalidMapping(
+                f"{path}: holds several datasets ({names}); choose one with --dataset"
+            )
         return datasets[0]
     for ds in datasets:
         if ds.dataset == name:
@@ -106,8 +152,10 @@ def _pick_query(mapping: DatasetMapping, path: Path) -> Any:
         return named[0]
     if len(mapping.queries) == 1:
         return mapping.queries[0]
-    raise InvalidMapping(f"{mapping.mapping_file}: no query of dataset {mapping.dataset!r} "
-                         f"reads {path.name}; name it in csv_url")
+    raise InvalidMapping(
+        f"{mapping.mapping_file}: no query of dataset {mapping.dataset!r} "
+        f"reads {path.name}; name it in csv_url"
+    )
 
 
 __all__ = ["IngestResult", "entity_id", "ingest_file", "key_prefix", "load_mapping"]

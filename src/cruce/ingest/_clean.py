@@ -17,15 +17,44 @@ from cruce.ingest._mapping import ColumnCleaning
 
 # Countries whose national numbers have one length: the common case needs no phonenumbers call.
 NATIONAL_PHONES: dict[str, tuple[str, int]] = {
-    "HN": ("504", 8), "GT": ("502", 8), "SV": ("503", 8), "NI": ("505", 8), "CR": ("506", 8),
-    "PA": ("507", 8), "BZ": ("501", 7), "MX": ("52", 10), "US": ("1", 10), "CO": ("57", 10),
+    "HN": ("504", 8),
+    "GT": ("502", 8),
+    "SV": ("503", 8),
+    "NI": ("505", 8),
+    "CR": ("506", 8),
+    "PA": ("507", 8),
+    "BZ": ("501", 7),
+    "MX": ("52", 10),
+    "US": ("1", 10),
+    "CO": ("57", 10),
 }
-GENDERS_ES = {"m": "male", "masculino": "male", "hombre": "male", "h": "male", "f": "female",
-              "femenino": "female", "mujer": "female", "male": "male", "female": "female",
-              "otro": "other", "other": "other", "x": "other"}
+GENDERS_ES = {
+    "m": "male",
+    "masculino": "male",
+    "hombre": "male",
+    "h": "male",
+    "f": "female",
+    "femenino": "female",
+    "mujer": "female",
+    "male": "male",
+    "female": "female",
+    "otro": "other",
+    "other": "other",
+    "x": "other",
+}
 ISO_FORMATS = ("%Y-%m-%d", "%Y-%m", "%Y")
-LOOKUP_TYPES = ("country", "gender", "email", "url", "iban", "ip", "language", "checksum",
-                "number", "topic")
+LOOKUP_TYPES = (
+    "country",
+    "gender",
+    "email",
+    "url",
+    "iban",
+    "ip",
+    "language",
+    "checksum",
+    "number",
+    "topic",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +137,8 @@ def clean_phone(raw: str, country: str | None) -> str | None:
 def clean_lookup(kind: str, raw: str) -> str | None:
     if kind == "gender":
         return GENDERS_ES.get(raw.strip().lower())
-    return registry.get(kind).clean(raw) if registry.get(kind) else raw  # type: ignore[union-attr]
+    ptype = registry.get(kind)
+    return ptype.clean(raw) if ptype is not None else raw
 
 
 def _precision(fmt: str) -> str:

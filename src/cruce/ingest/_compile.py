@@ -78,8 +78,10 @@ class EntitySQL:
         values = f"list_filter([{keys}], lambda x: x IS NOT NULL AND x <> '')"
         prefix = key_prefix(self.mapping.agency, self.mapping.dataset)
         seed = literal(prefix + ent.key_literal)
-        return (f"CASE WHEN len({values}) = 0 THEN NULL "
-                f"ELSE sha1({seed} || array_to_string(list_sort({values}), '')) END")
+        return (
+            f"CASE WHEN len({values}) = 0 THEN NULL "
+            f"ELSE sha1({seed} || array_to_string(list_sort({values}), '')) END"
+        )
 
     def values_sql(self, ent: EntityMapping, prop: PropertyMapping) -> str:
         spec = prop.spec
@@ -94,8 +96,10 @@ class EntitySQL:
             return f"[{_template_sql(str(spec['template']))}]"
         cols = [f"c.{quote(c)}" for c in prop.columns]
         if not cols:
-            raise InvalidMapping(f"{self.mapping.mapping_file}: property {prop.name!r} of "
-                                 f"{ent.name!r} names no column, literal or entity")
+            raise InvalidMapping(
+                f"{self.mapping.mapping_file}: property {prop.name!r} of "
+                f"{ent.name!r} names no column, literal or entity"
+            )
         if "join" in spec:
             return f"[NULLIF(concat_ws({literal(str(spec['join']))}, {', '.join(cols)}), '')]"
         if "split" in spec:
@@ -129,9 +133,10 @@ class EntitySQL:
         becomes its stored JSON without any grouping.
         """
         props = sorted(ent.properties, key=lambda p: p.name)
-        entries = ", ".join(
-            f"{{'p': {literal(p.name)}, 'v': {self.values_sql(ent, p)}}}" for p in props
-        ) or "{'p': NULL, 'v': []::VARCHAR[]}"
+        entries = (
+            ", ".join(f"{{'p': {literal(p.name)}, 'v': {self.values_sql(ent, p)}}}" for p in props)
+            or "{'p': NULL, 'v': []::VARCHAR[]}"
+        )
         # FtM skips an entity whose mapping marks a property required, or whose schema
         # requires one (a Membership without an organization is no membership).
         required = [p for p in props if p.spec.get("required") or p.name in ent.schema.required]
@@ -153,8 +158,10 @@ class EntitySQL:
             cat = ent.subject_category
             if isinstance(cat, FromColumn) and cat.default is None:
                 keys = ", ".join(literal(k) for k in cat.mapping)
-                sql = (f"SELECT _row FROM src k WHERE k.{quote(cat.column)} IS NOT NULL "
-                       f"AND upper(k.{quote(cat.column)}) NOT IN ({keys})")
+                sql = (
+                    f"SELECT _row FROM src k WHERE k.{quote(cat.column)} IS NOT NULL "
+                    f"AND upper(k.{quote(cat.column)}) NOT IN ({keys})"
+                )
                 out.append((sql, cat.column))
         return out
 
@@ -168,7 +175,9 @@ def caption_sql(schemas: set[str], present: set[str]) -> str:
         schema = model.get(name)
         assert schema is not None
         firsts = [f"m[{literal(p)}][1]" for p in schema.caption if p in present]
-        whens.append(f"WHEN {literal(name)} THEN COALESCE({', '.join(firsts + [literal(schema.label)])})")
+        whens.append(
+            f"WHEN {literal(name)} THEN COALESCE({', '.join(firsts + [literal(schema.label)])})"
+        )
     return f"CASE e.schema {' '.join(whens)} END"
 
 
@@ -188,4 +197,6 @@ def _template_sql(template: str) -> str:
 
 
 def is_lookup(plan: ColumnPlan) -> bool:
-    return plan.kind == "phone" or (plan.kind in LOOKUP_TYPES and registry.get(plan.kind) is not None)
+    return plan.kind == "phone" or (
+        plan.kind in LOOKUP_TYPES and registry.get(plan.kind) is not None
+    )

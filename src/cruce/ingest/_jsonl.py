@@ -28,8 +28,12 @@ def stage_jsonl(path: Path, defaults: dict[str, Any]) -> tuple[pa.Table, int]:
         except CruceError as exc:
             raise BadRow(str(path), line_no, _field_of(exc), exc.message) from None
         if defaults.get("agency") and row["agency"] != defaults["agency"]:
-            raise BadRow(str(path), line_no, "envelope.agency",
-                         f"{row['agency']!r} is not this node's agency {defaults['agency']!r}")
+            raise BadRow(
+                str(path),
+                line_no,
+                "envelope.agency",
+                f"{row['agency']!r} is not this node's agency {defaults['agency']!r}",
+            )
         rows[row["id"]] = row
     columns = {c: [r[c] for r in rows.values()] for c in RECORD_COLUMNS}
     return pa.table(columns), count
@@ -60,8 +64,9 @@ def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
                 raise BadRow(str(path), line_no, "(line)", f"not JSON: {exc.msg}") from None
 
 
-def _record_row(data: dict[str, Any], defaults: dict[str, Any], file: str, line: int,
-                now: datetime) -> dict[str, Any]:
+def _record_row(
+    data: dict[str, Any], defaults: dict[str, Any], file: str, line: int, now: datetime
+) -> dict[str, Any]:
     entity = make_entity(data, where="entity")
     values = {**defaults, **(data.get("envelope") or {})}
     values.pop("provenance", None)
@@ -72,17 +77,37 @@ def _record_row(data: dict[str, Any], defaults: dict[str, Any], file: str, line:
     values = protect_victim(values)
     envelope = Envelope.build(**values, provenance={"file": file, "line": line})
     if envelope.retain_until < date.today():
-        raise BadRow(file, line, "envelope.retain_until", f"{envelope.retain_until} is already past")
+        raise BadRow(
+            file, line, "envelope.retain_until", f"{envelope.retain_until} is already past"
+        )
     env = envelope.to_dict()
     return {
-        "id": entity.id, "schema": entity.schema.name, "caption": entity.caption,
+        "id": entity.id,
+        "schema": entity.schema.name,
+        "caption": entity.caption,
         "properties": properties_json(entity.properties),
         "search_text": search_text(entity),
-        **{k: env[k] for k in ("agency", "dataset", "purpose", "subject_category", "handling_code",
-                               "handling_restriction", "tlp", "source_reliability",
-                               "information_accuracy", "is_shareable")},
-        "retain_until": envelope.retain_until, "source_file": file, "source_line": line,
-        "batch": "", "created_at": now, "updated_at": now,
+        **{
+            k: env[k]
+            for k in (
+                "agency",
+                "dataset",
+                "purpose",
+                "subject_category",
+                "handling_code",
+                "handling_restriction",
+                "tlp",
+                "source_reliability",
+                "information_accuracy",
+                "is_shareable",
+            )
+        },
+        "retain_until": envelope.retain_until,
+        "source_file": file,
+        "source_line": line,
+        "batch": "",
+        "created_at": now,
+        "updated_at": now,
     }
 
 

@@ -15,10 +15,30 @@ from followthemoney.schema import Schema
 from cruce.errors import CruceError, InvalidMapping
 from cruce.records import Envelope, SubjectCategory
 
-PROPERTY_KEYS = {"column", "columns", "literal", "literals", "join", "split", "template",
-                 "entity", "required", "format", "fuzzy"}
-ENVELOPE_KEYS = {"purpose", "subject_category", "handling_code", "handling_restriction", "tlp",
-                 "source_reliability", "information_accuracy", "retention", "retain_until"}
+PROPERTY_KEYS = {
+    "column",
+    "columns",
+    "literal",
+    "literals",
+    "join",
+    "split",
+    "template",
+    "entity",
+    "required",
+    "format",
+    "fuzzy",
+}
+ENVELOPE_KEYS = {
+    "purpose",
+    "subject_category",
+    "handling_code",
+    "handling_restriction",
+    "tlp",
+    "source_reliability",
+    "information_accuracy",
+    "retention",
+    "retain_until",
+}
 _RETENTION = re.compile(r"^(\d+)\s*([ymd])$")
 
 
@@ -123,7 +143,9 @@ def _dataset(path: Path, name: str, spec: Any, today: date) -> DatasetMapping:
     return DatasetMapping(str(name), str(block["agency"]), envelope, columns, sources, path)
 
 
-def _envelope_defaults(where: str, dataset: str, block: dict[str, Any], today: date) -> dict[str, Any]:
+def _envelope_defaults(
+    where: str, dataset: str, block: dict[str, Any], today: date
+) -> dict[str, Any]:
     env = dict(block.get("envelope") or {})
     unknown = set(env) - ENVELOPE_KEYS
     if unknown:
@@ -160,7 +182,9 @@ def _cleaning(where: str, column: Any, spec: Any) -> ColumnCleaning:
         raise InvalidMapping(f"{where}: cleaning of column {column!r} must be an object")
     case = str(spec.get("case", "keep"))
     if case not in ("keep", "upper", "lower", "title"):
-        raise InvalidMapping(f"{where}: column {column!r}: case {case!r} is not upper/lower/title/keep")
+        raise InvalidMapping(
+            f"{where}: column {column!r}: case {case!r} is not upper/lower/title/keep"
+        )
     formats = tuple(str(f) for f in _as_list(spec.get("date_formats")))
     country = spec.get("phone_country")
     return ColumnCleaning(formats, str(country).upper() if country else None, case)
@@ -178,7 +202,9 @@ def _query(path: Path, where: str, index: int, spec: Any) -> QuerySource:
         for prop in ent.properties:
             ref = prop.spec.get("entity")
             if ref is not None and ref not in names:
-                raise InvalidMapping(f"{where}: property {prop.name!r} refers to unknown entity {ref!r}")
+                raise InvalidMapping(
+                    f"{where}: property {prop.name!r} refers to unknown entity {ref!r}"
+                )
     return QuerySource(source, spec.get("sheet"), entities)
 
 
@@ -188,8 +214,10 @@ def _check_distinct_keys(where: str, entities: tuple[EntityMapping, ...]) -> Non
     for ent in entities:
         key = (tuple(sorted(ent.keys or (ent.id_column or "",))), ent.key_literal)
         if key in seen:
-            raise InvalidMapping(f"{where}: entities {seen[key]!r} and {ent.name!r} have the same "
-                                 "keys and would get the same id; give one a key_literal")
+            raise InvalidMapping(
+                f"{where}: entities {seen[key]!r} and {ent.name!r} have the same "
+                "keys and would get the same id; give one a key_literal"
+            )
         seen[key] = ent.name
 
 
@@ -206,9 +234,12 @@ def _entity(where: str, name: str, spec: Any) -> EntityMapping:
     props = []
     for prop_name, prop_spec in (spec.get("properties") or {}).items():
         props.append(_property(where, schema, prop_name, prop_spec))
-    category = _subject_category(where, schema, (spec.get("envelope") or {}).get("subject_category"))
-    return EntityMapping(name, schema, keys, str(spec.get("key_literal") or ""), id_column,
-                         tuple(props), category)
+    category = _subject_category(
+        where, schema, (spec.get("envelope") or {}).get("subject_category")
+    )
+    return EntityMapping(
+        name, schema, keys, str(spec.get("key_literal") or ""), id_column, tuple(props), category
+    )
 
 
 def _property(where: str, schema: Schema, name: str, spec: Any) -> PropertyMapping:
@@ -229,9 +260,14 @@ def _subject_category(where: str, schema: Schema, spec: Any) -> str | FromColumn
         return _category_value(where, spec)
     if not isinstance(spec, dict) or "column" not in spec:
         raise InvalidMapping(f"{where}: subject_category must be a value or {{column, map}}")
-    mapping = {str(k).strip().upper(): _category_value(where, v) for k, v in (spec.get("map") or {}).items()}
+    mapping = {
+        str(k).strip().upper(): _category_value(where, v)
+        for k, v in (spec.get("map") or {}).items()
+    }
     default = spec.get("default")
-    return FromColumn(str(spec["column"]), mapping, _category_value(where, default) if default else None)
+    return FromColumn(
+        str(spec["column"]), mapping, _category_value(where, default) if default else None
+    )
 
 
 def _category_value(where: str, value: Any) -> str:

@@ -14,8 +14,9 @@ from cruce.errors import InvalidInput, InvalidMapping
 from cruce.ingest._clean import quote, whitespace_sql
 
 
-def load_source(con: duckdb.DuckDBPyConnection, path: Path, sheet: str | None,
-                columns: Iterable[str]) -> int:
+def load_source(
+    con: duckdb.DuckDBPyConnection, path: Path, sheet: str | None, columns: Iterable[str]
+) -> int:
     """Create table `src` (_row + the used columns, white space folded); returns the row count."""
     if not path.exists():
         raise InvalidInput(f"{path}: no such file")
@@ -26,14 +27,18 @@ def load_source(con: duckdb.DuckDBPyConnection, path: Path, sheet: str | None,
     elif suffix in (".csv", ".tsv", ".txt"):
         source = f"read_csv({_lit(str(path))}, all_varchar = true, header = true)"
     else:
-        raise InvalidInput(f"{path}: cannot ingest {suffix or 'a file without extension'} "
-                           "through a mapping (use .csv or .xlsx)")
+        raise InvalidInput(
+            f"{path}: cannot ingest {suffix or 'a file without extension'} "
+            "through a mapping (use .csv or .xlsx)"
+        )
     header = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()]
     wanted = sorted(set(columns))
     missing = [c for c in wanted if c not in header]
     if missing:
-        raise InvalidMapping(f"{path}: the mapping uses column {missing[0]!r}, which the file "
-                             f"does not have (columns: {', '.join(header)})")
+        raise InvalidMapping(
+            f"{path}: the mapping uses column {missing[0]!r}, which the file "
+            f"does not have (columns: {', '.join(header)})"
+        )
     cols = ", ".join(f"{whitespace_sql(c)} AS {quote(c)}" for c in wanted)
     con.execute(f"CREATE TABLE src AS SELECT row_number() OVER () AS _row, {cols} FROM {source}")
     rows = con.execute("SELECT count(*) FROM src").fetchall()[0]
@@ -78,7 +83,9 @@ def _read_xlsx(path: Path, sheet: str | None) -> pa.Table:
     try:
         ws = book[sheet] if sheet else book.worksheets[0]
         rows = ws.iter_rows(values_only=True)
-        header = [str(h).strip() if h is not None else f"column_{i}" for i, h in enumerate(next(rows))]
+        header = [
+            str(h).strip() if h is not None else f"column_{i}" for i, h in enumerate(next(rows))
+        ]
         data: list[list[str | None]] = [[] for _ in header]
         for row in rows:
             if all(v is None for v in row):
@@ -95,7 +102,9 @@ def _cell(value: object) -> str | None:
     if value is None:
         return None
     if isinstance(value, datetime):
-        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+        return (
+            value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+        )
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, float) and value.is_integer():

@@ -39,8 +39,14 @@ class Staged:
     problems: list[RowProblem]
 
 
-def stage_file(path: Path, mapping: DatasetMapping, query: QuerySource, *,
-               keep_going: bool, progress: Progress = lambda step: None) -> Staged:
+def stage_file(
+    path: Path,
+    mapping: DatasetMapping,
+    query: QuerySource,
+    *,
+    keep_going: bool,
+    progress: Progress = lambda step: None,
+) -> Staged:
     """Read, clean, check and map a file into the records it yields (nothing is stored here)."""
     con = duckdb.connect()
     try:
@@ -77,12 +83,19 @@ def write_rejects(target: Path, source: Path, problems: list[RowProblem]) -> Non
         writer.writerow(["line", "column", "reason", *header])
         for p in problems:
             original = originals.get(p.row, {})
-            writer.writerow([lines.get(p.row, p.row + 1), p.column, _describe(p),
-                             *[original.get(h, "") for h in header]])
+            writer.writerow(
+                [
+                    lines.get(p.row, p.row + 1),
+                    p.column,
+                    _describe(p),
+                    *[original.get(h, "") for h in header],
+                ]
+            )
 
 
-def _build_clean(con: duckdb.DuckDBPyConnection, plans: list[ColumnPlan],
-                 entities: EntitySQL) -> None:
+def _build_clean(
+    con: duckdb.DuckDBPyConnection, plans: list[ColumnPlan], entities: EntitySQL
+) -> None:
     joins: list[str] = []
     exprs: list[str] = []
     for i, plan in enumerate(plans):
@@ -110,26 +123,31 @@ def _lookup_table(con: duckdb.DuckDBPyConnection, plan: ColumnPlan) -> pa.Table:
     return pa.table({"raw": pa.array(raws, pa.string()), "clean": pa.array(cleaned, pa.string())})
 
 
-def _find_problems(con: duckdb.DuckDBPyConnection, plans: list[ColumnPlan],
-                   entities: EntitySQL) -> list[RowProblem]:
+def _find_problems(
+    con: duckdb.DuckDBPyConnection, plans: list[ColumnPlan], entities: EntitySQL
+) -> list[RowProblem]:
     parts = [
         f"SELECT src._row, {_lit(p.column)} AS col, src.{quote(p.column)} AS value, "
         f"{_lit(p.reason())} AS reason FROM src JOIN clean USING (_row) "
         f"WHERE src.{quote(p.column)} IS NOT NULL AND clean.{quote(p.column)} IS NULL"
-        for p in plans if p.kind != "text"
+        for p in plans
+        if p.kind != "text"
     ]
     for sql, column in entities.category_errors_sql():
-        parts.append(f"SELECT _row, {_lit(column)}, k.{quote(column)}, "
-                     f"'is not one of the subject categories the mapping names' "
-                     f"FROM ({sql}) x JOIN src k USING (_row)")
+        parts.append(
+            f"SELECT _row, {_lit(column)}, k.{quote(column)}, "
+            f"'is not one of the subject categories the mapping names' "
+            f"FROM ({sql}) x JOIN src k USING (_row)"
+        )
     if not parts:
         return []
     rows = con.execute(" UNION ALL ".join(parts) + " ORDER BY 1, 2").fetchall()
     return [RowProblem(int(r[0]), str(r[1]), r[2], str(r[3])) for r in rows]
 
 
-def _map_entities(con: duckdb.DuckDBPyConnection, mapping: DatasetMapping, query: QuerySource,
-                  path: Path) -> pa.Table:
+def _map_entities(
+    con: duckdb.DuckDBPyConnection, mapping: DatasetMapping, query: QuerySource, path: Path
+) -> pa.Table:
     sql = EntitySQL(mapping, query)
     union = " UNION ALL ".join(sql.statements_sql(e) for e in query.entities)
     con.execute(f"CREATE TABLE ents AS {union}")
@@ -178,8 +196,12 @@ def _final_sql(mapping: DatasetMapping, path: Path, schemas: set[str], present: 
         raise InvalidMapping(f"{mapping.mapping_file}: retain_until {retain} is already past")
     now = datetime.now(UTC).isoformat()
     search = " || ' ' || ".join(
-        [f"COALESCE(array_to_string(m[{_lit(p)}], ' '), '')" for p in SEARCH_PROPERTIES
-         if p in present] or ["''"]
+        [
+            f"COALESCE(array_to_string(m[{_lit(p)}], ' '), '')"
+            for p in SEARCH_PROPERTIES
+            if p in present
+        ]
+        or ["''"]
     )
     red = _lit(TLP.RED.value)
     restriction = _lit(env["handling_restriction"]) if env.get("handling_restriction") else "NULL"

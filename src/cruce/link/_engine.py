@@ -8,9 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import duckdb
-from splink import DuckDBAPI, Linker, block_on
+from splink import Linker, block_on
+from splink.internals.blocking_rule_creator import BlockingRuleCreator
 
+from cruce.link._backends import Backend
 from cruce.link._model import FIXED_M, settings
 
 Progress = Callable[[str], None]
@@ -25,14 +26,14 @@ class Trained:
     version: str
 
 
-def train(con: duckdb.DuckDBPyConnection, records: int, progress: Progress) -> tuple[Linker, Trained]:
+def train(runner: Backend, records: int, progress: Progress) -> tuple[Linker, Trained]:
     """Estimate the model on the records in table `features` (unsupervised)."""
-    db = DuckDBAPI(connection=con)
-    features = db.register("features")
-    linker = Linker(features, settings(), log_level=QUIET)
+    linker = Linker(runner.features(), settings(), log_level=QUIET)
     progress("estimating how often two records match")
-    deterministic = [block_on("documents", arrays_to_explode=["documents"]),
-                     block_on("given1", "surname1", "surname2", "dob")]
+    deterministic: list[str | BlockingRuleCreator] = [
+        block_on("documents", arrays_to_explode=["documents"]),
+        block_on("given1", "surname1", "surname2", "dob"),
+    ]
     linker.training.estimate_probability_two_random_records_match(deterministic, recall=0.7)
     model = linker.misc.save_model_to_json()
     floor = 0.5 / max(records, 2)
@@ -40,20 +41,22 @@ def train(con: duckdb.DuckDBPyConnection, records: int, progress: Progress) -> t
         # No exact duplicates to count (a clean single source): start EM from one expected
         # match in two records rather than from zero, which no evidence could overcome.
         model["probability_two_random_records_match"] = floor
-        linker = Linker(db.register("features"), model, log_level=QUIET)
+        linker = Linker(runner.features(), model, log_level=QUIET)
     progress("estimating u by random sampling")
-    linker.training.estimate_u_using_random_sampling(max_pairs=min(5e6, max(1e6, records * 10)),
-                                                     seed=2019)
+    linker.training.estimate_u_using_random_sampling(
+        max_pairs=min(5e6, max(1e6, records * 10)), seed=2019
+    )
     progress("estimating m by expectation maximisation")
-    model = _with_em(con, linker.misc.save_model_to_json())
-    return Linker(db.register("features"), model, log_level=QUIET), Trained(model, model_version(model))
+    model = _with_em(runner, linker.misc.save_model_to_json())
+    return Linker(runner.features(), model, log_level=QUIET), Trained(model, model_version(model))
 
 
-def _with_em(con: duckdb.DuckDBPyConnection, full: dict[str, Any]) -> dict[str, Any]:
+def _with_em(runner: Backend, full: dict[str, Any]) -> dict[str, Any]:
     """EM over the comparisons it can estimate; the FIXED_M ones keep their set values."""
-    core = dict(full, comparisons=[c for c in full["comparisons"]
-                                   if c["output_column_name"] not in FIXED_M])
-    linker = Linker(DuckDBAPI(connection=con).register("features"), core, log_level=QUIET)
+    core = dict(
+        full, comparisons=[c for c in full["comparisons"] if c["output_column_name"] not in FIXED_M]
+    )
+    linker = Linker(runner.features(), core, log_level=QUIET)
     for rule in (block_on("dob"), block_on("surname1_phonetic", "given1_phonetic")):
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(
@@ -74,24 +77,15 @@ def model_version(model: dict[str, Any]) -> str:
     return "m-" + hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def load(con: duckdb.DuckDBPyConnection, model: dict[str, Any]) -> Linker:
-    """A linker over table `features` with an already trained model."""
-    db = DuckDBAPI(connection=con)
-    return Linker(db.register("features"), model, log_level=QUIET)
-
-
-def predict(linker: Linker, threshold: float, progress: Progress) -> str:
-    """Score the blocked pairs; returns the name of the table of pairs at or above threshold."""
+def predict_and_cluster(
+    runner: Backend, linker: Linker, threshold: float, progress: Progress
+) -> tuple[str, str]:
+    """Score the blocked pairs and cluster them (connected components at the threshold);
+    returns the DuckDB tables of pairs at or above the threshold and of clusters."""
     progress("scoring pairs")
     pairs = linker.inference.predict(threshold_match_probability=threshold)
-    return pairs.physical_name
-
-
-def cluster(linker: Linker, pairs_table: str, threshold: float, progress: Progress) -> str:
-    """Connected components over the pairs at or above threshold; returns the table name."""
     progress("clustering")
-    sdf = linker.table_management.register_table(pairs_table, "cruce_pairs", overwrite=True)
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
-        sdf, threshold_match_probability=threshold
+        pairs, threshold_match_probability=threshold
     )
-    return clusters.physical_name
+    return runner.to_duckdb(pairs, "cruce_pairs"), runner.to_duckdb(clusters, "cruce_clusters")

@@ -45,15 +45,21 @@ class Explainer:
             weight = float(weight) + float(row.get(f"mw_tf_adj_{name}") or 0.0)
             if math.isinf(weight) or math.isnan(weight):
                 weight = 0.0
-            out.append({"field": name, "level": levels.get(int(gamma), str(gamma)),
-                        "weight": round(weight, 2)})
+            out.append(
+                {
+                    "field": name,
+                    "level": levels.get(int(gamma), str(gamma)),
+                    "weight": round(weight, 2),
+                }
+            )
         return sorted(out, key=lambda e: -abs(e["weight"]))
 
 
 def summarise(explanation: list[dict[str, Any]], top: int = 4) -> str:
     """'surnames: both surnames equal (+9.1); birth_date: day and month swapped (+6.0); …'"""
-    parts = [f"{e['field']}: {e['level']} ({e['weight']:+.1f})" for e in explanation
-             if e["weight"] != 0][:top]
+    parts = [
+        f"{e['field']}: {e['level']} ({e['weight']:+.1f})" for e in explanation if e["weight"] != 0
+    ][:top]
     return "; ".join(parts)
 
 

@@ -39,7 +39,9 @@ class Judgement:
         try:
             value = Verdict(verdict)
         except ValueError:
-            raise InvalidInput(f"verdict {verdict!r} is not one of same, different, unsure") from None
+            raise InvalidInput(
+                f"verdict {verdict!r} is not one of same, different, unsure"
+            ) from None
         if not reason.strip():
             raise InvalidInput("a judgement needs a reason (--why)")
         left, right = sorted((a, b))
@@ -87,8 +89,10 @@ class Resolver:
     def keep_apart(self, a: str, b: str) -> None:
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
-            raise InvalidInput(f"{a} and {b} are already judged the same (directly or through "
-                               "others); change one of those judgements first")
+            raise InvalidInput(
+                f"{a} and {b} are already judged the same (directly or through "
+                "others); change one of those judgements first"
+            )
         self.apart.setdefault(ra, set()).add(rb)
         self.apart.setdefault(rb, set()).add(ra)
 
@@ -103,7 +107,9 @@ class Resolver:
 
 
 def cluster_with_judgements(
-    ids: Iterable[str], pairs: Iterable[tuple[str, str, float]], judgements: Iterable[Judgement],
+    ids: Iterable[str],
+    pairs: Iterable[tuple[str, str, float]],
+    judgements: Iterable[Judgement],
     threshold: float,
 ) -> dict[str, str]:
     """Clusters where judgements override the model: strongest model links first, never

@@ -7,12 +7,16 @@ comparing at all (blocking).
 
 from __future__ import annotations
 
+from typing import Any, Literal
+
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import SettingsCreator, block_on
 from splink.blocking_rule_library import CustomRule
+from splink.internals.blocking_rule_creator import BlockingRuleCreator
 
-LINK_TYPE = "dedupe_only"  # all sources together: links across sources and duplicates within
+# All sources together: links across sources and duplicates within each.
+LINK_TYPE: Literal["dedupe_only"] = "dedupe_only"
 
 
 def _given() -> cl.CustomComparison:
@@ -20,52 +24,73 @@ def _given() -> cl.CustomComparison:
         output_column_name="given_name",
         comparison_levels=[
             cll.NullLevel("given1"),
-            cll.ExactMatchLevel("given1", term_frequency_adjustments=True)
-            .configure(label_for_charts="same given name"),
-            cll.ExactMatchLevel("given1_canonical").configure(label_for_charts="same given name (nickname or formal)"),
-            cll.ExactMatchLevel("given1_phonetic").configure(label_for_charts="given names sound alike"),
+            cll.ExactMatchLevel("given1", term_frequency_adjustments=True).configure(
+                label_for_charts="same given name"
+            ),
+            cll.ExactMatchLevel("given1_canonical").configure(
+                label_for_charts="same given name (nickname or formal)"
+            ),
+            cll.ExactMatchLevel("given1_phonetic").configure(
+                label_for_charts="given names sound alike"
+            ),
             cll.JaroWinklerLevel("given1", 0.88),
-            cll.ArrayIntersectLevel("given_canonical_all", 1).configure(label_for_charts="a given name in common"),
+            cll.ArrayIntersectLevel("given_canonical_all", 1).configure(
+                label_for_charts="a given name in common"
+            ),
             cll.ElseLevel(),
         ],
     )
 
 
 def _surnames() -> cl.CustomComparison:
-    crossed = ("(\"surname1_l\" = \"surname2_r\" OR \"surname2_l\" = \"surname1_r\")")
+    crossed = '("surname1_l" = "surname2_r" OR "surname2_l" = "surname1_r")'
     return cl.CustomComparison(
         output_column_name="surnames",
         comparison_levels=[
             cll.NullLevel("surname1"),
-            cll.And(cll.ExactMatchLevel("surname1"), cll.ExactMatchLevel("surname2"))
-            .configure(label_for_charts="both surnames equal"),
-            cll.And(cll.ExactMatchLevel("surname1"), cll.NullLevel("surname2"))
-            .configure(label_for_charts="paternal equal, maternal missing"),
-            cll.CustomLevel(crossed).configure(label_for_charts="surnames in swapped places"),
-            cll.ExactMatchLevel("surname1", term_frequency_adjustments=True)
-            .configure(label_for_charts="paternal equal, maternal differs"),
-            cll.ExactMatchLevel("surname1_phonetic").configure(label_for_charts="paternal surnames sound alike"),
+            cll.And(cll.ExactMatchLevel("surname1"), cll.ExactMatchLevel("surname2")).configure(
+                label_for_charts="both surnames equal"
+            ),
+            cll.And(cll.ExactMatchLevel("surname1"), cll.NullLevel("surname2")).configure(
+                label_for_charts="paternal equal, maternal missing"
+            ),
+            cll.CustomLevel(crossed, base_dialect_str="duckdb").configure(
+                label_for_charts="surnames in swapped places"
+            ),
+            cll.ExactMatchLevel("surname1", term_frequency_adjustments=True).configure(
+                label_for_charts="paternal equal, maternal differs"
+            ),
+            cll.ExactMatchLevel("surname1_phonetic").configure(
+                label_for_charts="paternal surnames sound alike"
+            ),
             cll.JaroWinklerLevel("surname1", 0.88),
-            cll.ArrayIntersectLevel("surname_all", 1).configure(label_for_charts="a surname in common"),
+            cll.ArrayIntersectLevel("surname_all", 1).configure(
+                label_for_charts="a surname in common"
+            ),
             cll.ElseLevel(),
         ],
     )
 
 
 def _birth_date() -> cl.CustomComparison:
-    years = "abs(CAST(\"dob_year_l\" AS INTEGER) - CAST(\"dob_year_r\" AS INTEGER)) <= 2"
+    years = 'abs(CAST("dob_year_l" AS INTEGER) - CAST("dob_year_r" AS INTEGER)) <= 2'
     return cl.CustomComparison(
         output_column_name="birth_date",
         comparison_levels=[
             cll.NullLevel("dob_year"),
             cll.ExactMatchLevel("dob_exact").configure(label_for_charts="same birth date"),
-            cll.CustomLevel("\"dob_l\" = \"dob_swapped_r\"")
-            .configure(label_for_charts="day and month swapped"),
-            cll.ExactMatchLevel("dob").configure(label_for_charts="same 1 January (often estimated)"),
+            cll.CustomLevel('"dob_l" = "dob_swapped_r"', base_dialect_str="duckdb").configure(
+                label_for_charts="day and month swapped"
+            ),
+            cll.ExactMatchLevel("dob").configure(
+                label_for_charts="same 1 January (often estimated)"
+            ),
             cll.DamerauLevenshteinLevel("dob", 1).configure(label_for_charts="one digit apart"),
             cll.ExactMatchLevel("dob_ym").configure(label_for_charts="same year and month"),
             cll.ExactMatchLevel("dob_year").configure(label_for_charts="same year"),
-            cll.CustomLevel(years).configure(label_for_charts="within two years"),
+            cll.CustomLevel(years, base_dialect_str="duckdb").configure(
+                label_for_charts="within two years"
+            ),
             cll.ElseLevel(),
         ],
     )
@@ -76,7 +101,9 @@ def _array(name: str, column: str, label: str, m_agree: float) -> cl.CustomCompa
         output_column_name=name,
         comparison_levels=[
             cll.NullLevel(column),
-            cll.ArrayIntersectLevel(column, 1).configure(label_for_charts=label, m_probability=m_agree),
+            cll.ArrayIntersectLevel(column, 1).configure(
+                label_for_charts=label, m_probability=m_agree
+            ),
             cll.ElseLevel().configure(m_probability=1 - m_agree),
         ],
     )
@@ -87,8 +114,12 @@ def _documents() -> cl.CustomComparison:
         output_column_name="documents",
         comparison_levels=[
             cll.NullLevel("documents"),
-            cll.ArrayIntersectLevel("documents", 1).configure(label_for_charts="a document number equal"),
-            cll.DamerauLevenshteinLevel("doc1", 1).configure(label_for_charts="document numbers one edit apart"),
+            cll.ArrayIntersectLevel("documents", 1).configure(
+                label_for_charts="a document number equal"
+            ),
+            cll.DamerauLevenshteinLevel("doc1", 1).configure(
+                label_for_charts="document numbers one edit apart"
+            ),
             cll.ElseLevel(),
         ],
     )
@@ -99,8 +130,9 @@ def _place() -> cl.CustomComparison:
         output_column_name="birth_place",
         comparison_levels=[
             cll.NullLevel("birth_place"),
-            cll.ExactMatchLevel("birth_place", term_frequency_adjustments=True)
-            .configure(label_for_charts="same birth place"),
+            cll.ExactMatchLevel("birth_place", term_frequency_adjustments=True).configure(
+                label_for_charts="same birth place"
+            ),
             cll.JaroWinklerLevel("birth_place", 0.9),
             cll.ElseLevel(),
         ],
@@ -123,22 +155,29 @@ def _aliases() -> cl.CustomComparison:
         output_column_name="aliases",
         comparison_levels=[
             cll.NullLevel("aliases_rare"),
-            cll.ArrayIntersectLevel("aliases_rare", 1)
-            .configure(label_for_charts="an uncommon alias in common", m_probability=0.4),
+            cll.ArrayIntersectLevel("aliases_rare", 1).configure(
+                label_for_charts="an uncommon alias in common", m_probability=0.4
+            ),
             cll.ElseLevel().configure(m_probability=0.6),
         ],
     )
 
 
-def blocking_rules() -> list[object]:
+def blocking_rules() -> list[BlockingRuleCreator | dict[str, Any]]:
     """Which pairs are compared: each rule must catch true pairs the others miss."""
     return [
         block_on("surname1_phonetic", "given1_phonetic", "dob_year"),
         block_on("surname1_phonetic", "given1_canonical", "surname2_phonetic"),
         block_on("dob", "surname1_phonetic"),
         block_on("dob", "given1_canonical"),
-        CustomRule("l.dob = r.dob_swapped AND l.given1_canonical = r.given1_canonical"),
-        CustomRule("l.surname1 = r.surname2 AND l.given1_canonical = r.given1_canonical"),
+        CustomRule(
+            "l.dob = r.dob_swapped AND l.given1_canonical = r.given1_canonical",
+            sql_dialect="duckdb",
+        ),
+        CustomRule(
+            "l.surname1 = r.surname2 AND l.given1_canonical = r.given1_canonical",
+            sql_dialect="duckdb",
+        ),
         block_on("documents", arrays_to_explode=["documents"]),
         block_on("phones", arrays_to_explode=["phones"]),
     ]
@@ -149,10 +188,17 @@ def settings() -> SettingsCreator:
     return SettingsCreator(
         link_type=LINK_TYPE,
         unique_id_column_name="unique_id",
-        comparisons=[_given(), _surnames(), _birth_date(), _documents(),
-                     _array("phones", "phones", "a phone number in common", 0.6),
-                     _array("nationality", "nationality", "a nationality in common", 0.95),
-                     _gender(), _place(), _aliases()],
+        comparisons=[
+            _given(),
+            _surnames(),
+            _birth_date(),
+            _documents(),
+            _array("phones", "phones", "a phone number in common", 0.6),
+            _array("nationality", "nationality", "a nationality in common", 0.95),
+            _gender(),
+            _place(),
+            _aliases(),
+        ],
         blocking_rules_to_generate_predictions=blocking_rules(),
         retain_intermediate_calculation_columns=True,
         retain_matching_columns=True,

@@ -36,14 +36,17 @@ class Linkage:
         self.node = node
         self.store = node.store
 
-    def run(self, threshold: float = 0.5, progress: Progress = lambda s: None) -> LinkSummary:
+    def run(
+        self, threshold: float = 0.5, engine: str = "duckdb", progress: Progress = lambda s: None
+    ) -> LinkSummary:
         """Train, score and cluster the node's people; judgements override the model."""
         table = self.store.read_for_linkage(self.node.actor, WHY)
-        result = link_table(table, threshold=min(threshold, 0.2), progress=progress)
+        result = link_table(table, threshold=min(threshold, 0.2), engine=engine, progress=progress)
         rows = result.con.sql(f"SELECT * FROM {result.pairs_table}").to_arrow_table().to_pylist()
         pairs = [(r["unique_id_l"], r["unique_id_r"], float(r["match_probability"])) for r in rows]
-        groups = cluster_with_judgements(table.column("id").to_pylist(), pairs,
-                                         self.judgements(), threshold)
+        groups = cluster_with_judgements(
+            table.column("id").to_pylist(), pairs, self.judgements(), threshold
+        )
         canon = canonical_ids(groups, self._previous_clusters())
         progress("storing pairs and clusters")
         with self.store.transaction():
@@ -54,14 +57,23 @@ class Linkage:
         for cid in canon.values():
             sizes[cid] = sizes.get(cid, 0) + 1
         linked = sum(n for n in sizes.values() if n > 1)
-        return LinkSummary(result.records, sum(p[2] >= threshold for p in pairs), len(sizes),
-                           linked, result.model_version)
+        return LinkSummary(
+            result.records,
+            sum(p[2] >= threshold for p in pairs),
+            len(sizes),
+            linked,
+            result.model_version,
+        )
 
     def judge(self, a: str, b: str, verdict: str, reason: str) -> Judgement:
         """Record a reviewer's judgement (appended; the history is never overwritten)."""
         judgement = Judgement.make(a, b, verdict, self.node.user, reason)
-        known = {r[0] for r in self.store._query(
-            "SELECT id FROM records WHERE id IN (?, ?)", (judgement.left_id, judgement.right_id))}
+        known = {
+            r[0]
+            for r in self.store._query(
+                "SELECT id FROM records WHERE id IN (?, ?)", (judgement.left_id, judgement.right_id)
+            )
+        }
         missing = [x for x in (judgement.left_id, judgement.right_id) if x not in known]
         if missing:
             raise NotFound(f"no record with id {missing[0]!r}")
@@ -69,15 +81,23 @@ class Linkage:
         seq = int(self.store._query("SELECT COALESCE(MAX(seq), 0) + 1 FROM judgements")[0][0])
         self.store._execute(
             "INSERT INTO judgements VALUES (?, ?, ?, ?, ?, ?, ?, CURRENT_TIMESTAMP)",
-            (seq, judgement.left_id, judgement.right_id, judgement.verdict.value,
-             judgement.user, self.node.agency or "", judgement.reason),
+            (
+                seq,
+                judgement.left_id,
+                judgement.right_id,
+                judgement.verdict.value,
+                judgement.user,
+                self.node.agency or "",
+                judgement.reason,
+            ),
         )
         return judgement
 
     def judgements(self) -> list[Judgement]:
         rows = self.store._query(
             "SELECT left_id, right_id, verdict, username, reason, created_at FROM judgements "
-            "ORDER BY seq")
+            "ORDER BY seq"
+        )
         return [Judgement(r[0], r[1], Verdict(r[2]), r[3], r[4], r[5]) for r in rows]
 
     def infer(self, a: str, b: str) -> Verdict | None:
@@ -88,35 +108,55 @@ class Linkage:
         resolver = Resolver(self.judgements())
         rows = self.store._query(
             "SELECT left_id, right_id, probability, model_version, explanation FROM link_pairs "
-            "ORDER BY abs(probability - 0.5), left_id, right_id")
+            "ORDER BY abs(probability - 0.5), left_id, right_id"
+        )
         out = []
         for left, right, p, version, explanation in rows:
             if resolver.infer(left, right) is None:
-                out.append({"left_id": left, "right_id": right, "probability": p,
-                            "model_version": version, "explanation": json.loads(explanation)})
+                out.append(
+                    {
+                        "left_id": left,
+                        "right_id": right,
+                        "probability": p,
+                        "model_version": version,
+                        "explanation": json.loads(explanation),
+                    }
+                )
             if len(out) >= limit:
                 break
         return out
 
     def cluster_of(self, record_id: str) -> str | None:
-        rows = self.store._query("SELECT canonical_id FROM clusters WHERE record_id = ?", (record_id,))
+        rows = self.store._query(
+            "SELECT canonical_id FROM clusters WHERE record_id = ?", (record_id,)
+        )
         return str(rows[0][0]) if rows else None
 
     def _previous_clusters(self) -> dict[str, str]:
-        return {r[0]: r[1] for r in self.store._query("SELECT record_id, canonical_id FROM clusters")}
+        return {
+            r[0]: r[1] for r in self.store._query("SELECT record_id, canonical_id FROM clusters")
+        }
 
     def _store_model(self, version: str, model: dict[str, Any], records: int) -> None:
         if not self.store._query("SELECT 1 FROM link_models WHERE version = ?", (version,)):
-            self.store._execute("INSERT INTO link_models VALUES (?, ?, ?, CURRENT_TIMESTAMP)",
-                                (version, json.dumps(model), records))
+            self.store._execute(
+                "INSERT INTO link_models VALUES (?, ?, ?, CURRENT_TIMESTAMP)",
+                (version, json.dumps(model), records),
+            )
 
     def _store_pairs(self, rows: list[dict[str, Any]], explainer: Any, version: str) -> None:
         self.store._execute("DELETE FROM link_pairs")
         for row in rows:
             self.store._execute(
                 "INSERT INTO link_pairs VALUES (?, ?, ?, ?, ?)",
-                (row["unique_id_l"], row["unique_id_r"], float(row["match_probability"]), version,
-                 json.dumps(explainer.explain(row))))
+                (
+                    row["unique_id_l"],
+                    row["unique_id_r"],
+                    float(row["match_probability"]),
+                    version,
+                    json.dumps(explainer.explain(row)),
+                ),
+            )
 
     def _store_clusters(self, canon: dict[str, str], version: str) -> None:
         self.store._execute("DELETE FROM clusters")

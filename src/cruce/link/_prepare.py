@@ -21,8 +21,17 @@ from cruce.names import is_common_moniker, moniker_key, name_features, parse_nam
 
 NAME_PROPS = ("name", "firstName", "middleName", "lastName", "fatherName", "motherName", "alias")
 LIST_FEATURES = ("given_all", "given_canonical_all", "surname_all", "aliases_norm", "aliases_rare")
-TEXT_FEATURES = ("given1", "given2", "given1_canonical", "surname1", "surname2",
-                 "given1_phonetic", "surname1_phonetic", "surname2_phonetic", "full_norm")
+TEXT_FEATURES = (
+    "given1",
+    "given2",
+    "given1_canonical",
+    "surname1",
+    "surname2",
+    "given1_phonetic",
+    "surname1_phonetic",
+    "surname2_phonetic",
+    "full_norm",
+)
 PARALLEL_FROM = 40_000  # distinct names; below this a process pool costs more than it saves
 
 
@@ -54,57 +63,67 @@ def load_table(con: duckdb.DuckDBPyConnection, table: pa.Table) -> int:
 
 def build_features(con: duckdb.DuckDBPyConnection) -> None:
     """Table `features`: one row per record, the columns the comparisons read."""
-    con.execute(f"CREATE OR REPLACE TABLE raw AS SELECT id AS unique_id, source, {_raw_columns()} "
-                "FROM entities")
+    con.execute(
+        f"CREATE OR REPLACE TABLE raw AS SELECT id AS unique_id, source, {_raw_columns()} "
+        "FROM entities"
+    )
     names = _name_table(con)
     con.register("name_features", names)
-    con.execute(f"CREATE OR REPLACE TABLE features AS SELECT r.unique_id, r.source, "
-                f"{_feature_columns()} FROM raw r LEFT JOIN name_features n ON n.name_key = r.name_key")
+    con.execute(
+        f"CREATE OR REPLACE TABLE features AS SELECT r.unique_id, r.source, "
+        f"{_feature_columns()} FROM raw r LEFT JOIN name_features n ON n.name_key = r.name_key"
+    )
     con.unregister("name_features")
 
 
 def _raw_columns() -> str:
     first = [f"props['{p}'][1] AS {p}" for p in NAME_PROPS if p != "alias"]
-    return ", ".join([
-        *first,
-        "props['alias'] AS alias",
-        "concat_ws('|', " + ", ".join(f"coalesce(props['{p}'][1], '')" for p in NAME_PROPS[:-1])
-        + ", coalesce(array_to_string(list_sort(props['alias']), ';'), '')) AS name_key",
-        "list_sort(props['birthDate'])[1] AS birth_date",
-        "props['gender'][1] AS gender",
-        "props['nationality'] AS nationality",
-        "props['birthPlace'][1] AS birth_place",
-        "coalesce(props['idNumber'], []) || coalesce(props['passportNumber'], []) AS documents",
-        "props['phone'] AS phones",
-    ])
+    return ", ".join(
+        [
+            *first,
+            "props['alias'] AS alias",
+            "concat_ws('|', "
+            + ", ".join(f"coalesce(props['{p}'][1], '')" for p in NAME_PROPS[:-1])
+            + ", coalesce(array_to_string(list_sort(props['alias']), ';'), '')) AS name_key",
+            "list_sort(props['birthDate'])[1] AS birth_date",
+            "props['gender'][1] AS gender",
+            "props['nationality'] AS nationality",
+            "props['birthPlace'][1] AS birth_place",
+            "coalesce(props['idNumber'], []) || coalesce(props['passportNumber'], []) AS documents",
+            "props['phone'] AS phones",
+        ]
+    )
 
 
 def _feature_columns() -> str:
-    return ", ".join([
-        *[f"n.{c}" for c in TEXT_FEATURES + LIST_FEATURES],
-        # Dates: full dates only where the day is known; a 1 January date is often an estimate.
-        "CASE WHEN length(r.birth_date) = 10 THEN r.birth_date END AS dob",
-        "CASE WHEN length(r.birth_date) = 10 AND NOT r.birth_date LIKE '%-01-01' "
-        "THEN r.birth_date END AS dob_exact",
-        "CASE WHEN length(r.birth_date) = 10 AND substr(r.birth_date, 9, 2) <= '12' "
-        "AND substr(r.birth_date, 9, 2) <> substr(r.birth_date, 6, 2) THEN "
-        "substr(r.birth_date, 1, 4) || '-' || substr(r.birth_date, 9, 2) || '-' || "
-        "substr(r.birth_date, 6, 2) END AS dob_swapped",
-        "CASE WHEN length(r.birth_date) >= 7 THEN substr(r.birth_date, 1, 7) END AS dob_ym",
-        "CASE WHEN length(r.birth_date) >= 4 THEN substr(r.birth_date, 1, 4) END AS dob_year",
-        # Documents: upper-case alphanumerics; transcription errors are left to the comparison.
-        "nullif(list_sort(list_filter(list_distinct(list_transform(r.documents, lambda d: "
-        "regexp_replace(upper(d), '[^0-9A-Z]', '', 'g'))), lambda d: length(d) >= 5)), []) "
-        "AS documents",
-        "regexp_replace(upper(r.documents[1]), '[^0-9A-Z]', '', 'g') AS doc1",
-        # Phones: the subscriber part (last 8 digits) survives every national format.
-        "nullif(list_filter(list_distinct(list_transform(r.phones, lambda p: "
-        "right(regexp_replace(p, '[^0-9]', '', 'g'), 8))), lambda p: length(p) >= 7), []) AS phones",
-        "nullif(list_transform(r.nationality, lambda c: lower(c)), []) AS nationality",
-        "lower(r.gender) AS gender",
-        "nullif(trim(regexp_replace(lower(strip_accents(split_part(r.birth_place, ',', 1))), "
-        "'[^a-z ]', '', 'g')), '') AS birth_place",
-    ])
+    return ", ".join(
+        [
+            *[f"n.{c}" for c in TEXT_FEATURES + LIST_FEATURES],
+            # Dates: full dates only where the day is known; a 1 January date is often an estimate.
+            "CASE WHEN length(r.birth_date) = 10 THEN r.birth_date END AS dob",
+            "CASE WHEN length(r.birth_date) = 10 AND NOT r.birth_date LIKE '%-01-01' "
+            "THEN r.birth_date END AS dob_exact",
+            "CASE WHEN length(r.birth_date) = 10 AND substr(r.birth_date, 9, 2) <= '12' "
+            "AND substr(r.birth_date, 9, 2) <> substr(r.birth_date, 6, 2) THEN "
+            "substr(r.birth_date, 1, 4) || '-' || substr(r.birth_date, 9, 2) || '-' || "
+            "substr(r.birth_date, 6, 2) END AS dob_swapped",
+            "CASE WHEN length(r.birth_date) >= 7 THEN substr(r.birth_date, 1, 7) END AS dob_ym",
+            "CASE WHEN length(r.birth_date) >= 4 THEN substr(r.birth_date, 1, 4) END AS dob_year",
+            # Documents: upper-case alphanumerics; transcription errors are left to the comparison.
+            "nullif(list_sort(list_filter(list_distinct(list_transform(r.documents, lambda d: "
+            "regexp_replace(upper(d), '[^0-9A-Z]', '', 'g'))), lambda d: length(d) >= 5)), []) "
+            "AS documents",
+            "regexp_replace(upper(r.documents[1]), '[^0-9A-Z]', '', 'g') AS doc1",
+            # Phones: the subscriber part (last 8 digits) survives every national format.
+            "nullif(list_filter(list_distinct(list_transform(r.phones, lambda p: "
+            "right(regexp_replace(p, '[^0-9]', '', 'g'), 8))), lambda p: length(p) >= 7), []) "
+            "AS phones",
+            "nullif(list_transform(r.nationality, lambda c: lower(c)), []) AS nationality",
+            "lower(r.gender) AS gender",
+            "nullif(trim(regexp_replace(lower(strip_accents(split_part(r.birth_place, ',', 1))), "
+            "'[^a-z ]', '', 'g')), '') AS birth_place",
+        ]
+    )
 
 
 def _name_table(con: duckdb.DuckDBPyConnection) -> pa.Table:
@@ -133,8 +152,9 @@ def _features_of_chunk(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
 
 def _features_of(row: tuple[Any, ...]) -> dict[str, Any]:
     _, full, first, middle, last, father, mother, aliases = row
-    parsed = parse_name_parts(first=first, middle=middle, last=last, father=father,
-                              mother=mother, full=full)
+    parsed = parse_name_parts(
+        first=first, middle=middle, last=last, father=father, mother=mother, full=full
+    )
     features = name_features(parsed)
     extra = [moniker_key(a) for a in aliases or []]
     aliases = sorted({*features["aliases_norm"], *(k for k in extra if k)})  # type: ignore[misc]

@@ -11,7 +11,9 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from cruce.errors import LinkageConfigError
 from cruce.link import _engine, _prepare
+from cruce.link._backends import backend
 from cruce.link._explain import Explainer
 
 Progress = Callable[[str], None]
@@ -39,10 +41,12 @@ class LinkResult:
 
     def write_pairs(self, path: Path) -> int:
         """left_id,right_id,probability for every pair at or above the threshold."""
-        sql = (f"COPY (SELECT unique_id_l AS left_id, unique_id_r AS right_id, "
-               f"round(match_probability, 6) AS probability FROM {self.pairs_table} "
-               f"ORDER BY probability DESC, left_id, right_id) TO '{_sql_path(path)}' "
-               "(HEADER, DELIMITER ',')")
+        sql = (
+            f"COPY (SELECT unique_id_l AS left_id, unique_id_r AS right_id, "
+            f"round(match_probability, 6) AS probability FROM {self.pairs_table} "
+            f"ORDER BY probability DESC, left_id, right_id) TO '{_sql_path(path)}' "
+            "(HEADER, DELIMITER ',')"
+        )
         self.con.execute(sql)
         return self.pair_count()
 
@@ -54,39 +58,58 @@ class LinkResult:
         )
 
     def explained_pairs(self, limit: int = 10, where: str = "TRUE") -> list[dict[str, Any]]:
-        rows = self.con.sql(
-            f"SELECT * FROM {self.pairs_table} WHERE {where} "
-            f"ORDER BY match_probability DESC LIMIT {int(limit)}"
-        ).to_arrow_table().to_pylist()
+        rows: list[dict[str, Any]] = (
+            self.con.sql(
+                f"SELECT * FROM {self.pairs_table} WHERE {where} "
+                f"ORDER BY match_probability DESC LIMIT {int(limit)}"
+            )
+            .to_arrow_table()
+            .to_pylist()
+        )
         for row in rows:
             row["explanation"] = self.explainer.explain(row)
         return rows
 
 
-def link_files(files: Sequence[Path], *, threshold: float = 0.5,
-               progress: Progress = lambda step: None) -> LinkResult:
+def link_files(
+    files: Sequence[Path],
+    *,
+    threshold: float = 0.5,
+    engine: str = "duckdb",
+    progress: Progress = lambda step: None,
+) -> LinkResult:
     """Link and dedupe FtM Person JSON lines, all files together."""
     con = duckdb.connect()
     progress("reading records")
     records = _prepare.load_jsonl(con, files)
-    return _link(con, records, threshold, progress)
+    return _link(con, records, threshold, engine, progress)
 
 
-def link_table(table: pa.Table, *, threshold: float = 0.5,
-               progress: Progress = lambda step: None) -> LinkResult:
+def link_table(
+    table: pa.Table,
+    *,
+    threshold: float = 0.5,
+    engine: str = "duckdb",
+    progress: Progress = lambda step: None,
+) -> LinkResult:
     """Link records given as an Arrow table (id, source, properties JSON)."""
     con = duckdb.connect()
     records = _prepare.load_table(con, table)
-    return _link(con, records, threshold, progress)
+    return _link(con, records, threshold, engine, progress)
 
 
-def _link(con: duckdb.DuckDBPyConnection, records: int, threshold: float,
-          progress: Progress) -> LinkResult:
+def _link(
+    con: duckdb.DuckDBPyConnection, records: int, threshold: float, engine: str, progress: Progress
+) -> LinkResult:
+    if records < 2:
+        raise LinkageConfigError(f"linkage needs at least two Person records, found {records}")
     progress("standardising names, dates, documents")
     _prepare.build_features(con)
-    linker, trained = _engine.train(con, records, progress)
-    pairs = _engine.predict(linker, threshold, progress)
-    clusters = _engine.cluster(linker, pairs, threshold, progress)
+    if engine != "duckdb":
+        progress(f"starting {engine}")
+    runner = backend(con, engine)
+    linker, trained = _engine.train(runner, records, progress)
+    pairs, clusters = _engine.predict_and_cluster(runner, linker, threshold, progress)
     return LinkResult(con, pairs, clusters, trained.model, trained.version, records, threshold)
 
 

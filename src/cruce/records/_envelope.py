@@ -96,7 +96,9 @@ def coerce_fields(values: dict[str, Any]) -> dict[str, Any]:
     known = set(Envelope.__dataclass_fields__)
     unknown = sorted(set(values) - known)
     if unknown:
-        raise InvalidEnvelope(unknown[0], f"unknown field; known fields: {', '.join(sorted(known))}")
+        raise InvalidEnvelope(
+            unknown[0], f"unknown field; known fields: {', '.join(sorted(known))}"
+        )
     out = dict(values)
     for name, enum in _ENUMS.items():
         if out.get(name) is not None and not isinstance(out[name], enum):
@@ -148,10 +150,13 @@ def check_envelope(env: Envelope) -> None:
 def _check_handling(env: Envelope) -> None:
     restriction = (env.handling_restriction or "").strip()
     if env.handling_code is HandlingCode.H3 and not restriction:
-        raise InvalidEnvelope("handling_restriction", "H3 needs the restriction stated as free text")
+        raise InvalidEnvelope(
+            "handling_restriction", "H3 needs the restriction stated as free text"
+        )
     if env.handling_code is not HandlingCode.H3 and restriction:
         raise InvalidEnvelope(
-            "handling_restriction", f"only H3 carries a free-text restriction, not {env.handling_code}"
+            "handling_restriction",
+            f"only H3 carries a free-text restriction, not {env.handling_code}",
         )
 
 

@@ -9,14 +9,25 @@ from followthemoney import EntityProxy
 
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 SEARCH_PROPERTIES = (
-    "name", "alias", "weakAlias", "previousName", "firstName", "middleName", "lastName",
-    "fatherName", "motherName", "idNumber", "passportNumber", "registrationNumber", "number",
+    "name",
+    "alias",
+    "weakAlias",
+    "previousName",
+    "firstName",
+    "middleName",
+    "lastName",
+    "fatherName",
+    "motherName",
+    "idNumber",
+    "passportNumber",
+    "registrationNumber",
+    "number",
     "phone",
 )
 
 
 def fold(text: str) -> str:
-    """Lower case, accents removed, punctuation to spaces: 'Hernández-García' -> 'hernandez garcia'."""
+    """Lower case, no accents, punctuation to spaces: 'Hernández-García' -> 'hernandez garcia'."""
     decomposed = unicodedata.normalize("NFKD", text)
     bare = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
     return _NON_WORD.sub(" ", bare).strip()

@@ -151,8 +151,13 @@ class Store(ABC):
 
     # -- writes -----------------------------------------------------------------------------
     def write_table(
-        self, table: pa.Table, actor: Actor, justification: Justification, batch: str,
-        details: dict[str, Any] | None = None, source: str | None = None,
+        self,
+        table: pa.Table,
+        actor: Actor,
+        justification: Justification,
+        batch: str,
+        details: dict[str, Any] | None = None,
+        source: str | None = None,
     ) -> WriteResult:
         """Write prepared records in one transaction; collection and alteration are logged.
 
@@ -171,9 +176,16 @@ class Store(ABC):
             info = dict(details or {})
             for op, ids in ((Operation.COLLECTION, new), (Operation.ALTERATION, changed)):
                 if ids.count:
-                    event = AccessEvent(op, actor, justification, ids.ids, batch=batch,
-                                        details=info, record_count=ids.count,
-                                        record_digest=ids.digest)
+                    event = AccessEvent(
+                        op,
+                        actor,
+                        justification,
+                        ids.ids,
+                        batch=batch,
+                        details=info,
+                        record_count=ids.count,
+                        record_digest=ids.digest,
+                    )
                     self.sink.emit(event)
             self._record_batch(batch, table, new.count, changed.count, unchanged, info)
         return WriteResult(batch, new.count, changed.count, unchanged)
@@ -220,35 +232,53 @@ class Store(ABC):
         ids = [r[0] for r in self._select(query, columns="id")]
         if ids:
             with self.transaction():
-                self._emit(Operation.CONSULTATION, actor, justification, ids, None,
-                           {"export": True})
+                self._emit(
+                    Operation.CONSULTATION, actor, justification, ids, None, {"export": True}
+                )
         for start in range(0, len(ids), chunk):
             part = ids[start : start + chunk]
             for row in self._query(_select_records(len(part)), tuple(part)):
                 yield _row_to_record(row)
 
-    def read_for_linkage(self, actor: Actor, justification: Justification,
-                         schema: str = "Person") -> pa.Table:
+    def read_for_linkage(
+        self, actor: Actor, justification: Justification, schema: str = "Person"
+    ) -> pa.Table:
         """Every record of a schema as (id, source, properties), logged as a combination."""
         rows = self._query(
             "SELECT id, agency || '/' || dataset, properties FROM records WHERE schema = ? "
-            "ORDER BY id", (schema,)
+            "ORDER BY id",
+            (schema,),
         )
-        table = pa.table({
-            "id": pa.array([r[0] for r in rows], pa.string()),
-            "source": pa.array([r[1] for r in rows], pa.string()),
-            "properties": pa.array([r[2] for r in rows], pa.string()),
-        })
+        table = pa.table(
+            {
+                "id": pa.array([r[0] for r in rows], pa.string()),
+                "source": pa.array([r[1] for r in rows], pa.string()),
+                "properties": pa.array([r[2] for r in rows], pa.string()),
+            }
+        )
         if rows:
             with self.transaction():
-                self._emit(Operation.COMBINATION, actor, justification, [r[0] for r in rows],
-                           None, {"purpose": "entity resolution", "schema": schema})
+                self._emit(
+                    Operation.COMBINATION,
+                    actor,
+                    justification,
+                    [r[0] for r in rows],
+                    None,
+                    {"purpose": "entity resolution", "schema": schema},
+                )
         return table
 
     def counts(self, *group_by: str) -> list[tuple[Any, ...]]:
         """Aggregate counts only (no record leaves): used by stats and the demo summary."""
-        allowed = {"agency", "schema", "purpose", "handling_code", "tlp", "subject_category",
-                   "dataset"}
+        allowed = {
+            "agency",
+            "schema",
+            "purpose",
+            "handling_code",
+            "tlp",
+            "subject_category",
+            "dataset",
+        }
         bad = [g for g in group_by if g not in allowed]
         if bad:
             raise ValueError(f"cannot group by {bad[0]!r}")
@@ -269,22 +299,40 @@ class Store(ABC):
         return self._query(sql, params)
 
     def _emit(
-        self, op: Operation, actor: Actor, justification: Justification,
-        ids: Sequence[str], batch: str | None, details: dict[str, Any],
+        self,
+        op: Operation,
+        actor: Actor,
+        justification: Justification,
+        ids: Sequence[str],
+        batch: str | None,
+        details: dict[str, Any],
     ) -> None:
         event = AccessEvent(op, actor, justification, tuple(ids), batch=batch, details=details)
         self.sink.emit(event)
 
     def _record_batch(
-        self, batch: str, table: pa.Table, inserted: int, updated: int, unchanged: int,
+        self,
+        batch: str,
+        table: pa.Table,
+        inserted: int,
+        updated: int,
+        unchanged: int,
         details: dict[str, Any],
     ) -> None:
         agency = table.column("agency")[0].as_py() if table.num_rows else ""
         dataset = table.column("dataset")[0].as_py() if table.num_rows else ""
         self._execute(
             "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, CURRENT_TIMESTAMP)",
-            (batch, agency, dataset, details.get("file"), inserted, updated, unchanged,
-             int(details.get("rejected", 0))),
+            (
+                batch,
+                agency,
+                dataset,
+                details.get("file"),
+                inserted,
+                updated,
+                unchanged,
+                int(details.get("rejected", 0)),
+            ),
         )
 
 
@@ -323,13 +371,19 @@ def _row_to_record(row: tuple[Any, ...]) -> Record:
         {"id": data["id"], "schema": data["schema"], "properties": json.loads(data["properties"])}
     )
     envelope = Envelope.build(
-        agency=data["agency"], dataset=data["dataset"], purpose=data["purpose"],
-        subject_category=data["subject_category"], handling_code=data["handling_code"],
-        handling_restriction=data["handling_restriction"], tlp=data["tlp"],
+        agency=data["agency"],
+        dataset=data["dataset"],
+        purpose=data["purpose"],
+        subject_category=data["subject_category"],
+        handling_code=data["handling_code"],
+        handling_restriction=data["handling_restriction"],
+        tlp=data["tlp"],
         source_reliability=data["source_reliability"],
-        information_accuracy=data["information_accuracy"], is_shareable=data["is_shareable"],
+        information_accuracy=data["information_accuracy"],
+        is_shareable=data["is_shareable"],
         retain_until=data["retain_until"],
         provenance={"file": data["source_file"], "line": data["source_line"]},
-        created_at=data["created_at"], updated_at=data["updated_at"],
+        created_at=data["created_at"],
+        updated_at=data["updated_at"],
     )
     return Record(entity, envelope)

@@ -95,7 +95,8 @@ class DuckDBStore(Store):
             cols = ", ".join(f"f.{c}" for c in FRAGMENT_COLUMNS)
             rows = self.conn.execute(
                 f"SELECT {cols} FROM fragments f SEMI JOIN incoming i ON f.id = i.id "
-                "WHERE f.source <> ?", [source]
+                "WHERE f.source <> ?",
+                [source],
             ).fetchall()
         finally:
             self.conn.unregister("incoming")
@@ -114,7 +115,8 @@ class DuckDBStore(Store):
         # The same digest as audit.digest_ids, computed where the ids are.
         digest = self.conn.execute(
             "SELECT sha256(string_agg(id || chr(10), '' ORDER BY id)) FROM upsert_status "
-            "WHERE status = ?", [status]
+            "WHERE status = ?",
+            [status],
         ).fetchall()[0]
         return IdSet(count, (), str(digest[0]) if digest else None)
 

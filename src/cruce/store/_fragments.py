@@ -40,11 +40,19 @@ def _merge_into(row: dict[str, Any], fragments: list[dict[str, Any]]) -> None:
         labels.append(TLP(part["tlp"]))
         categories.append(part["subject_category"])
     assert schema is not None
-    entity = model.get_proxy({"id": row["id"], "schema": schema.name,
-                              "properties": {k: sorted(v) for k, v in props.items()}})
+    entity = model.get_proxy(
+        {
+            "id": row["id"],
+            "schema": schema.name,
+            "properties": {k: sorted(v) for k, v in props.items()},
+        }
+    )
     row["schema"] = schema.name
-    row["properties"] = json.dumps({k: sorted(v) for k, v in sorted(props.items()) if v},
-                                   separators=(",", ":"), ensure_ascii=False)
+    row["properties"] = json.dumps(
+        {k: sorted(v) for k, v in sorted(props.items()) if v},
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
     row["caption"] = entity.caption
     row["search_text"] = search_text(entity)
     row["subject_category"] = _category(categories)

@@ -1,0 +1,102 @@
+"""Where Splink runs: DuckDB on this machine (the default), or Spark beyond one machine.
+
+cruce's features are always prepared in DuckDB; a backend gives Splink that table and hands the
+scored pairs and clusters back as DuckDB tables, so everything after scoring is the same.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import duckdb
+from splink import DuckDBAPI
+
+from cruce.errors import LinkageConfigError
+
+
+class Backend(Protocol):
+    name: str
+
+    def features(self) -> Any:
+        """A fresh Splink input over the `features` table."""
+
+    def to_duckdb(self, splink_frame: Any, table: str) -> str:
+        """Copy a Splink result into the DuckDB connection; returns the table name."""
+
+
+class DuckDBBackend:
+    name = "duckdb"
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self.con = con
+        self.api = DuckDBAPI(connection=con)
+
+    def features(self) -> Any:
+        return self.api.register("features")
+
+    def to_duckdb(self, splink_frame: Any, table: str) -> str:
+        return str(splink_frame.physical_name)
+
+
+class SparkBackend:
+    """Spark through Splink's SparkAPI; `master` local[2] here, a cluster URL at national scale."""
+
+    name = "spark"
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, master: str = "local[2]") -> None:
+        try:
+            from pyspark.sql import SparkSession
+            from splink import SparkAPI
+            from splink.internals.spark.jar_location import similarity_jar_location
+        except ImportError:
+            raise LinkageConfigError(
+                "--engine spark needs pyspark: pip install 'cruce[spark]' (and Java 17)"
+            ) from None
+        self.con = con
+        self.spark = (
+            SparkSession.builder.master(master)
+            .appName("cruce-link")
+            .config("spark.jars", similarity_jar_location())
+            .config("spark.sql.shuffle.partitions", "8")
+            .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
+            .config("spark.driver.memory", "4g")
+            .getOrCreate()
+        )
+        self.spark.sparkContext.setLogLevel("ERROR")
+        self.spark.sparkContext.setCheckpointDir("/tmp/cruce-spark-checkpoints")
+        self.api = SparkAPI(spark_session=self.spark)  # type: ignore[no-untyped-call]
+        table = con.sql("SELECT * FROM features").to_arrow_table()
+        self.frame = self.spark.createDataFrame(table.to_pylist(), schema=_spark_schema(table))
+        self.count = 0
+
+    def features(self) -> Any:
+        self.count += 1
+        return self.api.register(self.frame, table_name=f"features_{self.count}")
+
+    def to_duckdb(self, splink_frame: Any, table: str) -> str:
+        frame = splink_frame.as_pandas_dataframe()
+        self.con.register("spark_result", frame)
+        self.con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM spark_result")
+        self.con.unregister("spark_result")
+        return table
+
+
+def backend(con: duckdb.DuckDBPyConnection, engine: str) -> Backend:
+    if engine == "duckdb":
+        return DuckDBBackend(con)
+    if engine == "spark":
+        return SparkBackend(con)
+    raise LinkageConfigError(f"engine {engine!r} is not duckdb or spark")
+
+
+def _spark_schema(table: Any) -> Any:
+    """Spark cannot infer list columns from Python values: give it the Arrow table's types."""
+    import pyarrow as pa
+    from pyspark.sql.types import ArrayType, StringType, StructField, StructType
+
+    fields = []
+    for field in table.schema:
+        kind = ArrayType(StringType()) if pa.types.is_list(field.type) else StringType()
+        fields.append(StructField(field.name, kind, True))
+    return StructType(fields)
