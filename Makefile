@@ -11,6 +11,8 @@ demo: $(VENV)/.installed-run
 	$(BIN)/cruce demo
 
 test: $(VENV)/.installed-test
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 # Hygiene: ruff and strict mypy over the package.
