@@ -25,6 +25,7 @@ import statistics
 import threading
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import pymerkle
@@ -127,7 +128,7 @@ def bench_pymerkle_appends(threads: int, count: int) -> float:
             tree.append_entry(blob)
 
     elapsed = run_threads(threads, count, work)
-    done = tree.get_size()
+    done = int(tree.get_size())
     tree.close()
     shutil.rmtree(directory)
     return done / elapsed
@@ -186,8 +187,8 @@ def bench_cruce_proofs(size: int, samples: int, cold: bool) -> tuple[float, floa
     with AuditLog.open(directory, head_interval=3600) as log:
         indices = [rng.randrange(size) for _ in range(samples)]
         olds = [rng.randrange(1, size) for _ in range(samples)]
-        inc = timed_us([lambda i=i: log.prove_inclusion(i, size) for i in indices])
-        con = timed_us([lambda m=m: log.prove_consistency(m, size) for m in olds])
+        inc = timed_us([partial(log.prove_inclusion, i, size) for i in indices])
+        con = timed_us([partial(log.prove_consistency, m, size) for m in olds])
         root = log.head().root_hash
         for i in indices[:20]:
             assert verify_inclusion(log.leaf_hash(i), log.prove_inclusion(i), root)
@@ -204,8 +205,8 @@ def bench_pymerkle_proofs(size: int, samples: int) -> tuple[float, float, float,
         print(f"  building pymerkle SqliteTree of {size:,} (once) ...", flush=True)
         start = time.perf_counter()
         tree = pymerkle.SqliteTree(str(path.with_suffix(".tmp")), algorithm="sha256")
-        for first in range(0, size, 100_000):
-            tree.append_entries(payloads(first, min(100_000, size - first)))
+        for chunk in range(0, size, 100_000):
+            tree.append_entries(payloads(chunk, min(100_000, size - chunk)))
         tree.close()
         path.with_suffix(".tmp").rename(path)
         built = time.perf_counter() - start
