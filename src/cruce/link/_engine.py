@@ -15,6 +15,7 @@ from cruce.link._backends import Backend
 from cruce.link._model import FIXED_M, settings
 
 Progress = Callable[[str], None]
+EM_MAX_PAIRS = 2_000_000
 QUIET = logging.ERROR  # Splink narrates every step at INFO; cruce shows its own progress
 
 
@@ -59,8 +60,9 @@ def _with_em(runner: Backend, full: dict[str, Any]) -> dict[str, Any]:
     linker = Linker(runner.features(), core, log_level=QUIET)
     for rule in (block_on("dob"), block_on("surname1_phonetic", "given1_phonetic")):
         try:
+            # EM needs a sample, not every pair of a wide block (50M at 635k records).
             linker.training.estimate_parameters_using_expectation_maximisation(
-                rule, estimate_without_term_frequencies=True
+                rule, estimate_without_term_frequencies=True, max_pairs=EM_MAX_PAIRS
             )
         except ValueError as exc:  # a level unseen in this block: keep the other estimates
             logging.getLogger(__name__).warning("EM on one block skipped: %s", exc)

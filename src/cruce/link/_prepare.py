@@ -133,21 +133,22 @@ def _name_table(con: duckdb.DuckDBPyConnection) -> pa.Table:
     ).fetchall()
     workers = min(os.cpu_count() or 1, 4)
     if len(rows) >= PARALLEL_FROM and workers > 1:
-        chunk = max(1, len(rows) // (workers * 4))
+        chunk = max(1, len(rows) // workers)
         with ProcessPoolExecutor(workers) as pool:
-            parts = list(pool.map(_features_of_chunk, _chunks(rows, chunk)))
-        features = [f for part in parts for f in part]
+            parts = list(pool.map(_columns_of_chunk, _chunks(rows, chunk)))
     else:
-        features = _features_of_chunk(rows)
+        parts = [_columns_of_chunk(rows)]
     columns: dict[str, list[Any]] = {"name_key": [r[0] for r in rows]}
     for col in TEXT_FEATURES + LIST_FEATURES:
-        columns[col] = [f[col] for f in features]
+        columns[col] = [value for part in parts for value in part[col]]
     types = {c: pa.list_(pa.string()) if c in LIST_FEATURES else pa.string() for c in columns}
     return pa.table({c: pa.array(v, types[c]) for c, v in columns.items()})
 
 
-def _features_of_chunk(rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
-    return [_features_of(row) for row in rows]
+def _columns_of_chunk(rows: list[tuple[Any, ...]]) -> dict[str, list[Any]]:
+    """Features of a chunk as columns: far cheaper to send back from a worker than dicts."""
+    features = [_features_of(row) for row in rows]
+    return {col: [f[col] for f in features] for col in TEXT_FEATURES + LIST_FEATURES}
 
 
 def _features_of(row: tuple[Any, ...]) -> dict[str, Any]:

@@ -78,12 +78,19 @@ def _take_marked(text: str, aliases: list[str]) -> str:
 
 def split_aliases(text: str) -> tuple[str, list[str]]:
     """(name text without aliases, aliases as written) for one name string."""
+    name, aliases = _split_aliases(text)
+    return name, list(aliases)
+
+
+@lru_cache(maxsize=1 << 18)
+def _split_aliases(text: str) -> tuple[str, tuple[str, ...]]:
+    # Field values repeat across records (first names, surnames): split each once.
     aliases: list[str] = []
     text = _take_quoted(text, aliases)
     text = _take_parenthesised(text, aliases)
     text = _take_marked(text, aliases)
     found = [_clean(a) for a in aliases]
-    return " ".join(text.split()), [a for a in found if normalise(a)]
+    return " ".join(text.split()), tuple(a for a in found if normalise(a))
 
 
 def split_bare_moniker(name: str) -> tuple[str, str | None]:

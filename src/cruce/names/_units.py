@@ -168,6 +168,12 @@ def to_units(text: str) -> list[Unit]:
     >>> [u.text for u in to_units("María de los Ángeles López vda. de Hernández")]
     ['María', 'de los Ángeles', 'López', 'Hernández']
     """
+    return list(_to_units(text))
+
+
+@lru_cache(maxsize=1 << 18)
+def _to_units(text: str) -> tuple[Unit, ...]:
+    # The same field values recur across a million records: group each once.
     words = to_words(text)
     units: list[Unit] = []
     particles: list[_Word] = []
@@ -189,4 +195,4 @@ def to_units(text: str) -> list[Unit]:
         else:
             units.append(_unit(tuple(particles), word, kind))
             particles, kind = [], Kind.WORD
-    return units
+    return tuple(units)
