@@ -112,3 +112,13 @@ def test_a_failed_write_leaves_no_event_and_no_record(node: Node, agency_dir: Pa
         node.store.erase([table[0][0]], Actor("hn_police", "x"), WHY)
     del node.store.sink.emit
     assert (node.store.count(), len(events(node))) == before
+
+
+def test_reading_people_for_linkage_logs_a_combination(node: Node, agency_dir: Path) -> None:
+    node.ingest(agency_dir / "personas.csv", mapping=agency_dir / "mapping.yml")
+    table = node.store.read_for_linkage(node.actor, WHY)
+    combination = events(node)[-1]
+    assert combination["op"] == "combination"
+    assert combination["record_count"] == table.num_rows == 4
+    assert sorted(combination["record_ids"]) == sorted(table.column("id").to_pylist())
+    assert combination["details"] == {"purpose": "entity resolution", "schema": "Person"}

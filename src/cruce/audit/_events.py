@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from json.encoder import encode_basestring
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -60,6 +61,40 @@ class Justification:
         }
 
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+_dump = _CANONICAL.encode
+_str = encode_basestring  # the C routine json.dumps itself uses for str with ensure_ascii=False
+
+
+def _opt(text: str | None) -> str:
+    return "null" if text is None else _str(text)
+
+
+def _strs(texts: list[str]) -> str:
+    return "[" + ",".join(map(_str, texts)) + "]"
+
+
+def canonical(value: Any) -> str:
+    """The reference canonical JSON: sorted keys, no white space, UTF-8 text as is."""
+    return _dump(value)
+
+
+def _encode_part(part: Actor | Justification) -> str:
+    # Keys in sorted order, as json.dumps(sort_keys=True) writes them.
+    if isinstance(part, Actor):
+        return (f'{{"agency":{_str(part.agency)},"role":{_str(part.role)},'
+                f'"user":{_str(part.user)}}}')
+    return (f'{{"case_reference":{_str(part.case_reference)},'
+            f'"legal_basis":{_str(part.legal_basis)},"purpose":{_str(part.purpose)},'
+            f'"text":{_str(part.text)}}}')
+
+
+def _timestamp(at: datetime) -> str:
+    """'2026-11-28T05:48:40.738562Z': UTC, microseconds, always the same width."""
+    utc = at.astimezone(UTC) if at.tzinfo is not UTC else at
+    return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+
+
 def digest_ids(ids: list[str]) -> str:
     """SHA-256 over the sorted ids, newline-joined: names a set of records without listing it."""
     h = hashlib.sha256()
@@ -105,7 +140,7 @@ class AccessEvent:
         return {
             "v": ENCODING_VERSION,
             "op": self.operation.value,
-            "at": self.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "at": _timestamp(self.at),
             "actor": self.actor.to_dict(),
             "justification": self.justification.to_dict(),
             "recipients": sorted(self.recipients),
@@ -114,10 +149,30 @@ class AccessEvent:
         }
 
     def encode(self) -> bytes:
-        """Canonical encoding: UTF-8 JSON, sorted keys, no insignificant white space."""
-        return json.dumps(
-            self.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-        ).encode("utf-8")
+        """Canonical encoding: UTF-8 JSON, sorted keys, no insignificant white space.
+
+        Written field by field in sorted-key order (the same bytes as `canonical(to_dict())`,
+        which a test checks): it runs on every logged operation, under the audit log's lock.
+        """
+        if self.record_digest is not None:
+            ids: list[str] = []
+            count, digest = self.record_count, self.record_digest
+        else:
+            ids = sorted(self.record_ids)
+            count = len(ids)
+            digest = None
+            if count > MAX_LISTED_IDS:
+                ids, digest = [], digest_ids(ids)
+        text = (
+            f'{{"actor":{_encode_part(self.actor)},"at":"{_timestamp(self.at)}",'
+            f'"batch":{_opt(self.batch)},'
+            f'"details":{_dump(self.details) if self.details else "{}"},'
+            f'"justification":{_encode_part(self.justification)},'
+            f'"op":"{self.operation.value}","recipients":{_strs(sorted(self.recipients))},'
+            f'"record_count":{"null" if count is None else int(count)},'
+            f'"record_digest":{_opt(digest)},"record_ids":{_strs(ids)},"v":{ENCODING_VERSION}}}'
+        )
+        return text.encode("utf-8")
 
     @classmethod
     def decode(cls, data: bytes) -> dict[str, Any]:
