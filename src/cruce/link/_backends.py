@@ -16,6 +16,7 @@ from cruce.errors import LinkageConfigError
 
 class Backend(Protocol):
     name: str
+    con: duckdb.DuckDBPyConnection
 
     def features(self) -> Any:
         """A fresh Splink input over the `features` table."""

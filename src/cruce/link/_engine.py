@@ -8,11 +8,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import duckdb
 from splink import Linker, block_on
 from splink.internals.blocking_rule_creator import BlockingRuleCreator
 
 from cruce.link._backends import Backend
-from cruce.link._model import FIXED_M, settings
+from cruce.link._model import FIXED_M, WIDE_BUDGET_PER_RECORD, WIDE_RULES, settings
 
 Progress = Callable[[str], None]
 EM_MAX_PAIRS = 2_000_000
@@ -27,9 +28,26 @@ class Trained:
     version: str
 
 
+def affordable_wide_rules(con: duckdb.DuckDBPyConnection, records: int) -> list[tuple[str, ...]]:
+    """The wide blocking rules whose exact comparison count fits the budget."""
+    budget = WIDE_BUDGET_PER_RECORD * max(records, 1000)
+    chosen = []
+    for columns in WIDE_RULES:
+        cols = ", ".join(columns)
+        present = " AND ".join(f"{c} IS NOT NULL" for c in columns)
+        row = con.execute(
+            f"SELECT coalesce(sum(n * (n - 1) / 2), 0) FROM (SELECT count(*) AS n FROM features "
+            f"WHERE {present} GROUP BY {cols})"
+        ).fetchall()[0]
+        if row[0] <= budget:
+            chosen.append(columns)
+    return chosen
+
+
 def train(runner: Backend, records: int, progress: Progress) -> tuple[Linker, Trained]:
     """Estimate the model on the records in table `features` (unsupervised)."""
-    linker = Linker(runner.features(), settings(), log_level=QUIET)
+    wide = affordable_wide_rules(runner.con, records)
+    linker = Linker(runner.features(), settings(wide), log_level=QUIET)
     progress("estimating how often two records match")
     deterministic: list[str | BlockingRuleCreator] = [
         block_on("documents", arrays_to_explode=["documents"]),
@@ -45,7 +63,7 @@ def train(runner: Backend, records: int, progress: Progress) -> tuple[Linker, Tr
         linker = Linker(runner.features(), model, log_level=QUIET)
     progress("estimating u by random sampling")
     linker.training.estimate_u_using_random_sampling(
-        max_pairs=min(5e6, max(1e6, records * 10)), seed=2019
+        max_pairs=min(5e6, max(3e5, records * 5)), seed=2019
     )
     progress("estimating m by expectation maximisation")
     model = _with_em(runner, linker.misc.save_model_to_json())

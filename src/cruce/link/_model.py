@@ -7,6 +7,7 @@ comparing at all (blocking).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import splink.comparison_level_library as cll
@@ -180,13 +181,30 @@ def blocking_rules() -> list[BlockingRuleCreator | dict[str, Any]]:
             "AND l.dob_year = r.dob_year",
             sql_dialect="duckdb",
         ),
+        CustomRule(
+            # Given name and surname entered in each other's fields.
+            "l.given1 = r.surname1 AND l.surname1 = r.given1", sql_dialect="duckdb"
+        ),
         block_on("documents", arrays_to_explode=["documents"]),
         block_on("phones", arrays_to_explode=["phones"]),
     ]
 
 
-def settings() -> SettingsCreator:
-    """The model settings (untrained)."""
+# Wider rules catch pairs with errors in both the name and the date, at a cost that grows with
+# the square of the data: each is used only while its comparisons stay within the budget.
+WIDE_RULES: tuple[tuple[str, ...], ...] = (
+    ("dob",),
+    ("surname1_phonetic", "given1_phonetic"),
+    ("given1_phonetic", "birth_place"),
+    ("surname1_phonetic", "birth_place"),
+    ("dob_ym", "given1_phonetic"),
+    ("dob_ym", "surname1_phonetic"),
+)
+WIDE_BUDGET_PER_RECORD = 8
+
+
+def settings(wide: Sequence[tuple[str, ...]] = ()) -> SettingsCreator:
+    """The model settings (untrained), with the wide blocking rules the data can afford."""
     return SettingsCreator(
         link_type=LINK_TYPE,
         unique_id_column_name="unique_id",
@@ -201,7 +219,10 @@ def settings() -> SettingsCreator:
             _place(),
             _aliases(),
         ],
-        blocking_rules_to_generate_predictions=blocking_rules(),
+        blocking_rules_to_generate_predictions=[
+            *blocking_rules(),
+            *(block_on(*columns) for columns in wide),
+        ],
         retain_intermediate_calculation_columns=True,
         retain_matching_columns=True,
         additional_columns_to_retain=["source"],
