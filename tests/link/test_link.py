@@ -115,3 +115,27 @@ def test_spark_engine_finds_the_same_pairs_as_duckdb(files: dict[str, Path], tmp
     assert pairs[0] and len(pairs[0] & pairs[1]) >= 0.95 * len(pairs[0] | pairs[1])
     clusters = on_spark.con.execute(f"SELECT count(*) FROM {on_spark.clusters_table}").fetchall()[0][0]
     assert clusters == on_spark.records
+
+
+def test_judgements_evaluate_the_model_and_retrain_it(files: dict[str, Path], tmp_path: Path) -> None:
+    with Node.open(tmp_path / "n.duckdb", agency="mx_migration") as node:
+        node.ingest(files["mx_migration"], envelope={
+            "dataset": "personas", "purpose": "border_security", "handling_code": "H2",
+            "tlp": "AMBER+STRICT", "source_reliability": "B", "information_accuracy": "2",
+            "retain_until": "2031-12-31"})
+        first = node.linkage.run(0.5)
+        truth = {r["record_id"]: r["person_id"] for r in csv.DictReader(files["truth"].open())}
+        scored = node.store._query("SELECT left_id, right_id FROM link_pairs ORDER BY probability")
+        judged = 0
+        for left, right in scored:  # a reviewer who knows the truth, least sure pairs first
+            verdict = "same" if truth.get(left) == truth.get(right) else "different"
+            node.linkage.judge(left, right, verdict, "checked against the civil register")
+            judged += 1
+        assert judged >= 5
+        report = node.linkage.evaluate(0.5)
+        assert report["tp"] + report["fp"] + report["fn"] + report["tn"] == judged
+        assert report["precision"] > 0.9
+        retrained = node.linkage.run(0.5, retrain=True)
+        assert retrained.model_version != first.model_version, "labels changed the model"
+        versions = node.store._query("SELECT version FROM link_models ORDER BY created_at")
+        assert [v[0] for v in versions] == [first.model_version, retrained.model_version]

@@ -6,7 +6,7 @@ import typer
 
 from cruce.cli import _audit, _records
 from cruce.cli._demo import demo
-from cruce.cli._link import judge, link, review
+from cruce.cli._link import evaluate, judge, link, review
 
 app = typer.Typer(
     name="cruce",
@@ -24,6 +24,7 @@ app.command()(_records.stats)
 app.command()(link)
 app.command()(review)
 app.command()(judge)
+app.command()(evaluate)
 app.command()(demo)
 app.add_typer(_audit.app, name="audit")
 

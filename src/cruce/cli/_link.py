@@ -23,6 +23,7 @@ def link(
     threshold: Annotated[float, typer.Option("--threshold", help="Keep pairs at or above this match probability.")] = 0.5,
     explain: Annotated[int, typer.Option("--explain", help="Print this many cross-file pairs with their evidence.")] = 0,
     engine: Annotated[str, typer.Option("--engine", help="duckdb (this machine) or spark (local[2] here; a cluster at national scale).")] = "duckdb",
+    retrain: Annotated[bool, typer.Option("--retrain", help="Node mode: also train m on the pairs reviewers judged the same.")] = False,
     db: DbOption = Path("cruce.duckdb"),
 ) -> None:
     """Link and dedupe people: scored pairs with explanations, clusters (Splink model).
@@ -36,16 +37,16 @@ def link(
     if engine not in ("duckdb", "spark"):
         raise InvalidInput(f"--engine must be duckdb or spark, not {engine!r}")
     if not files:
-        _link_node(db, threshold, engine)
+        _link_node(db, threshold, engine, retrain)
         return
     if out is None:
         raise InvalidInput("linking files needs --out PAIRS.csv")
     _link_files(files, out, clusters, threshold, explain, engine)
 
 
-def _link_node(db: Path, threshold: float, engine: str) -> None:
+def _link_node(db: Path, threshold: float, engine: str, retrain: bool) -> None:
     with open_node(db) as node, _spinner() as step:
-        summary = node.linkage.run(threshold, engine=engine, progress=step)
+        summary = node.linkage.run(threshold, engine=engine, retrain=retrain, progress=step)
     console.print(f"{summary.records} people: {summary.pairs} pairs at or above {threshold}, "
                   f"{summary.clusters} clusters ({summary.linked_records} records linked to "
                   f"another), model {summary.model_version}", highlight=False)
@@ -97,6 +98,19 @@ def review(
                       summarise(p["explanation"]))
     console.print(table)
     console.print("judge with: cruce judge LEFT RIGHT same|different|unsure --why '...'")
+
+
+@reports_errors
+def evaluate(
+    db: DbOption = Path("cruce.duckdb"),
+    threshold: Annotated[float, typer.Option("--threshold", help="Link pairs at or above this probability.")] = 0.5,
+) -> None:
+    """Precision and recall of the stored model's pairs against reviewers' judgements."""
+    with open_node(db) as node:
+        r = node.linkage.evaluate(threshold)
+    console.print(f"against {r['tp'] + r['fp'] + r['fn'] + r['tn']} judged pairs: precision "
+                  f"{r['precision']:.3f}, recall {r['recall']:.3f} (tp {r['tp']}, fp {r['fp']}, "
+                  f"fn {r['fn']}, tn {r['tn']})", highlight=False)
 
 
 @reports_errors

@@ -44,8 +44,13 @@ def affordable_wide_rules(con: duckdb.DuckDBPyConnection, records: int) -> list[
     return chosen
 
 
-def train(runner: Backend, records: int, progress: Progress) -> tuple[Linker, Trained]:
-    """Estimate the model on the records in table `features` (unsupervised)."""
+MIN_LABELS = 5  # fewer reviewed matches than this tell m nothing EM does not
+
+
+def train(runner: Backend, records: int, progress: Progress,
+          labels: list[tuple[str, str]] | None = None) -> tuple[Linker, Trained]:
+    """Estimate the model on the records in table `features`: unsupervised, then (with enough
+    reviewers' `same` judgements as labels) m re-estimated from those labelled pairs."""
     wide = affordable_wide_rules(runner.con, records)
     linker = Linker(runner.features(), settings(wide), log_level=QUIET)
     progress("estimating how often two records match")
@@ -67,7 +72,26 @@ def train(runner: Backend, records: int, progress: Progress) -> tuple[Linker, Tr
     )
     progress("estimating m by expectation maximisation")
     model = _with_em(runner, linker.misc.save_model_to_json())
+    if labels and len(labels) >= MIN_LABELS:
+        progress("estimating m from reviewers' judgements")
+        model = _with_labels(runner, model, labels)
     return Linker(runner.features(), model, log_level=QUIET), Trained(model, model_version(model))
+
+
+def _with_labels(runner: Backend, model: dict[str, Any],
+                 labels: list[tuple[str, str]]) -> dict[str, Any]:
+    """m from pairs reviewers judged the same person (Splink's supervised estimate)."""
+    import pyarrow as pa
+
+    linker = Linker(runner.features(), model, log_level=QUIET)
+    table = pa.table({"unique_id_l": [a for a, _ in labels], "unique_id_r": [b for _, b in labels],
+                      "source_dataset_l": ["features"] * len(labels),
+                      "source_dataset_r": ["features"] * len(labels)})
+    registered = linker.table_management.register_table(table.to_pandas(), "cruce_labels",
+                                                        overwrite=True)
+    linker.training.estimate_m_from_pairwise_labels(registered)  # type: ignore[no-untyped-call]
+    trained: dict[str, Any] = linker.misc.save_model_to_json()
+    return trained
 
 
 def _with_em(runner: Backend, full: dict[str, Any]) -> dict[str, Any]:

@@ -37,11 +37,23 @@ class Linkage:
         self.store = node.store
 
     def run(
-        self, threshold: float = 0.5, engine: str = "duckdb", progress: Progress = lambda s: None
+        self,
+        threshold: float = 0.5,
+        engine: str = "duckdb",
+        retrain: bool = False,
+        progress: Progress = lambda s: None,
     ) -> LinkSummary:
-        """Train, score and cluster the node's people; judgements override the model."""
+        """Train, score and cluster the node's people; judgements override the model, and with
+        `retrain` the pairs judged the same also train it (as labels for m)."""
         table = self.store.read_for_linkage(self.node.actor, WHY)
-        result = link_table(table, threshold=min(threshold, 0.2), engine=engine, progress=progress)
+        labels = [(j.left_id, j.right_id) for j in self._current() if j.verdict is Verdict.SAME]
+        result = link_table(
+            table,
+            threshold=min(threshold, 0.2),
+            engine=engine,
+            labels=labels if retrain else None,
+            progress=progress,
+        )
         rows = result.con.sql(f"SELECT * FROM {result.pairs_table}").to_arrow_table().to_pylist()
         pairs = [(r["unique_id_l"], r["unique_id_r"], float(r["match_probability"])) for r in rows]
         groups = cluster_with_judgements(
@@ -99,6 +111,29 @@ class Linkage:
             "ORDER BY seq"
         )
         return [Judgement(r[0], r[1], Verdict(r[2]), r[3], r[4], r[5]) for r in rows]
+
+    def evaluate(self, threshold: float = 0.5) -> dict[str, float | int]:
+        """The stored model's pairs against reviewers' judgements (same / different) as labels."""
+        scores = {(r[0], r[1]): float(r[2]) for r in self.store._query(
+            "SELECT left_id, right_id, probability FROM link_pairs")}
+        counts = {"tp": 0, "fp": 0, "fn": 0, "tn": 0}
+        for j in self._current():
+            if j.verdict is Verdict.UNSURE:
+                continue
+            linked = scores.get((j.left_id, j.right_id), 0.0) >= threshold
+            same = j.verdict is Verdict.SAME
+            counts[("t" if linked == same else "f") + ("p" if linked else "n")] += 1
+        judged = counts["tp"] + counts["fp"]
+        found = counts["tp"] + counts["fn"]
+        return {**counts, "precision": counts["tp"] / judged if judged else float("nan"),
+                "recall": counts["tp"] / found if found else float("nan")}
+
+    def _current(self) -> list[Judgement]:
+        """The latest judgement of each pair."""
+        latest: dict[tuple[str, str], Judgement] = {}
+        for j in self.judgements():
+            latest[(j.left_id, j.right_id)] = j
+        return list(latest.values())
 
     def infer(self, a: str, b: str) -> Verdict | None:
         return Resolver(self.judgements()).infer(a, b)

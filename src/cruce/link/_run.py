@@ -90,16 +90,22 @@ def link_table(
     *,
     threshold: float = 0.5,
     engine: str = "duckdb",
+    labels: list[tuple[str, str]] | None = None,
     progress: Progress = lambda step: None,
 ) -> LinkResult:
     """Link records given as an Arrow table (id, source, properties JSON)."""
     con = duckdb.connect()
     records = _prepare.load_table(con, table)
-    return _link(con, records, threshold, engine, progress)
+    return _link(con, records, threshold, engine, progress, labels)
 
 
 def _link(
-    con: duckdb.DuckDBPyConnection, records: int, threshold: float, engine: str, progress: Progress
+    con: duckdb.DuckDBPyConnection,
+    records: int,
+    threshold: float,
+    engine: str,
+    progress: Progress,
+    labels: list[tuple[str, str]] | None = None,
 ) -> LinkResult:
     if records < 2:
         raise LinkageConfigError(f"linkage needs at least two Person records, found {records}")
@@ -108,7 +114,7 @@ def _link(
     if engine != "duckdb":
         progress(f"starting {engine}")
     runner = backend(con, engine)
-    linker, trained = _engine.train(runner, records, progress)
+    linker, trained = _engine.train(runner, records, progress, labels)
     pairs, clusters = _engine.predict_and_cluster(runner, linker, threshold, progress)
     return LinkResult(con, pairs, clusters, trained.model, trained.version, records, threshold)
 
