@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cruce.cli import _audit, _records
+from cruce.cli import _audit, _records, _server
 from cruce.cli._demo import demo
 from cruce.cli._link import evaluate, judge, link, review
 
@@ -27,6 +27,8 @@ app.command()(judge)
 app.command()(evaluate)
 app.command()(demo)
 app.add_typer(_audit.app, name="audit")
+app.add_typer(_server.users_app, name="users")
+app.add_typer(_server.node_app, name="node")
 
 
 def main() -> None:

@@ -153,6 +153,16 @@ MIGRATIONS: list[str] = [
         created_at TIMESTAMPTZ NOT NULL
     );
     """,
+    # 5: the node's users: API tokens are stored only as SHA-256 digests
+    """
+    CREATE TABLE users (
+        name VARCHAR(64) PRIMARY KEY,
+        role VARCHAR(32) NOT NULL,
+        token_hash VARCHAR(64) NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL,
+        disabled BOOLEAN NOT NULL
+    );
+    """,
 ]
 
 FRAGMENT_COLUMNS: tuple[str, ...] = ("id", "schema", "properties", "subject_category", "tlp")

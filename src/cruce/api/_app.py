@@ -1,0 +1,174 @@
+"""The node's HTTP API. Every call is authenticated; the server, never the client, decides.
+
+Roles: analysts and supervisors consult records (always with a stated purpose and case); the
+oversight role, and only it, reads the audit log (its reads are logged too); admins manage users
+but read no case data; border officers will use the checks endpoints.
+"""
+
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from cruce._node import Node, justification
+from cruce.api._users import Role, User, Users
+from cruce.audit._events import AccessEvent, Justification, Operation
+from cruce.errors import CruceError, InvalidInput, NotFound, PermissionDenied
+
+bearer = HTTPBearer(auto_error=False, description="A node user's API token")
+CONSULTING = {Role.ANALYST, Role.SUPERVISOR}
+
+
+def create_app(node: Node) -> FastAPI:
+    """The API of one node; requests are served one at a time against its store."""
+    app = FastAPI(title="cruce node", version="1", description=__doc__)
+    lock = threading.Lock()
+    users = Users(node.store)
+
+    @contextmanager
+    def acting(user: User) -> Iterator[Node]:
+        with lock:
+            yield Node(node.store, user.name, user.role.value, node.audit)
+
+    def current_user(
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ) -> User:
+        with lock:
+            return users.authenticate(credentials.credentials if credentials else None)
+
+    def consulting(user: Annotated[User, Depends(current_user)]) -> User:
+        return _require(user, CONSULTING)
+
+    def overseeing(user: Annotated[User, Depends(current_user)]) -> User:
+        return _require(user, {Role.OVERSIGHT})
+
+    def why(
+        purpose: Annotated[str | None, Header(alias="X-Cruce-Purpose", description="Purpose area")] = None,
+        case: Annotated[str | None, Header(alias="X-Cruce-Case", description="Case reference")] = None,
+        text: Annotated[str, Header(alias="X-Cruce-Why", description="Free-text justification")] = "",
+    ) -> Justification:
+        return justification(purpose, case, text)
+
+    @app.get("/api/v1/me", tags=["node"])
+    def me(user: Annotated[User, Depends(current_user)]) -> dict[str, str | None]:
+        """Who the token belongs to, and the node's agency."""
+        return {"user": user.name, "role": user.role.value, "agency": node.agency}
+
+    @app.get("/api/v1/records/{record_id}", tags=["records"])
+    def get_record(record_id: str, user: Annotated[User, Depends(consulting)],
+                   reason: Annotated[Justification, Depends(why)]) -> dict[str, Any]:
+        """One record with its envelope; a logged consultation."""
+        with acting(user) as acting_node:
+            return acting_node.get(record_id, reason).to_dict()
+
+    @app.get("/api/v1/search", tags=["records"])
+    def search(
+        user: Annotated[User, Depends(consulting)],
+        reason: Annotated[Justification, Depends(why)],
+        q: Annotated[str, Query(min_length=1, max_length=200, description="Name words")],
+        schema: Annotated[str | None, Query(max_length=64)] = None,
+        limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    ) -> list[dict[str, Any]]:
+        """Records whose names, aliases or identifiers hold every word; a logged consultation."""
+        with acting(user) as acting_node:
+            return [r.to_dict() for r in acting_node.search(q, reason, schema=schema, limit=limit)]
+
+    @app.get("/api/v1/stats", tags=["records"])
+    def stats(
+        user: Annotated[User, Depends(current_user)],
+        by: Annotated[list[str] | None, Query(description="Group by these envelope fields")] = None,
+    ) -> list[dict[str, Any]]:
+        """Aggregate counts only: no record is read."""
+        groups = by or ["schema"]
+        with acting(user) as acting_node:
+            try:
+                rows = acting_node.stats(*groups)
+            except ValueError as exc:
+                raise InvalidInput(str(exc)) from None
+        return [{**dict(zip(groups, row[:-1], strict=True)), "records": row[-1]} for row in rows]
+
+    @app.get("/api/v1/audit/head", tags=["audit"])
+    def audit_head(user: Annotated[User, Depends(overseeing)]) -> dict[str, Any]:
+        """The node's latest signed tree head."""
+        with acting(user):
+            head: dict[str, Any] = _log(node).head().to_dict()
+        return head
+
+    @app.get("/api/v1/audit/events", tags=["audit"])
+    def audit_events(
+        user: Annotated[User, Depends(overseeing)],
+        reason: Annotated[Justification, Depends(why)],
+        since: datetime | None = None,
+        limit: Annotated[int, Query(ge=1, le=10000)] = 1000,
+    ) -> list[dict[str, Any]]:
+        """Logged events, oldest first; the read is itself logged."""
+        if since is not None and since.tzinfo is None:
+            raise InvalidInput("since needs a time zone (e.g. 2026-01-01T00:00:00Z)")
+        with acting(user) as acting_node:
+            _log_read(acting_node, "events", reason)
+            entries = []
+            for entry in _log(node).iter_events(since):
+                entries.append({"index": entry.index, **entry.event})
+                if len(entries) >= limit:
+                    break
+            return entries
+
+    @app.get("/api/v1/audit/who-saw/{record_id}", tags=["audit"])
+    def who_saw(record_id: str, user: Annotated[User, Depends(overseeing)],
+                reason: Annotated[Justification, Depends(why)]) -> list[dict[str, Any]]:
+        """Every consultation and disclosure of one record; the read is itself logged."""
+        with acting(user) as acting_node:
+            _log_read(acting_node, f"who-saw {record_id}", reason)
+            return [{"index": e.index, **e.event} for e in _log(node).who_saw(record_id)]
+
+    _install_error_handlers(app)
+    return app
+
+
+def _require(user: User, roles: set[Role]) -> User:
+    if user.role not in roles:
+        allowed = ", ".join(sorted(r.value for r in roles))
+        raise PermissionDenied(f"the {user.role.value} role may not do this (allowed: {allowed})")
+    return user
+
+
+def _log(node: Node) -> Any:
+    if node.audit is None:
+        raise NotFound("this node keeps no audit log")
+    return node.audit
+
+
+def _log_read(node: Node, what: str, reason: Justification) -> None:
+    _log(node).append(AccessEvent(Operation.CONSULTATION, node.actor, reason,
+                                  details={"audit_log": what}))
+
+
+def error_body(status: int, kind: str, message: str) -> dict[str, Any]:
+    """The one JSON error shape of the API."""
+    return {"error": {"status": status, "type": kind, "message": message}}
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(CruceError)
+    def cruce_error(_: Request, exc: CruceError) -> JSONResponse:
+        return JSONResponse(error_body(exc.status, type(exc).__name__, exc.message),
+                            status_code=exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        message = f"{where}: {first.get('msg', 'invalid request')}"
+        return JSONResponse(error_body(422, "InvalidRequest", message), status_code=422)
+
+    @app.exception_handler(Exception)
+    def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        # A bug: say so without leaking case data or internals.
+        return JSONResponse(error_body(500, "InternalError", "internal error"), status_code=500)
