@@ -5,7 +5,6 @@ oversight role, and only it, reads the audit log (its reads are logged too); adm
 but read no case data; border officers will use the checks endpoints.
 """
 
-
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -50,9 +49,15 @@ def create_app(node: Node) -> FastAPI:
         return _require(user, {Role.OVERSIGHT})
 
     def why(
-        purpose: Annotated[str | None, Header(alias="X-Cruce-Purpose", description="Purpose area")] = None,
-        case: Annotated[str | None, Header(alias="X-Cruce-Case", description="Case reference")] = None,
-        text: Annotated[str, Header(alias="X-Cruce-Why", description="Free-text justification")] = "",
+        purpose: Annotated[
+            str | None, Header(alias="X-Cruce-Purpose", description="Purpose area")
+        ] = None,
+        case: Annotated[
+            str | None, Header(alias="X-Cruce-Case", description="Case reference")
+        ] = None,
+        text: Annotated[
+            str, Header(alias="X-Cruce-Why", description="Free-text justification")
+        ] = "",
     ) -> Justification:
         return justification(purpose, case, text)
 
@@ -62,8 +67,11 @@ def create_app(node: Node) -> FastAPI:
         return {"user": user.name, "role": user.role.value, "agency": node.agency}
 
     @app.get("/api/v1/records/{record_id}", tags=["records"])
-    def get_record(record_id: str, user: Annotated[User, Depends(consulting)],
-                   reason: Annotated[Justification, Depends(why)]) -> dict[str, Any]:
+    def get_record(
+        record_id: str,
+        user: Annotated[User, Depends(consulting)],
+        reason: Annotated[Justification, Depends(why)],
+    ) -> dict[str, Any]:
         """One record with its envelope; a logged consultation."""
         with acting(user) as acting_node:
             return acting_node.get(record_id, reason).to_dict()
@@ -121,8 +129,11 @@ def create_app(node: Node) -> FastAPI:
             return entries
 
     @app.get("/api/v1/audit/who-saw/{record_id}", tags=["audit"])
-    def who_saw(record_id: str, user: Annotated[User, Depends(overseeing)],
-                reason: Annotated[Justification, Depends(why)]) -> list[dict[str, Any]]:
+    def who_saw(
+        record_id: str,
+        user: Annotated[User, Depends(overseeing)],
+        reason: Annotated[Justification, Depends(why)],
+    ) -> list[dict[str, Any]]:
         """Every consultation and disclosure of one record; the read is itself logged."""
         with acting(user) as acting_node:
             _log_read(acting_node, f"who-saw {record_id}", reason)
@@ -146,8 +157,9 @@ def _log(node: Node) -> Any:
 
 
 def _log_read(node: Node, what: str, reason: Justification) -> None:
-    _log(node).append(AccessEvent(Operation.CONSULTATION, node.actor, reason,
-                                  details={"audit_log": what}))
+    _log(node).append(
+        AccessEvent(Operation.CONSULTATION, node.actor, reason, details={"audit_log": what})
+    )
 
 
 def error_body(status: int, kind: str, message: str) -> dict[str, Any]:
@@ -158,8 +170,9 @@ def error_body(status: int, kind: str, message: str) -> dict[str, Any]:
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(CruceError)
     def cruce_error(_: Request, exc: CruceError) -> JSONResponse:
-        return JSONResponse(error_body(exc.status, type(exc).__name__, exc.message),
-                            status_code=exc.status)
+        return JSONResponse(
+            error_body(exc.status, type(exc).__name__, exc.message), status_code=exc.status
+        )
 
     @app.exception_handler(RequestValidationError)
     def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -48,7 +48,9 @@ class Users:
         try:
             value = Role(role)
         except ValueError:
-            raise InvalidInput(f"role {role!r} is not one of {', '.join(r.value for r in Role)}") from None
+            raise InvalidInput(
+                f"role {role!r} is not one of {', '.join(r.value for r in Role)}"
+            ) from None
         if self.store._query("SELECT 1 FROM users WHERE name = ?", (name,)):
             raise Conflict(f"user {name!r} exists already")
         token = TOKEN_PREFIX + secrets.token_urlsafe(32)
