@@ -14,6 +14,7 @@ from cruce.errors import BadRow, CruceError
 from cruce.records import Envelope, make_entity, protect_victim
 from cruce.records._search import search_text
 from cruce.store import RECORD_COLUMNS
+from cruce.store._schema import ENVELOPE_COLUMNS
 
 
 def stage_jsonl(path: Path, defaults: dict[str, Any]) -> tuple[pa.Table, int]:
@@ -87,21 +88,7 @@ def _record_row(
         "caption": entity.caption,
         "properties": properties_json(entity.properties),
         "search_text": search_text(entity),
-        **{
-            k: env[k]
-            for k in (
-                "agency",
-                "dataset",
-                "purpose",
-                "subject_category",
-                "handling_code",
-                "handling_restriction",
-                "tlp",
-                "source_reliability",
-                "information_accuracy",
-                "is_shareable",
-            )
-        },
+        **{k: env[k] for k in ENVELOPE_COLUMNS if k != "retain_until"},
         "retain_until": envelope.retain_until,
         "source_file": file,
         "source_line": line,

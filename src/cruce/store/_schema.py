@@ -4,13 +4,8 @@ SQL kept portable (DuckDB, PostgreSQL)."""
 
 from __future__ import annotations
 
-# Columns of `records`, in order; the bulk path writes Arrow tables with exactly these columns.
-RECORD_COLUMNS: tuple[str, ...] = (
-    "id",
-    "schema",
-    "caption",
-    "properties",
-    "search_text",
+# The envelope's columns, as stored (provenance and times follow them in RECORD_COLUMNS).
+ENVELOPE_COLUMNS: tuple[str, ...] = (
     "agency",
     "dataset",
     "purpose",
@@ -22,6 +17,16 @@ RECORD_COLUMNS: tuple[str, ...] = (
     "information_accuracy",
     "is_shareable",
     "retain_until",
+)
+
+# Columns of `records`, in order; the bulk path writes Arrow tables with exactly these columns.
+RECORD_COLUMNS: tuple[str, ...] = (
+    "id",
+    "schema",
+    "caption",
+    "properties",
+    "search_text",
+    *ENVELOPE_COLUMNS,
     "source_file",
     "source_line",
     "batch",
