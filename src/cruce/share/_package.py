@@ -29,6 +29,10 @@ so a wrapped key cannot be moved to another share, sender or recipient.
 
 The signature makes every byte of the package the sender's statement: opening verifies it with
 the directory key of the claimed sender before anything else is trusted or decrypted.
+Opening then refuses, in order: a sender whose directory entry is not valid at created_at and
+now, a lifetime over MAX_TTL, a package not addressed to this node (PermissionDenied), an expired
+one (PackageExpired), a share id already seen (ReplayDetected, a Conflict), a key or payload that
+does not decrypt (DecryptionFailed). The share id is remembered only after a successful open.
 """
 
 from __future__ import annotations
