@@ -13,6 +13,8 @@ from cruce.errors import InvalidInput, PermissionDenied
 from cruce.ingest import IngestResult, Progress, ingest_file, load_mapping
 from cruce.ingest._jsonl import peek_agency
 from cruce.records import PurposeArea, Record
+from cruce.share import Directory, NodeKeys
+from cruce.share._node import Sharing
 from cruce.store import RecordQuery, Store, open_store
 
 
@@ -34,6 +36,25 @@ class Node:
         self.role = role
         self.audit = audit
         self.linkage = Linkage(self)
+        self._sharing: Sharing | None = None
+
+    @property
+    def sharing(self) -> Sharing:
+        """Disclosures to other agencies and shares received (needs keys and the directory)."""
+        if self._sharing is None:
+            self._sharing = _sharing_from_env(self)
+        return self._sharing
+
+    def as_user(self, user: str, role: str) -> Node:
+        """The same node acting for another user (the API's per-request view)."""
+        view = Node(self.store, user, role, self.audit)
+        if self._sharing is not None:
+            view.configure_sharing(self._sharing.keys, self._sharing.directory)
+        return view
+
+    def configure_sharing(self, keys: NodeKeys, directory: Directory) -> Sharing:
+        self._sharing = Sharing(self, keys, directory)
+        return self._sharing
 
     @classmethod
     def open(
@@ -155,6 +176,20 @@ class Node:
     def stats(self, *group_by: str) -> list[tuple[Any, ...]]:
         """Aggregate counts only; no record is read."""
         return self.store.counts(*group_by)
+
+
+def _sharing_from_env(node: Node) -> Sharing:
+    """Keys beside the store (or CRUCE_KEYS_DIR); the directory named by CRUCE_DIRECTORY and
+    verified with the compact authority's key in CRUCE_AUTHORITY_KEY."""
+    directory_file = os.environ.get("CRUCE_DIRECTORY")
+    authority = os.environ.get("CRUCE_AUTHORITY_KEY")
+    if not directory_file or not authority:
+        raise InvalidInput("sharing needs the compact directory: set CRUCE_DIRECTORY (the signed "
+                           "file) and CRUCE_AUTHORITY_KEY (the authority's public key file)")
+    keys_dir = os.environ.get("CRUCE_KEYS_DIR") or str(node.store.url) + ".keys"
+    keys = NodeKeys.load_or_generate(Path(keys_dir))
+    directory = Directory.load(Path(directory_file), Path(authority).read_bytes())
+    return Sharing(node, keys, directory)
 
 
 def default_audit_dir(db: str | Path) -> Path | None:

@@ -15,18 +15,26 @@ from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+from pydantic import Field as PydanticField
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cruce._node import Node, justification
 from cruce.api._users import Role, User, Users
 from cruce.audit._events import AccessEvent, Justification, Operation
 from cruce.errors import CruceError, InvalidInput, NotFound, PermissionDenied
+from cruce.share._node import Post
 
 bearer = HTTPBearer(auto_error=False, description="A node user's API token")
 CONSULTING = {Role.ANALYST, Role.SUPERVISOR}
 
 
-def create_app(node: Node) -> FastAPI:
-    """The API of one node; requests are served one at a time against its store."""
+def create_app(node: Node, post: Post | None = None) -> FastAPI:
+    """The API of one node; requests are served one at a time against its store.
+
+    `post` sends a share package to another node (default: HTTP with httpx).
+    """
+    send = post or _http_post
     app = FastAPI(title="cruce node", version="1", description=__doc__)
     lock = threading.Lock()
     users = Users(node.store)
@@ -34,7 +42,7 @@ def create_app(node: Node) -> FastAPI:
     @contextmanager
     def acting(user: User) -> Iterator[Node]:
         with lock:
-            yield Node(node.store, user.name, user.role.value, node.audit)
+            yield node.as_user(user.name, user.role.value)
 
     def current_user(
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
@@ -139,8 +147,69 @@ def create_app(node: Node) -> FastAPI:
             _log_read(acting_node, f"who-saw {record_id}", reason)
             return [{"index": e.index, **e.event} for e in _log(node).who_saw(record_id)]
 
+    @app.post("/api/v1/shares", tags=["sharing"])
+    def share(
+        body: ShareRequest,
+        user: Annotated[User, Depends(consulting)],
+        reason: Annotated[Justification, Depends(why)],
+    ) -> dict[str, Any]:
+        """Disclose records to other agencies under their envelopes' rules (checked here, per
+        record and recipient); refused records are listed with the rule that refused them."""
+        with acting(user) as acting_node:
+            done = acting_node.sharing.disclose(body.records, body.recipients, reason)
+            delivery = acting_node.sharing.deliver(send) if body.deliver else {}
+        return {
+            "share_ids": done.share_ids,
+            "sent": done.sent,
+            "refused": done.refused,
+            "delivery": delivery,
+        }
+
+    @app.post("/api/v1/shares/inbox", tags=["sharing"])
+    async def inbox(request: Request) -> dict[str, Any]:
+        """Another node delivers a share package: authenticated by its signature against the
+        compact directory, decrypted with this node's key, kept once (retries are harmless)."""
+        data = await request.body()
+        if not data or len(data) > MAX_PACKAGE:
+            raise InvalidInput(f"a share package is 1 to {MAX_PACKAGE} bytes")
+        with lock:
+            share, status = node.sharing.receive(data)
+        return {
+            "status": status,
+            "share_id": share.share_id if share else None,
+            "records": len(share.records) if share else 0,
+        }
+
+    @app.get("/api/v1/shares/received", tags=["sharing"])
+    def received(user: Annotated[User, Depends(consulting)]) -> list[dict[str, Any]]:
+        """Shares this node has received (who sent how many records, when)."""
+        with acting(user) as acting_node:
+            rows = acting_node.sharing.inbox()
+        return [
+            {"share_id": i, "sender": s, "records": n, "received_at": at.isoformat()}
+            for i, s, n, at in rows
+        ]
+
     _install_error_handlers(app)
     return app
+
+
+MAX_PACKAGE = 64 * 1024 * 1024
+
+
+class ShareRequest(BaseModel):
+    records: list[str] = PydanticField(min_length=1, max_length=10_000)
+    recipients: list[str] = PydanticField(min_length=1, max_length=10)
+    deliver: bool = True
+
+
+def _http_post(url: str, body: bytes) -> int:
+    import httpx
+
+    response = httpx.post(
+        url, content=body, timeout=30.0, headers={"Content-Type": "application/octet-stream"}
+    )
+    return response.status_code
 
 
 def _require(user: User, roles: set[Role]) -> User:
@@ -180,6 +249,18 @@ def _install_error_handlers(app: FastAPI) -> None:
         where = ".".join(str(p) for p in first.get("loc", ()))
         message = f"{where}: {first.get('msg', 'invalid request')}"
         return JSONResponse(error_body(422, "InvalidRequest", message), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        # Routing and body-parsing errors raised by the framework itself: same shape.
+        kind = {404: "NotFound", 405: "MethodNotAllowed", 401: "NotAuthenticated"}.get(
+            exc.status_code, "InvalidRequest"
+        )
+        return JSONResponse(
+            error_body(exc.status_code, kind, str(exc.detail)),
+            status_code=exc.status_code,
+            headers=getattr(exc, "headers", None),
+        )
 
     @app.exception_handler(Exception)
     def unexpected(_: Request, exc: Exception) -> JSONResponse:

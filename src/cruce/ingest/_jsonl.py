@@ -40,6 +40,13 @@ def stage_jsonl(path: Path, defaults: dict[str, Any]) -> tuple[pa.Table, int]:
     return pa.table(columns), count
 
 
+def records_table(items: list[dict[str, Any]], source: str) -> pa.Table:
+    """Record rows from FtM entities that carry their envelopes (a received share)."""
+    now = datetime.now(UTC)
+    rows = [_record_row(item, {}, source, i, now) for i, item in enumerate(items, start=1)]
+    return pa.table({c: [r[c] for r in rows] for c in RECORD_COLUMNS})
+
+
 def properties_json(properties: dict[str, list[str]]) -> str:
     """The stored form of properties, the same as the SQL path writes: sorted, compact."""
     canonical = {k: sorted(set(v)) for k, v in sorted(properties.items()) if v}

@@ -240,6 +240,22 @@ class Store(ABC):
             for row in self._query(_select_records(len(part)), tuple(part)):
                 yield _row_to_record(row)
 
+    def log_disclosure(
+        self,
+        ids: Sequence[str],
+        actor: Actor,
+        justification: Justification,
+        recipients: Sequence[str],
+        details: dict[str, Any],
+    ) -> None:
+        """A disclosure (a transfer to another agency): the records, the recipients, and why."""
+        with self.transaction():
+            event = AccessEvent(
+                Operation.DISCLOSURE, actor, justification, tuple(ids),
+                recipients=tuple(recipients), details=details,
+            )
+            self.sink.emit(event)
+
     def read_for_linkage(
         self, actor: Actor, justification: Justification, schema: str = "Person"
     ) -> pa.Table:

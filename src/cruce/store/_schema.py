@@ -168,6 +168,27 @@ MIGRATIONS: list[str] = [
         disabled BOOLEAN NOT NULL
     );
     """,
+    # 6: sharing: packages waiting for (or delivered to) a recipient, and packages received
+    """
+    CREATE TABLE outbox (
+        share_id VARCHAR(64) NOT NULL,
+        recipient VARCHAR(64) NOT NULL,
+        package VARCHAR NOT NULL,
+        records INTEGER NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL,
+        attempts INTEGER NOT NULL,
+        last_error VARCHAR,
+        delivered_at TIMESTAMPTZ
+    );
+    CREATE TABLE received_shares (
+        share_id VARCHAR(64) PRIMARY KEY,
+        sender VARCHAR(64) NOT NULL,
+        records INTEGER NOT NULL,
+        conditions VARCHAR NOT NULL,
+        expires_at TIMESTAMPTZ NOT NULL,
+        received_at TIMESTAMPTZ NOT NULL
+    );
+    """,
 ]
 
 FRAGMENT_COLUMNS: tuple[str, ...] = ("id", "schema", "properties", "subject_category", "tlp")

@@ -1,0 +1,149 @@
+"""Two nodes sharing through their APIs (in-process): the rules decide on the server, the
+recipient keeps each share exactly once, and both audit logs hold their side."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from fastapi.testclient import TestClient
+from tests.share.share_support import make_record
+
+from cruce import Node
+from cruce.api import Users, create_app
+from cruce.share import Directory, Member, NodeKeys, seal
+
+WHY = {"X-Cruce-Purpose": "gangs_organized_crime", "X-Cruce-Case": "HN-2026-0042",
+       "X-Cruce-Why": "joint investigation with PNC Guatemala"}
+
+
+@dataclass
+class Pair:
+    hn: Node
+    gt: Node
+    hn_client: TestClient
+    gt_client: TestClient
+    token: str
+    down: list[bool]
+    foreign: NodeKeys
+
+
+def member(agency: str, country: str, keys: NodeKeys) -> Member:
+    now = datetime.now(UTC)
+    pub = keys.public()
+    return Member(agency, country, f"http://{agency}.test/", pub.signing, pub.encryption,
+                  now - timedelta(days=1), now + timedelta(days=365))
+
+
+@pytest.fixture()
+def pair(tmp_path: Path, agency_dir: Path) -> Iterator[Pair]:
+    authority = Ed25519PrivateKey.generate()
+    keys = {a: NodeKeys.generate() for a in ("hn_police", "gt_police")}
+    signed = Directory.sign([member("hn_police", "HN", keys["hn_police"]),
+                             member("gt_police", "GT", keys["gt_police"])],
+                            authority, serial=1, issued_at=datetime.now(UTC))
+    directory = Directory.load(signed, authority.public_key())
+    hn = Node.open(tmp_path / "hn.duckdb", agency="hn_police", user="setup")
+    gt = Node.open(tmp_path / "gt.duckdb", agency="gt_police", user="setup")
+    hn.ingest(agency_dir / "personas.csv", mapping=agency_dir / "mapping.yml")
+    hn.configure_sharing(keys["hn_police"], directory)
+    gt.configure_sharing(keys["gt_police"], directory)
+    down = [False]
+    gt_client = TestClient(create_app(gt), raise_server_exceptions=False)
+
+    def post(url: str, body: bytes) -> int:
+        if down[0]:
+            raise ConnectionError("gt_police node is down")
+        assert url == "http://gt_police.test/api/v1/shares/inbox"
+        return gt_client.post("/api/v1/shares/inbox", content=body).status_code
+
+    hn_client = TestClient(create_app(hn, post=post), raise_server_exceptions=False)
+    token = Users(hn.store).add("ana.analyst", "analyst")
+    yield Pair(hn, gt, hn_client, gt_client, token, down, NodeKeys.generate())
+    hn.close()
+    gt.close()
+
+
+def ids(node: Node, *words: str) -> list[str]:
+    return [str(node.store._query("SELECT id FROM records WHERE schema = 'Person' AND "
+                                  "search_text LIKE ?", (f"%{w}%",))[0][0]) for w in words]
+
+
+def share(p: Pair, records: list[str]) -> dict:
+    response = p.hn_client.post("/api/v1/shares", headers={"Authorization": f"Bearer {p.token}", **WHY},
+                                json={"records": records, "recipients": ["gt_police"]})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_a_share_reaches_the_recipient_with_its_envelope_and_victims_stay_home(pair: Pair) -> None:
+    suspect, victim = ids(pair.hn, "tzul", "lopez de hernandez")
+    result = share(pair, [suspect, victim])
+    assert result["sent"] == {"gt_police": [suspect]}
+    assert "victim" in result["refused"]["gt_police"][victim].lower()
+    assert result["delivery"] == {"delivered": 1, "failed": 0}
+    [row] = pair.gt.store._query("SELECT agency, handling_code, tlp, subject_category FROM records")
+    assert row == ("hn_police", "H2", "AMBER", "witness"), "the original envelope travels"
+    assert not pair.gt.store._query("SELECT 1 FROM records WHERE id = ?", (victim,))
+
+
+def test_both_audit_logs_hold_their_side_of_the_transfer(pair: Pair) -> None:
+    [suspect] = ids(pair.hn, "tzul")
+    result = share(pair, [suspect])
+    sent = [e.event for e in pair.hn.audit.iter_events() if e.event["op"] == "disclosure"]
+    assert len(sent) == 1 and sent[0]["recipients"] == ["gt_police"] and sent[0]["record_ids"] == [suspect]
+    assert sent[0]["justification"]["case_reference"] == "HN-2026-0042"
+    got = [e.event for e in pair.gt.audit.iter_events() if e.event["op"] == "collection"]
+    assert got[0]["details"]["received_from"] == "hn_police"
+    assert got[0]["details"]["share_id"] == result["share_ids"]["gt_police"]
+
+
+def test_a_recipient_that_is_down_gets_the_share_exactly_once_when_it_returns(pair: Pair) -> None:
+    [suspect] = ids(pair.hn, "tzul")
+    pair.down[0] = True
+    result = share(pair, [suspect])
+    assert result["delivery"] == {"delivered": 0, "failed": 1}
+    [(_, _, _, attempts, error, delivered)] = pair.hn.sharing.outbox()
+    assert (attempts, delivered) == (1, None) and "down" in error
+    pair.down[0] = False
+    assert pair.hn.sharing.deliver(lambda url, body: pair.gt_client.post(
+        "/api/v1/shares/inbox", content=body).status_code) == {"delivered": 1, "failed": 0}
+    assert pair.hn.sharing.deliver(lambda url, body: 500) == {"delivered": 0, "failed": 0}
+    assert pair.gt.store.count() == 1 and len(pair.gt.sharing.inbox()) == 1
+
+
+def test_a_replayed_package_is_kept_only_once(pair: Pair) -> None:
+    [suspect] = ids(pair.hn, "tzul")
+    pair.down[0] = True
+    share(pair, [suspect])
+    package = __import__("base64").b64decode(pair.hn.store._query("SELECT package FROM outbox")[0][0])
+    first = pair.gt_client.post("/api/v1/shares/inbox", content=package).json()
+    again = pair.gt_client.post("/api/v1/shares/inbox", content=package).json()
+    assert (first["status"], again["status"]) == ("received", "already received")
+    assert pair.gt.store.count() == 1
+
+
+def test_forged_and_altered_packages_are_rejected_with_the_error_shape(pair: Pair) -> None:
+    record = make_record("x-1", tlp="GREEN")
+    gt = pair.gt.sharing.directory.member("gt_police")
+    forged = seal([record], pair.foreign, "hn_police", [gt], "00000000-0000-4000-8000-000000000001",
+                  datetime.now(UTC))
+    response = pair.gt_client.post("/api/v1/shares/inbox", content=forged)
+    assert response.status_code == 422
+    assert response.json()["error"]["type"] == "SignatureInvalid"
+    [suspect] = ids(pair.hn, "tzul")
+    pair.down[0] = True
+    share(pair, [suspect])
+    package = bytearray(__import__("base64").b64decode(pair.hn.store._query("SELECT package FROM outbox")[0][0]))
+    package[len(package) // 2] ^= 0x01
+    response = pair.gt_client.post("/api/v1/shares/inbox", content=bytes(package))
+    assert response.status_code == 422 and pair.gt.store.count() == 0
+
+
+def test_only_consulting_roles_may_share(pair: Pair) -> None:
+    token = Users(pair.hn.store).add("bo.officer", "border_officer")
+    response = pair.hn_client.post("/api/v1/shares", headers={"Authorization": f"Bearer {token}", **WHY},
+                                   json={"records": ["x"], "recipients": ["gt_police"]})
+    assert response.status_code == 403 and response.json()["error"]["type"] == "PermissionDenied"
