@@ -188,8 +188,22 @@ def _sharing_from_env(node: Node) -> Sharing:
                            "file) and CRUCE_AUTHORITY_KEY (the authority's public key file)")
     keys_dir = os.environ.get("CRUCE_KEYS_DIR") or str(node.store.url) + ".keys"
     keys = NodeKeys.load_or_generate(Path(keys_dir))
-    directory = Directory.load(Path(directory_file), Path(authority).read_bytes())
+    directory = Directory.load(Path(directory_file), authority_key(Path(authority)))
     return Sharing(node, keys, directory)
+
+
+def authority_key(path: Path) -> bytes:
+    """The compact authority's public key, from a PEM file or 32 raw bytes."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    data = path.read_bytes()
+    if not data.startswith(b"-----BEGIN"):
+        return data
+    key = serialization.load_pem_public_key(data)
+    if not isinstance(key, Ed25519PublicKey):
+        raise InvalidInput(f"{path} is not an Ed25519 public key")
+    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
 def default_audit_dir(db: str | Path) -> Path | None:

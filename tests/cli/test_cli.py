@@ -113,7 +113,7 @@ def test_export_writes_ftm_json_lines_with_envelopes(tmp_path: Path, agency_dir:
 
 
 def test_every_command_has_help() -> None:
-    for command in ("init", "ingest", "show", "search", "export", "stats", "demo", "link", "review", "judge", "evaluate", "users", "node"):
+    for command in ("init", "ingest", "show", "search", "export", "stats", "demo", "link", "review", "judge", "evaluate", "users", "node", "share", "inbox", "outbox", "keys", "directory"):
         result = run(command, "--help")
         assert result.exit_code == 0, result.output
         assert "Usage" in result.output

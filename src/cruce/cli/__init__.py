@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cruce.cli import _audit, _records, _server
+from cruce.cli import _audit, _records, _server, _share
 from cruce.cli._demo import demo
 from cruce.cli._link import evaluate, judge, link, review
 
@@ -29,6 +29,11 @@ app.command()(demo)
 app.add_typer(_audit.app, name="audit")
 app.add_typer(_server.users_app, name="users")
 app.add_typer(_server.node_app, name="node")
+app.command()(_share.share)
+app.command()(_share.inbox)
+app.command()(_share.outbox)
+app.command()(_share.keys)
+app.add_typer(_share.directory_app, name="directory")
 
 
 def main() -> None:

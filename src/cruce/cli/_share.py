@@ -1,0 +1,147 @@
+"""`cruce share`, `inbox`, `outbox`, `keys` and `directory …`: sharing between agencies."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from cruce._node import justification
+from cruce.cli._common import (
+    CaseOption,
+    DbOption,
+    PurposeOption,
+    WhyOption,
+    console,
+    open_node,
+    reports_errors,
+)
+from cruce.errors import InvalidInput
+
+directory_app = typer.Typer(help="The compact directory: the signed list of member agencies.",
+                            no_args_is_help=True)
+
+
+@reports_errors
+def share(
+    records: Annotated[list[str], typer.Argument(help="Ids of the records to share.")],
+    to: Annotated[list[str], typer.Option("--to", help="Recipient agency (repeat for several).")],
+    db: DbOption = Path("cruce.duckdb"),
+    purpose: PurposeOption = None,
+    case: CaseOption = None,
+    why: WhyOption = "",
+) -> None:
+    """Disclose records to other agencies under their envelopes' rules, then deliver."""
+    from cruce.api._app import _http_post
+
+    with open_node(db) as node:
+        done = node.sharing.disclose(records, to, justification(purpose, case, why))
+        delivery = node.sharing.deliver(_http_post)
+    for recipient in to:
+        sent = done.sent.get(recipient, [])
+        console.print(f"{recipient}: {len(sent)} records in share {done.share_ids.get(recipient, '-')}",
+                      highlight=False)
+        for record_id, reason in done.refused.get(recipient, {}).items():
+            console.print(f"  refused {record_id}: {reason}", highlight=False)
+    console.print(f"delivered {delivery['delivered']}, waiting {delivery['failed']} "
+                  "(cruce outbox --deliver retries)", highlight=False)
+
+
+@reports_errors
+def inbox(db: DbOption = Path("cruce.duckdb")) -> None:
+    """Shares this node has received."""
+    with open_node(db) as node:
+        rows = node.sharing.inbox()
+    table = Table("share", "from", "records", "received")
+    for share_id, sender, n, at in rows:
+        table.add_row(share_id, sender, str(n), at.isoformat(timespec="seconds"))
+    console.print(table)
+
+
+@reports_errors
+def outbox(
+    db: DbOption = Path("cruce.duckdb"),
+    deliver: Annotated[bool, typer.Option("--deliver", help="Retry every undelivered package now.")] = False,
+) -> None:
+    """Packages sent or waiting; with --deliver, retry the waiting ones."""
+    from cruce.api._app import _http_post
+
+    with open_node(db) as node:
+        if deliver:
+            counts = node.sharing.deliver(_http_post)
+            console.print(f"delivered {counts['delivered']}, still waiting {counts['failed']}")
+        rows = node.sharing.outbox()
+    table = Table("share", "to", "records", "attempts", "last error", "delivered")
+    for share_id, recipient, n, attempts, error, delivered in rows:
+        table.add_row(share_id, recipient, str(n), str(attempts), error or "",
+                      delivered.isoformat(timespec="seconds") if delivered else "waiting")
+    console.print(table)
+
+
+@reports_errors
+def keys(db: DbOption = Path("cruce.duckdb")) -> None:
+    """The node's public keys, for the compact authority's directory (private keys stay put)."""
+    from cruce.share import NodeKeys
+
+    folder = Path(os.environ.get("CRUCE_KEYS_DIR") or str(db) + ".keys")
+    pub = NodeKeys.load_or_generate(folder).public()
+    console.print_json(json.dumps({"signing_key": pub.signing.hex(),
+                                   "encryption_key": pub.encryption.hex()}))
+
+
+@directory_app.command("keygen")
+@reports_errors
+def directory_keygen(
+    out: Annotated[Path, typer.Option("--out", help="Folder for the authority's key pair.")],
+) -> None:
+    """Create the compact authority's signing key (done once, by the authority)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    out.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private = out / "authority.pem"
+    if private.exists():
+        raise InvalidInput(f"{private} exists already; the authority keeps one key")
+    key = Ed25519PrivateKey.generate()
+    private.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                          serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption()))
+    private.chmod(0o600)
+    (out / "authority.pub.pem").write_bytes(key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    console.print(f"authority key in {out} (publish authority.pub.pem to every node)")
+
+
+@directory_app.command("sign")
+@reports_errors
+def directory_sign(
+    members: Annotated[Path, typer.Argument(help="JSON list of {id, country, endpoint, signing_key, encryption_key} (keys in hex, from cruce keys).")],
+    key: Annotated[Path, typer.Option("--key", help="The authority's private key (authority.pem).")],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the signed directory.")],
+    serial: Annotated[int, typer.Option(help="Directory serial; each new directory a higher one.")] = 1,
+    days: Annotated[int, typer.Option(help="How long the memberships are valid.")] = 365,
+) -> None:
+    """Sign the list of member agencies (the compact authority's act)."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from cruce.share import Directory, Member
+
+    authority = serialization.load_pem_private_key(key.read_bytes(), password=None)
+    if not isinstance(authority, Ed25519PrivateKey):
+        raise InvalidInput(f"{key} is not an Ed25519 private key")
+    try:
+        entries = json.loads(members.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise InvalidInput(f"{members}: cannot read the member list: {exc}") from None
+    now = datetime.now(UTC)
+    listed = [Member(e["id"], e["country"], e["endpoint"], bytes.fromhex(e["signing_key"]),
+                     bytes.fromhex(e["encryption_key"]), now - timedelta(minutes=5),
+                     now + timedelta(days=days)) for e in entries]
+    out.write_bytes(Directory.sign(listed, authority, serial=serial, issued_at=now))
+    console.print(f"signed directory of {len(listed)} members -> {out}")

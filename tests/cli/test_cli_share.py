@@ -1,0 +1,111 @@
+"""Sharing between two real nodes over HTTP on 127.0.0.1: the compact authority signs the
+directory, hn_police shares with gt_police's running server, which is killed and restarted."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from cruce import Node
+from cruce.cli import app
+
+runner = CliRunner()
+JUSTIFY = ["--purpose", "gangs_organized_crime", "--case", "HN-2026-0042", "--why", "joint case"]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def ok(*args: str) -> str:
+    result = runner.invoke(app, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.fixture()
+def compact(tmp_path: Path, agency_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict]:
+    hn, gt = str(tmp_path / "hn.duckdb"), str(tmp_path / "gt.duckdb")
+    ok("init", "--db", hn, "--agency", "hn_police")
+    ok("init", "--db", gt, "--agency", "gt_police")
+    ok("ingest", str(agency_dir / "mapping.yml"), "--db", hn)
+    port = free_port()
+    members = []
+    for agency, country, db, endpoint in (("hn_police", "HN", hn, "http://127.0.0.1:1/"),
+                                          ("gt_police", "GT", gt, f"http://127.0.0.1:{port}/")):
+        keys = json.loads(ok("keys", "--db", db))
+        members.append({"id": agency, "country": country, "endpoint": endpoint, **keys})
+    (tmp_path / "members.json").write_text(json.dumps(members))
+    ok("directory", "keygen", "--out", str(tmp_path / "authority"))
+    ok("directory", "sign", str(tmp_path / "members.json"), "--key",
+       str(tmp_path / "authority" / "authority.pem"), "--out", str(tmp_path / "directory.json"))
+    monkeypatch.setenv("CRUCE_DIRECTORY", str(tmp_path / "directory.json"))
+    monkeypatch.setenv("CRUCE_AUTHORITY_KEY", str(tmp_path / "authority" / "authority.pub.pem"))
+    token = ok("users", "add", "gabriela", "--role", "analyst", "--db", gt).strip().splitlines()[-1]
+    servers: list[subprocess.Popen[bytes]] = []
+
+    def start() -> None:
+        cmd = [sys.executable, "-m", "cruce", "node", "serve", "--db", gt, "--port", str(port)]
+        servers.append(subprocess.Popen(cmd, env=dict(os.environ), stderr=subprocess.PIPE))
+        for _ in range(100):
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=0.5)
+                return
+            except httpx.TransportError:
+                time.sleep(0.1)
+        raise AssertionError("gt_police node did not start")
+
+    def stop() -> None:
+        servers[-1].kill()
+        servers[-1].wait()
+
+    start()
+    yield {"hn": hn, "start": start, "stop": stop, "port": port, "token": token}
+    for server in servers:
+        server.kill()
+        server.wait()
+
+
+def received(compact: dict) -> list[dict]:
+    response = httpx.get(f"http://127.0.0.1:{compact['port']}/api/v1/shares/received",
+                         headers={"Authorization": f"Bearer {compact['token']}"})
+    assert response.status_code == 200, response.text
+    return list(response.json())
+
+
+def person(db: str, word: str) -> str:
+    with Node.open(db) as node:
+        return str(node.store._query("SELECT id FROM records WHERE schema = 'Person' AND "
+                                     "search_text LIKE ?", (f"%{word}%",))[0][0])
+
+
+@pytest.mark.slow
+def test_a_share_crosses_to_a_running_node_and_survives_its_restart(compact: dict) -> None:
+    suspect, victim = person(compact["hn"], "tzul"), person(compact["hn"], "lopez de")
+    out = ok("share", suspect, victim, "--to", "gt_police", "--db", compact["hn"], *JUSTIFY)
+    text = " ".join(out.split())
+    assert "gt_police: 1 records in share" in text and f"refused {victim}:" in text
+    assert "delivered 1, waiting 0" in text
+    assert [r["records"] for r in received(compact)] == [1]
+
+    compact["stop"]()
+    out = ok("share", suspect, "--to", "gt_police", "--db", compact["hn"], *JUSTIFY)
+    assert "delivered 0, waiting 1" in " ".join(out.split())
+    compact["start"]()
+    out = ok("outbox", "--deliver", "--db", compact["hn"])
+    assert "delivered 1, still waiting 0" in out
+    ok("outbox", "--deliver", "--db", compact["hn"])
+    assert [r["records"] for r in received(compact)] == [1, 1], "each share arrived exactly once"
+    with Node.open(compact["hn"]) as node:
+        disclosures = [e.event for e in node.audit.iter_events() if e.event["op"] == "disclosure"]
+    assert [d["recipients"] for d in disclosures] == [["gt_police"], ["gt_police"]]
