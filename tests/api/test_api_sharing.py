@@ -147,3 +147,63 @@ def test_only_consulting_roles_may_share(pair: Pair) -> None:
     response = pair.hn_client.post("/api/v1/shares", headers={"Authorization": f"Bearer {token}", **WHY},
                                    json={"records": ["x"], "recipients": ["gt_police"]})
     assert response.status_code == 403 and response.json()["error"]["type"] == "PermissionDenied"
+
+
+def deliver(pair: Pair) -> dict[str, int]:
+    def post(url: str, body: bytes) -> int:
+        path = url.removeprefix("http://gt_police.test")
+        return pair.gt_client.post(path, content=body).status_code
+
+    return pair.hn.sharing.deliver(post)
+
+
+def gt_record(pair: Pair, record_id: str) -> list[tuple]:
+    return pair.gt.store._query("SELECT properties FROM records WHERE id = ?", (record_id,))
+
+
+def test_a_correction_replaces_every_recipients_copy(pair: Pair, agency_dir: Path) -> None:
+    [suspect] = ids(pair.hn, "tzul")
+    share(pair, [suspect])
+    assert '"1970-03"' in gt_record(pair, suspect)[0][0]
+    text = (agency_dir / "personas.csv").read_text().replace("03/1970", "04/1971")
+    (agency_dir / "personas.csv").write_text(text)
+    pair.hn.ingest(agency_dir / "personas.csv", mapping=agency_dir / "mapping.yml")
+    from cruce import justification
+
+    done = pair.hn.sharing.correct([suspect], justification("gangs_organized_crime", "HN-2026-0042",
+                                                            "birth date corrected"))
+    assert done.sent == {"gt_police": [suspect]}
+    assert deliver(pair) == {"delivered": 1, "failed": 0}
+    [(props,)] = gt_record(pair, suspect)
+    assert '"1971-04"' in props and '"1970-03"' not in props, "replaced, not added to"
+
+
+def test_an_erasure_reaches_every_recipient_once_and_both_sides_log_it(pair: Pair) -> None:
+    [suspect] = ids(pair.hn, "tzul")
+    share(pair, [suspect])
+    from cruce import justification
+
+    result = pair.hn.sharing.erase([suspect], justification("gangs_organized_crime", "HN-2026-0042",
+                                                            "court ordered erasure"))
+    assert result == {"erased": 1, "notices": 1}
+    notice = __import__("base64").b64decode(pair.hn.store._query(
+        "SELECT package FROM outbox WHERE kind = 'erasure'")[0][0])
+    assert deliver(pair) == {"delivered": 1, "failed": 0}
+    assert gt_record(pair, suspect) == []
+    again = pair.gt_client.post("/api/v1/shares/notices", content=notice)
+    assert again.json() == {"status": "applied", "erased": 0}, "a replayed notice changes nothing"
+    for node in (pair.hn, pair.gt):
+        erasures = [e.event for e in node.audit.iter_events() if e.event["op"] == "erasure"]
+        assert [e["record_ids"] for e in erasures] == [[suspect]]
+        assert "Tzul" not in str(erasures), "an erasure event never copies the content"
+
+
+def test_a_notice_not_signed_by_the_provider_erases_nothing(pair: Pair) -> None:
+    from cruce.share._notice import seal_notice
+
+    [suspect] = ids(pair.hn, "tzul")
+    share(pair, [suspect])
+    forged = seal_notice(pair.foreign, "hn_police", "gt_police", [suspect], "forged")
+    response = pair.gt_client.post("/api/v1/shares/notices", content=forged)
+    assert response.status_code == 422 and response.json()["error"]["type"] == "SignatureInvalid"
+    assert gt_record(pair, suspect) != []

@@ -113,7 +113,21 @@ def test_export_writes_ftm_json_lines_with_envelopes(tmp_path: Path, agency_dir:
 
 
 def test_every_command_has_help() -> None:
-    for command in ("init", "ingest", "show", "search", "export", "stats", "demo", "link", "review", "judge", "evaluate", "users", "node", "share", "inbox", "outbox", "keys", "directory"):
+    for command in ("init", "ingest", "show", "search", "export", "stats", "demo", "link", "review", "judge", "evaluate", "users", "node", "share", "inbox", "outbox", "keys", "directory", "erase", "expire"):
         result = run(command, "--help")
         assert result.exit_code == 0, result.output
         assert "Usage" in result.output
+
+
+def test_erase_on_a_node_outside_the_compact_erases_and_logs(tmp_path: Path, agency_dir: Path, monkeypatch) -> None:
+    monkeypatch.delenv("CRUCE_DIRECTORY", raising=False)
+    db = str(tmp_path / "n.duckdb")
+    run("ingest", str(agency_dir / "mapping.yml"), "--db", db)
+    with Node.open(db) as node:
+        [row] = node.store._query("SELECT id FROM records WHERE search_text LIKE '%tzul%'")
+    result = run("erase", row[0], "--db", db, *JUSTIFY, "--why", "court order")
+    assert result.exit_code == 0, result.output
+    assert "erased 1; 0 recipients notified" in result.output
+    with Node.open(db) as node:
+        assert not node.store._query("SELECT 1 FROM records WHERE id = ?", (row[0],))
+        assert [e.event["op"] for e in node.audit.iter_events()][-1] == "erasure"

@@ -180,6 +180,17 @@ def create_app(node: Node, post: Post | None = None) -> FastAPI:
             "records": len(share.records) if share else 0,
         }
 
+    @app.post("/api/v1/shares/notices", tags=["sharing"])
+    async def notices(request: Request) -> dict[str, Any]:
+        """A providing agency tells this node to erase records it shared (a signed notice
+        naming ids only); applied once, logged as an erasure here."""
+        data = await request.body()
+        if not data or len(data) > MAX_PACKAGE:
+            raise InvalidInput(f"a notice is 1 to {MAX_PACKAGE} bytes")
+        with lock:
+            erased = node.sharing.receive_notice(data)
+        return {"status": "applied", "erased": erased}
+
     @app.get("/api/v1/shares/received", tags=["sharing"])
     def received(user: Annotated[User, Depends(consulting)]) -> list[dict[str, Any]]:
         """Shares this node has received (who sent how many records, when)."""

@@ -33,6 +33,8 @@ app.command()(_share.share)
 app.command()(_share.inbox)
 app.command()(_share.outbox)
 app.command()(_share.keys)
+app.command()(_share.erase)
+app.command()(_share.expire)
 app.add_typer(_share.directory_app, name="directory")
 
 

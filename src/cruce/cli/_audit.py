@@ -30,7 +30,7 @@ app = typer.Typer(help="The node's tamper-evident audit log (RFC 9162 Merkle log
 AuditDirOption = Annotated[Path | None, typer.Option("--log", help="The log's folder (default: DB.audit).")]
 
 
-def _dir(db: Path, log: Path | None) -> Path:
+def _dir(db: str, log: Path | None) -> Path:
     path = log or Path(str(db) + ".audit")
     if not path.exists():
         raise NotFound(f"no audit log at {path}")
@@ -40,7 +40,7 @@ def _dir(db: Path, log: Path | None) -> Path:
 @app.command()
 @reports_errors
 def verify(
-    db: DbOption = Path("cruce.duckdb"),
+    db: DbOption = "cruce.duckdb",
     log: AuditDirOption = None,
     public_key: Annotated[Path | None, typer.Option("--public-key", help="PEM of the node's published key (default: the one beside the log).")] = None,
 ) -> None:
@@ -55,7 +55,7 @@ def verify(
 
 @app.command()
 @reports_errors
-def head(db: DbOption = Path("cruce.duckdb")) -> None:
+def head(db: DbOption = "cruce.duckdb") -> None:
     """Print the latest signed tree head (size, root hash, time, signature)."""
     with open_node(db) as node:
         sth = _log(node).head()
@@ -66,7 +66,7 @@ def head(db: DbOption = Path("cruce.duckdb")) -> None:
 @reports_errors
 def prove_inclusion(
     index: Annotated[int, typer.Argument(help="The entry's index (0-based).")],
-    db: DbOption = Path("cruce.duckdb"),
+    db: DbOption = "cruce.duckdb",
 ) -> None:
     """Print the inclusion proof of entry N in the current tree, checked against the head."""
     with open_node(db) as node:
@@ -84,7 +84,7 @@ def prove_inclusion(
 def prove_consistency(
     old: Annotated[int, typer.Argument(help="The earlier tree size.")],
     new: Annotated[int, typer.Argument(help="The later tree size.")],
-    db: DbOption = Path("cruce.duckdb"),
+    db: DbOption = "cruce.duckdb",
 ) -> None:
     """Print the proof that the tree of OLD entries is a prefix of the tree of NEW entries."""
     with open_node(db) as node:
@@ -102,7 +102,7 @@ def prove_consistency(
 @app.command()
 @reports_errors
 def export(
-    db: DbOption = Path("cruce.duckdb"),
+    db: DbOption = "cruce.duckdb",
     since: Annotated[str | None, typer.Option(help="Only events at or after this ISO time (UTC).")] = None,
     format: Annotated[str, typer.Option("--format", help="jsonl or csv.")] = "jsonl",
     out: Annotated[Path, typer.Option("--out", "-o", help="File to write; - for stdout.")] = Path("-"),
@@ -128,7 +128,7 @@ def export(
 @reports_errors
 def who_saw(
     record_id: Annotated[str, typer.Argument(help="The record's id.")],
-    db: DbOption = Path("cruce.duckdb"),
+    db: DbOption = "cruce.duckdb",
     why: Annotated[str, typer.Option("--why", help="Why the log is read (kept in the log).")] = "oversight review",
 ) -> None:
     """Every consultation and disclosure of one record: who, when, why, to whom."""

@@ -18,8 +18,11 @@ console = Console()
 err_console = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
 
+# A string, not a Path: a PostgreSQL URL (postgresql://…) must reach the store untouched.
 DbOption = Annotated[
-    Path, typer.Option("--db", envvar="CRUCE_DB", help="The node's store: a DuckDB file.")
+    str,
+    typer.Option("--db", envvar="CRUCE_DB",
+                 help="The node's store: a DuckDB file, or a postgresql:// URL."),
 ]
 PurposeOption = Annotated[
     str | None,
@@ -47,6 +50,6 @@ def reports_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def open_node(db: Path, agency: str | None = None) -> Node:
+def open_node(db: str | Path, agency: str | None = None) -> Node:
     settings = Settings.from_env()
     return Node.open(db, agency=agency, user=settings.user, role="admin")

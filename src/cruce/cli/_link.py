@@ -24,7 +24,7 @@ def link(
     explain: Annotated[int, typer.Option("--explain", help="Print this many cross-file pairs with their evidence.")] = 0,
     engine: Annotated[str, typer.Option("--engine", help="duckdb (this machine) or spark (local[2] here; a cluster at national scale).")] = "duckdb",
     retrain: Annotated[bool, typer.Option("--retrain", help="Node mode: also train m on the pairs reviewers judged the same.")] = False,
-    db: DbOption = Path("cruce.duckdb"),
+    db: DbOption = "cruce.duckdb",
 ) -> None:
     """Link and dedupe people: scored pairs with explanations, clusters (Splink model).
 
@@ -44,7 +44,7 @@ def link(
     _link_files(files, out, clusters, threshold, explain, engine)
 
 
-def _link_node(db: Path, threshold: float, engine: str, retrain: bool) -> None:
+def _link_node(db: str, threshold: float, engine: str, retrain: bool) -> None:
     with open_node(db) as node, _spinner() as step:
         summary = node.linkage.run(threshold, engine=engine, retrain=retrain, progress=step)
     console.print(f"{summary.records} people: {summary.pairs} pairs at or above {threshold}, "
@@ -84,7 +84,7 @@ def _spinner() -> Iterator[Callable[[str], None]]:
 
 @reports_errors
 def review(
-    db: DbOption = Path("cruce.duckdb"),
+    db: DbOption = "cruce.duckdb",
     limit: Annotated[int, typer.Option(help="How many pairs to show.")] = 10,
 ) -> None:
     """Show the pairs the model is least sure of, most uncertain first, with their evidence."""
@@ -102,7 +102,7 @@ def review(
 
 @reports_errors
 def evaluate(
-    db: DbOption = Path("cruce.duckdb"),
+    db: DbOption = "cruce.duckdb",
     threshold: Annotated[float, typer.Option("--threshold", help="Link pairs at or above this probability.")] = 0.5,
 ) -> None:
     """Precision and recall of the stored model's pairs against reviewers' judgements."""
@@ -119,7 +119,7 @@ def judge(
     right: Annotated[str, typer.Argument(help="The other record's id.")],
     verdict: Annotated[str, typer.Argument(help="same, different or unsure.")],
     why: Annotated[str, typer.Option("--why", help="The reason, kept with the judgement.")] = "",
-    db: DbOption = Path("cruce.duckdb"),
+    db: DbOption = "cruce.duckdb",
 ) -> None:
     """Record a reviewer's judgement on a pair; it overrides the model from the next run on."""
     with open_node(db) as node:

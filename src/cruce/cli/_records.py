@@ -27,7 +27,7 @@ from cruce.ingest import IngestResult
 
 @reports_errors
 def init(
-    db: DbOption = Path("cruce.duckdb"),
+    db: DbOption = "cruce.duckdb",
     agency: Annotated[str, typer.Option(help="The agency this node belongs to, e.g. hn_police.")] = "",
 ) -> None:
     """Create a node's store (or check an existing one) and bind it to its agency."""
@@ -40,7 +40,7 @@ def init(
 @reports_errors
 def ingest(
     files: Annotated[list[Path], typer.Argument(help="CSV/XLSX files, FtM JSON lines, or a mapping YAML.")],
-    db: DbOption = Path("cruce.duckdb"),
+    db: DbOption = "cruce.duckdb",
     mapping: Annotated[Path | None, typer.Option(help="FtM mapping YAML with a cruce: block.")] = None,
     dataset: Annotated[str | None, typer.Option(help="Dataset of the mapping (or of JSON lines).")] = None,
     agency: Annotated[str | None, typer.Option(help="Owning agency, for JSON lines.")] = None,
@@ -109,7 +109,7 @@ def _print_result(r: IngestResult) -> None:
 @reports_errors
 def show(
     record_id: Annotated[str, typer.Argument(help="The record's id.")],
-    db: DbOption = Path("cruce.duckdb"),
+    db: DbOption = "cruce.duckdb",
     purpose: PurposeOption = None,
     case: CaseOption = None,
     why: WhyOption = "",
@@ -123,7 +123,7 @@ def show(
 @reports_errors
 def search(
     name: Annotated[str, typer.Argument(help="Name, alias or identifier words to look for.")],
-    db: DbOption = Path("cruce.duckdb"),
+    db: DbOption = "cruce.duckdb",
     schema: Annotated[str | None, typer.Option(help="Only this FtM schema.")] = None,
     limit: Annotated[int, typer.Option(help="At most this many results.")] = 20,
     purpose: PurposeOption = None,
@@ -145,7 +145,7 @@ def search(
 
 @reports_errors
 def export(
-    db: DbOption = Path("cruce.duckdb"),
+    db: DbOption = "cruce.duckdb",
     out: Annotated[Path, typer.Option("--out", "-o", help="File to write; - for stdout.")] = Path("-"),
     schema: Annotated[str | None, typer.Option(help="Only this FtM schema.")] = None,
     dataset: Annotated[str | None, typer.Option(help="Only this dataset.")] = None,
@@ -167,7 +167,7 @@ def export(
 
 @reports_errors
 def stats(
-    db: DbOption = Path("cruce.duckdb"),
+    db: DbOption = "cruce.duckdb",
     by: Annotated[list[str] | None, typer.Option(help="Group by: agency, schema, purpose, handling_code, tlp, subject_category, dataset.")] = None,
 ) -> None:
     """Aggregate counts of the node's records (no record is read)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -19,7 +18,7 @@ node_app = typer.Typer(help="Run the node's API server.", no_args_is_help=True)
 def add_user(
     name: Annotated[str, typer.Argument(help="The user's name, e.g. ana.lopez")],
     role: Annotated[str, typer.Option(help="analyst, border_officer, supervisor, oversight or admin")],
-    db: DbOption = Path("cruce.duckdb"),
+    db: DbOption = "cruce.duckdb",
 ) -> None:
     """Add a user; prints the API token once (only its digest is kept)."""
     from cruce.api import Users
@@ -33,7 +32,7 @@ def add_user(
 
 @users_app.command("list")
 @reports_errors
-def list_users(db: DbOption = Path("cruce.duckdb")) -> None:
+def list_users(db: DbOption = "cruce.duckdb") -> None:
     """List users and roles (tokens are never shown)."""
     from cruce.api import Users
 
@@ -49,7 +48,7 @@ def list_users(db: DbOption = Path("cruce.duckdb")) -> None:
 @reports_errors
 def disable_user(
     name: Annotated[str, typer.Argument(help="The user to disable")],
-    db: DbOption = Path("cruce.duckdb"),
+    db: DbOption = "cruce.duckdb",
 ) -> None:
     """Disable a user: their token stops working at once."""
     from cruce.api import Users
@@ -62,7 +61,7 @@ def disable_user(
 @node_app.command("serve")
 @reports_errors
 def serve(
-    db: DbOption = Path("cruce.duckdb"),
+    db: DbOption = "cruce.duckdb",
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8700,
 ) -> None:

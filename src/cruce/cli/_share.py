@@ -6,7 +6,7 @@ import json
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -31,7 +31,7 @@ directory_app = typer.Typer(help="The compact directory: the signed list of memb
 def share(
     records: Annotated[list[str], typer.Argument(help="Ids of the records to share.")],
     to: Annotated[list[str], typer.Option("--to", help="Recipient agency (repeat for several).")],
-    db: DbOption = Path("cruce.duckdb"),
+    db: DbOption = "cruce.duckdb",
     purpose: PurposeOption = None,
     case: CaseOption = None,
     why: WhyOption = "",
@@ -53,7 +53,7 @@ def share(
 
 
 @reports_errors
-def inbox(db: DbOption = Path("cruce.duckdb")) -> None:
+def inbox(db: DbOption = "cruce.duckdb") -> None:
     """Shares this node has received."""
     with open_node(db) as node:
         rows = node.sharing.inbox()
@@ -65,7 +65,7 @@ def inbox(db: DbOption = Path("cruce.duckdb")) -> None:
 
 @reports_errors
 def outbox(
-    db: DbOption = Path("cruce.duckdb"),
+    db: DbOption = "cruce.duckdb",
     deliver: Annotated[bool, typer.Option("--deliver", help="Retry every undelivered package now.")] = False,
 ) -> None:
     """Packages sent or waiting; with --deliver, retry the waiting ones."""
@@ -84,7 +84,7 @@ def outbox(
 
 
 @reports_errors
-def keys(db: DbOption = Path("cruce.duckdb")) -> None:
+def keys(db: DbOption = "cruce.duckdb") -> None:
     """The node's public keys, for the compact authority's directory (private keys stay put)."""
     from cruce.share import NodeKeys
 
@@ -145,3 +145,62 @@ def directory_sign(
                      now + timedelta(days=days)) for e in entries]
     out.write_bytes(Directory.sign(listed, authority, serial=serial, issued_at=now))
     console.print(f"signed directory of {len(listed)} members -> {out}")
+
+
+@reports_errors
+def erase(
+    records: Annotated[list[str], typer.Argument(help="Ids of the records to erase.")],
+    db: DbOption = "cruce.duckdb",
+    purpose: PurposeOption = None,
+    case: CaseOption = None,
+    why: WhyOption = "",
+) -> None:
+    """Erase records here and tell every agency they were shared with (notices go out now)."""
+    from cruce.api._app import _http_post
+
+    with open_node(db) as node:
+        done = _sharing_or_local(node).erase(records, justification(purpose, case, why))
+        delivery = node.sharing.deliver(_http_post) if done["notices"] else {"delivered": 0}
+    console.print(f"erased {done['erased']}; {done['notices']} recipients notified, "
+                  f"{delivery['delivered']} delivered", highlight=False)
+
+
+@reports_errors
+def expire(
+    db: DbOption = "cruce.duckdb",
+    why: WhyOption = "retention period over",
+) -> None:
+    """Erase every record past its retain-until date and notify its recipients."""
+    from cruce.api._app import _http_post
+
+    reason = justification("intelligence", "retention", why)
+    with open_node(db) as node:
+        done = _sharing_or_local(node).expire(reason)
+        if done["notices"]:
+            node.sharing.deliver(_http_post)
+    console.print(f"erased {done['erased']} expired records; {done['notices']} recipients "
+                  "notified", highlight=False)
+
+
+class _LocalErasure:
+    """A node outside the compact (no directory): erasure without notices."""
+
+    def __init__(self, node: object) -> None:
+        self.node = node
+
+    def erase(self, records: list[str], why: object) -> dict[str, int]:
+        n = self.node.store.erase(records, self.node.actor, why)  # type: ignore[attr-defined]
+        return {"erased": n, "notices": 0}
+
+    def expire(self, why: object) -> dict[str, int]:
+        from datetime import date
+
+        n = self.node.store.erase_expired(date.today(), self.node.actor, why)  # type: ignore[attr-defined]
+        return {"erased": n, "notices": 0}
+
+
+def _sharing_or_local(node: object) -> Any:
+    try:
+        return node.sharing  # type: ignore[attr-defined]
+    except InvalidInput:  # not configured for sharing: nothing was shared from here
+        return _LocalErasure(node)

@@ -21,6 +21,7 @@ from cruce.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from cruce.records import Record
 from cruce.share._directory import Directory
 from cruce.share._keys import NodeKeys
+from cruce.share._notice import open_notice, seal_notice
 from cruce.share._package import ReplayDetected, Share, open_package, seal
 from cruce.share._rules import Decision, Release, decide
 from cruce.store import RecordQuery
@@ -110,23 +111,83 @@ class Sharing:
                 },
             )
             self._queue(share_id, recipient, package, len(allowed))
+            for record in allowed:
+                self.node.store._execute(
+                    "INSERT INTO disclosed VALUES (?, ?, ?, CURRENT_TIMESTAMP)",
+                    (record.id, recipient, share_id))
             out.share_ids[recipient], out.sent[recipient] = share_id, [r.id for r in allowed]
         if not any(out.sent.values()):
             reasons = {r for refused in out.refused.values() for r in refused.values()}
             raise PermissionDenied("nothing may be shared: " + "; ".join(sorted(reasons)))
         return out
 
+    def recipients_of(self, record_ids: Sequence[str]) -> dict[str, list[str]]:
+        """Every agency each record went to: recipient -> record ids."""
+        marks = ", ".join("?" for _ in record_ids)
+        rows = self.node.store._query(
+            f"SELECT DISTINCT recipient, record_id FROM disclosed WHERE record_id IN ({marks}) "
+            "ORDER BY recipient, record_id", tuple(record_ids)) if record_ids else []
+        out: dict[str, list[str]] = {}
+        for recipient, record_id in rows:
+            out.setdefault(str(recipient), []).append(str(record_id))
+        return out
+
+    def correct(self, record_ids: Sequence[str], why: Justification) -> Disclosure:
+        """Send the current version of corrected records to every agency that received them
+        (the rules are checked again; the recipient's copy is replaced, not added to)."""
+        out = Disclosure()
+        for recipient, ids in self.recipients_of(record_ids).items():
+            done = self.disclose(ids, [recipient], why)
+            out.share_ids.update(done.share_ids)
+            out.sent.update(done.sent)
+            out.refused.update(done.refused)
+        return out
+
+    def erase(self, record_ids: Sequence[str], why: Justification) -> dict[str, int]:
+        """Erase records here and queue an erasure notice for every agency that received them."""
+        recipients = self.recipients_of(record_ids)
+        erased = self.node.store.erase(record_ids, self.node.actor, why)
+        for recipient, ids in recipients.items():
+            notice = seal_notice(self.keys, self.agency, recipient, ids, why.text or why.purpose)
+            self._queue(str(uuid.uuid4()), recipient, notice, len(ids), kind="erasure")
+        return {"erased": erased, "notices": len(recipients)}
+
+    def expire(self, why: Justification) -> dict[str, int]:
+        """Erase every record past its retain-until date, and tell its recipients."""
+        rows = self.node.store._query("SELECT id FROM records WHERE retain_until < CURRENT_DATE")
+        ids = [str(r[0]) for r in rows]
+        return self.erase(ids, why) if ids else {"erased": 0, "notices": 0}
+
+    def receive_notice(self, data: bytes) -> int:
+        """Apply an erasure notice: erase what that sender shared with us (once per notice)."""
+        notice = open_notice(data, self.agency, self.directory)
+        store = self.node.store
+        with store.transaction():
+            if store._query("SELECT 1 FROM notices_applied WHERE notice_id = ?",
+                            (notice.notice_id,)):
+                return 0
+            marks = ", ".join("?" for _ in notice.record_ids) or "NULL"
+            held = [str(r[0]) for r in store._query(
+                f"SELECT id FROM records WHERE agency = ? AND id IN ({marks})",
+                (notice.sender, *notice.record_ids))]
+            if held:
+                why = Justification("intelligence", "erasure by the providing agency",
+                                    notice.notice_id, notice.reason)
+                store.erase(held, Actor(self.agency, f"node:{notice.sender}", "node"), why)
+            store._execute("INSERT INTO notices_applied VALUES (?, ?, ?, CURRENT_TIMESTAMP)",
+                           (notice.notice_id, notice.sender, len(held)))
+        return len(held)
+
     def deliver(self, post: Post) -> dict[str, int]:
         """Send every undelivered package; a failure stays queued for the next attempt."""
         counts = {"delivered": 0, "failed": 0}
         rows = self.node.store._query(
-            "SELECT share_id, recipient, package FROM outbox WHERE delivered_at IS NULL "
+            "SELECT share_id, recipient, package, kind FROM outbox WHERE delivered_at IS NULL "
             "ORDER BY created_at"
         )
-        for share_id, recipient, package in rows:
-            url = (
-                self.directory.member(str(recipient)).endpoint.rstrip("/") + "/api/v1/shares/inbox"
-            )
+        for share_id, recipient, package, kind in rows:
+            path = "/api/v1/shares/notices" if kind == "erasure" else "/api/v1/shares/inbox"
+            url = self.directory.member(str(recipient)).endpoint.rstrip("/") + path
             try:
                 status = post(url, base64.b64decode(str(package)))
                 error = None if status in (200, 201) else f"HTTP {status}"
@@ -191,10 +252,11 @@ class Sharing:
             onward=False,
         )
 
-    def _queue(self, share_id: str, recipient: str, package: bytes, records: int) -> None:
+    def _queue(self, share_id: str, recipient: str, package: bytes, records: int,
+               kind: str = "share") -> None:
         self.node.store._execute(
-            "INSERT INTO outbox VALUES (?, ?, ?, ?, CURRENT_TIMESTAMP, 0, NULL, NULL)",
-            (share_id, recipient, base64.b64encode(package).decode("ascii"), records),
+            "INSERT INTO outbox VALUES (?, ?, ?, ?, CURRENT_TIMESTAMP, 0, NULL, NULL, ?)",
+            (share_id, recipient, base64.b64encode(package).decode("ascii"), records, kind),
         )
 
     def _mark(self, share_id: str, recipient: str, error: str | None) -> None:
@@ -208,7 +270,9 @@ class Sharing:
     def _keep(self, share: Share) -> None:
         from cruce.ingest._jsonl import records_table
 
-        table = records_table([r.to_dict() for r in share.records], f"share:{share.share_id}")
+        # One fragment per sender: a newer share of a record (a correction) replaces the older.
+        source = f"share-from:{share.sender}"
+        table = records_table([r.to_dict() for r in share.records], source)
         why = Justification(
             str(share.purpose or "intelligence"),
             "transfer under the compact",
@@ -236,5 +300,5 @@ class Sharing:
                 why,
                 share.share_id,
                 {"received_from": share.sender, "share_id": share.share_id},
-                source=f"share:{share.share_id}",
+                source=source,
             )

@@ -189,6 +189,22 @@ MIGRATIONS: list[str] = [
         received_at TIMESTAMPTZ NOT NULL
     );
     """,
+    # 7: which record went to whom (corrections and erasures follow them), notices applied
+    """
+    CREATE TABLE disclosed (
+        record_id VARCHAR(64) NOT NULL,
+        recipient VARCHAR(64) NOT NULL,
+        share_id VARCHAR(64) NOT NULL,
+        disclosed_at TIMESTAMPTZ NOT NULL
+    );
+    ALTER TABLE outbox ADD COLUMN kind VARCHAR(16) DEFAULT 'share';
+    CREATE TABLE notices_applied (
+        notice_id VARCHAR(64) PRIMARY KEY,
+        sender VARCHAR(64) NOT NULL,
+        records INTEGER NOT NULL,
+        applied_at TIMESTAMPTZ NOT NULL
+    );
+    """,
 ]
 
 FRAGMENT_COLUMNS: tuple[str, ...] = ("id", "schema", "properties", "subject_category", "tlp")

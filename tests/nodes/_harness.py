@@ -1,0 +1,186 @@
+"""Real cruce nodes as real processes on 127.0.0.1: set up through the CLI, served by uvicorn.
+
+DuckDB nodes are prepared and served only through `python -m cruce …`. PostgreSQL nodes cannot
+be: the CLI's `--db` option is a `pathlib.Path`, which folds `postgresql://host` into
+`postgresql:/host` (see `BUG_CLI_POSTGRES_URL`), so they are prepared in-process through
+`Node.open(url)` and served by `_serve_url.py`, which does exactly what `cruce node serve` does
+with the URL kept as a string.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+from tests.conftest import MAPPING, ROWS, write_csv
+
+from cruce import Node
+from cruce.api import Users
+
+ROLES = ("analyst", "border_officer", "supervisor", "oversight", "admin")
+SERVE_URL = Path(__file__).with_name("_serve_url.py")
+HOST = "127.0.0.1"
+BUG_CLI_POSTGRES_URL = (
+    "cruce CLI --db is a pathlib.Path (src/cruce/cli/_common.py DbOption): "
+    "'postgresql://…' becomes 'postgresql:/…' and is opened as a DuckDB file"
+)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def cruce(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> str:
+    """Run `python -m cruce ARGS`; its stdout, or an AssertionError with its output."""
+    done = subprocess.run(
+        [sys.executable, "-m", "cruce", *args], capture_output=True, text=True,
+        env=env, timeout=timeout, check=False,
+    )
+    if done.returncode != 0:
+        raise AssertionError(f"cruce {' '.join(args)} -> {done.returncode}\n{done.stdout}{done.stderr}")
+    return done.stdout
+
+
+def agency_export(folder: Path, agency: str) -> Path:
+    """The fixture export (tests/conftest.py MAPPING, ROWS) as `agency` would send it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "mapping.yml").write_text(MAPPING.replace("hn_police", agency), encoding="utf-8")
+    write_csv(folder / "personas.csv", ROWS)
+    return folder / "mapping.yml"
+
+
+@dataclass
+class RunningNode:
+    """One node process; `db` is a DuckDB file path or a postgresql:// URL."""
+
+    agency: str
+    backend: str
+    db: str
+    audit_dir: Path
+    log_file: Path
+    env: dict[str, str]
+    tokens: dict[str, str] = field(default_factory=dict)
+    port: int = 0
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def client(self, role: str | None = None, **headers: str) -> httpx.Client:
+        if role is not None:
+            headers["Authorization"] = f"Bearer {self.tokens[role]}"
+        return httpx.Client(base_url=self.base_url, headers=headers, timeout=15)
+
+    # -- set-up ---------------------------------------------------------------------------
+    def prepare(self, export: Path) -> None:
+        """Init the node, ingest the export, add one user per role and keep their tokens."""
+        if self.backend == "duckdb":
+            cruce("init", "--db", self.db, "--agency", self.agency, env=self.env)
+            cruce("ingest", str(export), "--db", self.db, env=self.env)
+            for role in ROLES:
+                out = cruce("users", "add", f"user.{role}", "--role", role, "--db", self.db,
+                            env=self.env)
+                self.tokens[role] = out.strip().splitlines()[-1].strip()
+            return
+        with Node.open(self.db, agency=self.agency, audit_dir=self.audit_dir) as node:
+            node.ingest(export.with_name("personas.csv"), mapping=export)
+            users = Users(node.store)
+            self.tokens = {role: users.add(f"user.{role}", role) for role in ROLES}
+
+    # -- life cycle -------------------------------------------------------------------------
+    def start(self, timeout: float = 30) -> None:
+        assert self.process is None, "already running"
+        self.port = free_port()
+        if self.backend == "duckdb":
+            command = [sys.executable, "-m", "cruce", "node", "serve", "--db", self.db,
+                       "--host", HOST, "--port", str(self.port)]
+        else:
+            command = [sys.executable, str(SERVE_URL), self.db, HOST, str(self.port)]
+        log = self.log_file.open("ab")
+        self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=self.env)
+        log.close()
+        self.wait_ready(timeout)
+
+    def wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        headers = {"Authorization": f"Bearer {self.tokens['analyst']}"}
+        while time.monotonic() < deadline:
+            assert self.process is not None
+            if self.process.poll() is not None:
+                raise AssertionError(f"node {self.agency} exited {self.process.returncode}:\n"
+                                     + self.log_file.read_text(errors="replace"))
+            try:
+                if httpx.get(f"{self.base_url}/api/v1/me", headers=headers, timeout=2).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise AssertionError(f"node {self.agency} not answering after {timeout}s:\n"
+                             + self.log_file.read_text(errors="replace"))
+
+    def stop(self, *, kill: bool = False, grace: float = 10) -> None:
+        """Terminate (then kill if it lingers); `kill=True` sends SIGKILL at once, as a crash."""
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGKILL if kill else signal.SIGTERM)
+        try:
+            process.wait(grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(grace)
+
+    def restart(self, *, kill: bool = True) -> None:
+        self.stop(kill=kill)
+        self.start()
+
+
+def make_env(audit_dir: Path | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CRUCE_")}
+    env["CRUCE_USER"] = "harness"
+    env["PYTHONUNBUFFERED"] = "1"
+    if audit_dir is not None:
+        env["CRUCE_AUDIT_DIR"] = str(audit_dir)
+    return env
+
+
+def start_all(nodes: Sequence[RunningNode]) -> None:
+    """Start every node at once (their start-up is mostly the interpreter's imports)."""
+    _each(nodes, RunningNode.start)
+
+
+def prepare_all(nodes: Sequence[RunningNode], exports: Sequence[Path]) -> None:
+    """Prepare every node at once (each one's CLI calls run one after another)."""
+    by_node = dict(zip((id(n) for n in nodes), exports, strict=True))
+    _each(nodes, lambda node: node.prepare(by_node[id(node)]))
+
+
+def _each(nodes: Sequence[RunningNode], action: Callable[[RunningNode], object]) -> None:
+    errors: list[BaseException] = []
+
+    def run(node: RunningNode) -> None:
+        try:
+            action(node)
+        except BaseException as exc:  # reported below, after every thread is done
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in nodes]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
