@@ -35,6 +35,7 @@ class Node:
         self.user = user
         self.role = role
         self.audit = audit
+        self._agency: str | None = None
         self.linkage = Linkage(self)
         self._sharing: Sharing | None = None
 
@@ -98,13 +99,17 @@ class Node:
     # -- identity ---------------------------------------------------------------------------
     @property
     def agency(self) -> str | None:
-        return self.store.get_setting("agency")
+        # Read once: an agency, once claimed, never changes (claim refuses another).
+        if self._agency is None:
+            self._agency = self.store.get_setting("agency")
+        return self._agency
 
     def claim(self, agency: str) -> None:
         """Bind the node to its agency, once: a node holds one agency's own data."""
         current = self.agency
         if current is None:
             self.store.set_setting("agency", agency)
+            self._agency = agency
         elif current != agency:
             raise PermissionDenied(f"this node belongs to {current!r}, not {agency!r}")
 

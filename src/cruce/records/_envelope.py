@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any
@@ -72,12 +72,17 @@ class Envelope:
         return replace(self, provenance=Provenance(file, line))
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        for key, value in data.items():
+        # Field by field (dataclasses.asdict deep-copies recursively: slow for bulk shares).
+        data: dict[str, Any] = {}
+        for name in self.__dataclass_fields__:
+            value = getattr(self, name)
             if isinstance(value, StrEnum):
-                data[key] = value.value
+                value = value.value
             elif isinstance(value, date | datetime):
-                data[key] = value.isoformat()
+                value = value.isoformat()
+            elif isinstance(value, Provenance):
+                value = {"file": value.file, "line": value.line}
+            data[name] = value
         return data
 
 

@@ -111,10 +111,10 @@ class Sharing:
                 },
             )
             self._queue(share_id, recipient, package, len(allowed))
-            for record in allowed:
-                self.node.store._execute(
-                    "INSERT INTO disclosed VALUES (?, ?, ?, CURRENT_TIMESTAMP)",
-                    (record.id, recipient, share_id))
+            self.node.store._execute(
+                "INSERT INTO disclosed SELECT x, ?, ?, CURRENT_TIMESTAMP "
+                "FROM unnest(CAST(? AS VARCHAR[])) AS t(x)",
+                (recipient, share_id, [r.id for r in allowed]))
             out.share_ids[recipient], out.sent[recipient] = share_id, [r.id for r in allowed]
         if not any(out.sent.values()):
             reasons = {r for refused in out.refused.values() for r in refused.values()}
