@@ -153,7 +153,7 @@ def main() -> None:
             done = node.sharing.disclose(ids, ["gt_police"], why)
             delivery = node.sharing.deliver(_http_post)
             cruce_s = time.perf_counter() - started
-        assert delivery == {"delivered": 1, "failed": 0}, delivery
+        assert delivery["failed"] == 0 and delivery["delivered"] >= 1, delivery
         body = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode()
         started = time.perf_counter()
         plain_body = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode()

@@ -44,8 +44,8 @@ def share(
         delivery = node.sharing.deliver(_http_post)
     for recipient in to:
         sent = done.sent.get(recipient, [])
-        console.print(f"{recipient}: {len(sent)} records in share {done.share_ids.get(recipient, '-')}",
-                      highlight=False)
+        shares = ", ".join(done.share_ids.get(recipient, [])) or "-"
+        console.print(f"{recipient}: {len(sent)} records in share {shares}", highlight=False)
         for record_id, reason in done.refused.get(recipient, {}).items():
             console.print(f"  refused {record_id}: {reason}", highlight=False)
     console.print(f"delivered {delivery['delivered']}, waiting {delivery['failed']} "

@@ -11,7 +11,7 @@ from typing import Any
 import pyarrow as pa
 
 from cruce.errors import BadRow, CruceError
-from cruce.records import Envelope, make_entity, protect_victim
+from cruce.records import Envelope, Record, make_entity, protect_victim
 from cruce.records._search import search_text
 from cruce.store import RECORD_COLUMNS
 from cruce.store._schema import ENVELOPE_COLUMNS
@@ -41,9 +41,30 @@ def stage_jsonl(path: Path, defaults: dict[str, Any]) -> tuple[pa.Table, int]:
 
 
 def records_table(items: list[dict[str, Any]], source: str) -> pa.Table:
-    """Record rows from FtM entities that carry their envelopes (a received share)."""
+    """Record rows from FtM entities that carry their envelopes (JSON from another system)."""
     now = datetime.now(UTC)
     rows = [_record_row(item, {}, source, i, now) for i, item in enumerate(items, start=1)]
+    return pa.table({c: [r[c] for r in rows] for c in RECORD_COLUMNS})
+
+
+def table_of_records(records: list[Record], source: str) -> pa.Table:
+    """Record rows from records already validated (a share opened and checked): victims
+    stay protected, and the provider's envelope is kept as it came."""
+    now = datetime.now(UTC)
+    rows = []
+    for line, record in enumerate(records, start=1):
+        env = record.envelope
+        if env.is_victim and (env.tlp.value != "RED" or env.is_shareable):
+            env = Envelope.build(**protect_victim(env.to_dict() | {"provenance": None}))
+        data = env.to_dict()
+        rows.append({
+            "id": record.id, "schema": record.schema, "caption": record.caption,
+            "properties": properties_json(record.entity.properties),
+            "search_text": search_text(record.entity),
+            **{k: data[k] for k in ENVELOPE_COLUMNS if k != "retain_until"},
+            "retain_until": env.retain_until, "source_file": source, "source_line": line,
+            "batch": "", "created_at": now, "updated_at": now,
+        })
     return pa.table({c: [r[c] for r in rows] for c in RECORD_COLUMNS})
 
 

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 from cruce.errors import InvalidEnvelope
@@ -120,11 +121,17 @@ def coerce_fields(values: dict[str, Any]) -> dict[str, Any]:
 
 def coerce_enum(name: str, enum: type[StrEnum], value: Any) -> StrEnum:
     text = str(value).strip()
-    for member in enum:
-        if text == member.value or text.upper() == member.value.upper():
-            return member
-    allowed = ", ".join(m.value for m in enum)
-    raise InvalidEnvelope(name, f"{text!r} is not one of {allowed}")
+    member = _members(enum).get(text.upper())
+    if member is None:
+        allowed = ", ".join(m.value for m in enum)
+        raise InvalidEnvelope(name, f"{text!r} is not one of {allowed}")
+    return member
+
+
+@cache
+def _members(enum: type[StrEnum]) -> dict[str, StrEnum]:
+    # Vocabulary look-ups run for every field of every record of a bulk share or ingest.
+    return {m.value.upper(): m for m in enum}
 
 
 def coerce_date(name: str, value: str) -> date:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from cruce.audit._events import Actor, Justification
 from cruce.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from cruce.records import Record
-from cruce.share._directory import Directory
+from cruce.share._directory import Directory, Member
 from cruce.share._keys import NodeKeys
 from cruce.share._notice import open_notice, seal_notice
 from cruce.share._package import ReplayDetected, Share, open_package, seal
@@ -30,15 +30,21 @@ if TYPE_CHECKING:
     from cruce._node import Node
 
 Post = Callable[[str, bytes], int]  # (url, body) -> HTTP status
+# Large shares go out in several packages: bounded memory on both sides, smaller retries.
+PACKAGE_RECORDS = 20_000
 
 
 @dataclass
 class Disclosure:
     """What one share call did: the package per recipient, and every record refused and why."""
 
-    share_ids: dict[str, str] = field(default_factory=dict)  # recipient -> share id
+    share_ids: dict[str, list[str]] = field(default_factory=dict)  # recipient -> share ids
     sent: dict[str, list[str]] = field(default_factory=dict)  # recipient -> record ids
     refused: dict[str, dict[str, str]] = field(default_factory=dict)  # recipient -> id -> reason
+
+
+def _chunks(records: list[Record], size: int) -> list[list[Record]]:
+    return [records[i : i + size] for i in range(0, len(records), size)]
 
 
 class StoreReplayGuard:
@@ -88,45 +94,61 @@ class Sharing:
             out.refused[recipient] = {i: d.reason for i, d in decisions.items() if not d.allowed}
             if not allowed:
                 continue
-            share_id = str(uuid.uuid4())
-            self.node.store.log_disclosure(
-                [r.id for r in allowed],
-                self.node.actor,
-                why,
-                [recipient],
-                {"share_id": share_id, "refused": len(records) - len(allowed)},
-            )
-            package = seal(
-                allowed,
-                self.keys,
-                self.agency,
-                [member],
-                share_id,
-                datetime.now(UTC),
-                purpose=why.purpose,
-                conditions={
-                    i: decisions[i].conditions
-                    for i in decisions
-                    if decisions[i].allowed and decisions[i].conditions
-                },
-            )
-            self._queue(share_id, recipient, package, len(allowed))
-            self.node.store._execute(
-                "INSERT INTO disclosed SELECT x, ?, ?, CURRENT_TIMESTAMP "
-                "FROM unnest(CAST(? AS VARCHAR[])) AS t(x)",
-                (recipient, share_id, [r.id for r in allowed]))
-            out.share_ids[recipient], out.sent[recipient] = share_id, [r.id for r in allowed]
+            out.sent[recipient] = [r.id for r in allowed]
+            out.share_ids[recipient] = [
+                self._package(part, member, why, decisions, len(records) - len(allowed))
+                for part in _chunks(allowed, PACKAGE_RECORDS)
+            ]
         if not any(out.sent.values()):
             reasons = {r for refused in out.refused.values() for r in refused.values()}
             raise PermissionDenied("nothing may be shared: " + "; ".join(sorted(reasons)))
         return out
 
+    def _package(
+        self,
+        records: list[Record],
+        member: Member,
+        why: Justification,
+        decisions: dict[str, Decision],
+        refused: int,
+    ) -> str:
+        """Log, seal and queue one package of at most PACKAGE_RECORDS records."""
+        share_id = str(uuid.uuid4())
+        ids = [r.id for r in records]
+        self.node.store.log_disclosure(
+            ids, self.node.actor, why, [member.id], {"share_id": share_id, "refused": refused}
+        )
+        conditions = {i: decisions[i].conditions for i in ids if decisions[i].conditions}
+        package = seal(
+            records,
+            self.keys,
+            self.agency,
+            [member],
+            share_id,
+            datetime.now(UTC),
+            purpose=why.purpose,
+            conditions=conditions,
+        )
+        self._queue(share_id, member.id, package, len(records))
+        self.node.store._execute(
+            "INSERT INTO disclosed SELECT x, ?, ?, CURRENT_TIMESTAMP "
+            "FROM unnest(CAST(? AS VARCHAR[])) AS t(x)",
+            (member.id, share_id, ids),
+        )
+        return share_id
+
     def recipients_of(self, record_ids: Sequence[str]) -> dict[str, list[str]]:
         """Every agency each record went to: recipient -> record ids."""
         marks = ", ".join("?" for _ in record_ids)
-        rows = self.node.store._query(
-            f"SELECT DISTINCT recipient, record_id FROM disclosed WHERE record_id IN ({marks}) "
-            "ORDER BY recipient, record_id", tuple(record_ids)) if record_ids else []
+        rows = (
+            self.node.store._query(
+                f"SELECT DISTINCT recipient, record_id FROM disclosed WHERE record_id IN ({marks}) "
+                "ORDER BY recipient, record_id",
+                tuple(record_ids),
+            )
+            if record_ids
+            else []
+        )
         out: dict[str, list[str]] = {}
         for recipient, record_id in rows:
             out.setdefault(str(recipient), []).append(str(record_id))
@@ -163,19 +185,30 @@ class Sharing:
         notice = open_notice(data, self.agency, self.directory)
         store = self.node.store
         with store.transaction():
-            if store._query("SELECT 1 FROM notices_applied WHERE notice_id = ?",
-                            (notice.notice_id,)):
+            if store._query(
+                "SELECT 1 FROM notices_applied WHERE notice_id = ?", (notice.notice_id,)
+            ):
                 return 0
             marks = ", ".join("?" for _ in notice.record_ids) or "NULL"
-            held = [str(r[0]) for r in store._query(
-                f"SELECT id FROM records WHERE agency = ? AND id IN ({marks})",
-                (notice.sender, *notice.record_ids))]
+            held = [
+                str(r[0])
+                for r in store._query(
+                    f"SELECT id FROM records WHERE agency = ? AND id IN ({marks})",
+                    (notice.sender, *notice.record_ids),
+                )
+            ]
             if held:
-                why = Justification("intelligence", "erasure by the providing agency",
-                                    notice.notice_id, notice.reason)
+                why = Justification(
+                    "intelligence",
+                    "erasure by the providing agency",
+                    notice.notice_id,
+                    notice.reason,
+                )
                 store.erase(held, Actor(self.agency, f"node:{notice.sender}", "node"), why)
-            store._execute("INSERT INTO notices_applied VALUES (?, ?, ?, CURRENT_TIMESTAMP)",
-                           (notice.notice_id, notice.sender, len(held)))
+            store._execute(
+                "INSERT INTO notices_applied VALUES (?, ?, ?, CURRENT_TIMESTAMP)",
+                (notice.notice_id, notice.sender, len(held)),
+            )
         return len(held)
 
     def deliver(self, post: Post) -> dict[str, int]:
@@ -252,8 +285,9 @@ class Sharing:
             onward=False,
         )
 
-    def _queue(self, share_id: str, recipient: str, package: bytes, records: int,
-               kind: str = "share") -> None:
+    def _queue(
+        self, share_id: str, recipient: str, package: bytes, records: int, kind: str = "share"
+    ) -> None:
         self.node.store._execute(
             "INSERT INTO outbox VALUES (?, ?, ?, ?, CURRENT_TIMESTAMP, 0, NULL, NULL, ?)",
             (share_id, recipient, base64.b64encode(package).decode("ascii"), records, kind),
@@ -268,11 +302,11 @@ class Sharing:
         )
 
     def _keep(self, share: Share) -> None:
-        from cruce.ingest._jsonl import records_table
+        from cruce.ingest._jsonl import table_of_records
 
         # One fragment per sender: a newer share of a record (a correction) replaces the older.
         source = f"share-from:{share.sender}"
-        table = records_table([r.to_dict() for r in share.records], source)
+        table = table_of_records(list(share.records), source)
         why = Justification(
             str(share.purpose or "intelligence"),
             "transfer under the compact",
