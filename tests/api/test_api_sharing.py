@@ -97,7 +97,7 @@ def test_both_audit_logs_hold_their_side_of_the_transfer(pair: Pair) -> None:
     assert sent[0]["justification"]["case_reference"] == "HN-2026-0042"
     got = [e.event for e in pair.gt.audit.iter_events() if e.event["op"] == "collection"]
     assert got[0]["details"]["received_from"] == "hn_police"
-    assert got[0]["details"]["share_id"] == result["share_ids"]["gt_police"]
+    assert [got[0]["details"]["share_id"]] == result["share_ids"]["gt_police"]
 
 
 def test_a_recipient_that_is_down_gets_the_share_exactly_once_when_it_returns(pair: Pair) -> None:
@@ -207,3 +207,42 @@ def test_a_notice_not_signed_by_the_provider_erases_nothing(pair: Pair) -> None:
     response = pair.gt_client.post("/api/v1/shares/notices", content=forged)
     assert response.status_code == 422 and response.json()["error"]["type"] == "SignatureInvalid"
     assert gt_record(pair, suspect) != []
+
+
+def peer_get(client: TestClient):
+    def get(url: str, headers: dict[str, str]) -> tuple[bytes, str]:
+        response = client.get(url.removeprefix("http://hn_police.test"), headers=headers)
+        assert response.status_code == 200, response.text
+        return response.content, response.headers["X-Cruce-Answer-Signature"]
+
+    return get
+
+
+def test_a_peer_checks_that_each_audit_head_extends_the_last_it_saw(pair: Pair) -> None:
+    first = pair.gt.sharing.check_peer("hn_police", peer_get(pair.hn_client))
+    [suspect] = ids(pair.hn, "tzul")
+    share(pair, [suspect])  # hn's log grows
+    second = pair.gt.sharing.check_peer("hn_police", peer_get(pair.hn_client))
+    assert second["previous_size"] == first["tree_size"] < second["tree_size"]
+
+
+def test_a_peer_that_changed_its_log_key_is_caught(pair: Pair) -> None:
+    from cruce.errors import AuditChainBroken
+
+    pair.gt.sharing.check_peer("hn_police", peer_get(pair.hn_client))
+    pair.gt.store._execute("UPDATE peer_heads SET log_key = 'another key'")
+    with pytest.raises(AuditChainBroken, match="another key"):
+        pair.gt.sharing.check_peer("hn_police", peer_get(pair.hn_client))
+
+
+def test_peer_head_requests_must_be_signed_by_a_member_and_never_replayed(pair: Pair) -> None:
+    from cruce.share._requests import sign_request
+
+    unsigned = pair.hn_client.get("/api/v1/audit/peer-head")
+    assert unsigned.status_code == 401 and unsigned.json()["error"]["type"] == "NotAuthenticated"
+    forged = sign_request(pair.foreign, "gt_police", "GET", "/api/v1/audit/peer-head")
+    assert pair.hn_client.get("/api/v1/audit/peer-head", headers=forged).status_code == 401
+    signed = sign_request(pair.gt.sharing.keys, "gt_police", "GET", "/api/v1/audit/peer-head")
+    assert pair.hn_client.get("/api/v1/audit/peer-head", headers=signed).status_code == 200
+    replay = pair.hn_client.get("/api/v1/audit/peer-head", headers=signed)
+    assert replay.status_code == 409 and replay.json()["error"]["type"] == "Conflict"

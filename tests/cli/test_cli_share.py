@@ -109,3 +109,14 @@ def test_a_share_crosses_to_a_running_node_and_survives_its_restart(compact: dic
     with Node.open(compact["hn"]) as node:
         disclosures = [e.event for e in node.audit.iter_events() if e.event["op"] == "disclosure"]
     assert [d["recipients"] for d in disclosures] == [["gt_police"], ["gt_police"]]
+
+
+@pytest.mark.slow
+def test_a_node_cross_checks_a_running_peers_audit_log(compact: dict) -> None:
+    first = ok("audit", "check-peer", "gt_police", "--db", compact["hn"])
+    assert "gt_police: audit log consistent, 0 ->" in first
+    ok("share", person(compact["hn"], "tzul"), "--to", "gt_police", "--db", compact["hn"], *JUSTIFY)
+    second = " ".join(ok("audit", "check-peer", "gt_police", "--db", compact["hn"]).split())
+    before = int(first.split("0 ->")[1].split()[0])
+    after = int(second.split("->")[1].split()[0])
+    assert after > before, (first, second)

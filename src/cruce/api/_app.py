@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from pydantic import Field as PydanticField
@@ -24,6 +24,7 @@ from cruce.api._users import Role, User, Users
 from cruce.audit._events import AccessEvent, Justification, Operation
 from cruce.errors import CruceError, InvalidInput, NotFound, PermissionDenied
 from cruce.share._node import Post
+from cruce.share._requests import NonceCache, sign_answer, verify_request
 
 bearer = HTTPBearer(auto_error=False, description="A node user's API token")
 CONSULTING = {Role.ANALYST, Role.SUPERVISOR}
@@ -190,6 +191,20 @@ def create_app(node: Node, post: Post | None = None) -> FastAPI:
         with lock:
             erased = node.sharing.receive_notice(data)
         return {"status": "applied", "erased": erased}
+
+    nonces = NonceCache()
+
+    @app.get("/api/v1/audit/peer-head", tags=["audit"])
+    def peer_head(request: Request, known_size: Annotated[int, Query(ge=0)] = 0) -> Response:
+        """For another member node only (a signed node request): this node's signed audit head
+        and the proof that it extends the one that node saw before; the answer is signed."""
+        with lock:
+            verify_request(request.headers, "GET", "/api/v1/audit/peer-head",
+                           node.sharing.directory, nonces)
+            body = node.sharing.peer_head_answer(known_size)
+            signature = sign_answer(node.sharing.keys, body)
+        return Response(body, media_type="application/json",
+                        headers={"X-Cruce-Answer-Signature": signature})
 
     @app.get("/api/v1/shares/received", tags=["sharing"])
     def received(user: Annotated[User, Depends(consulting)]) -> list[dict[str, Any]]:

@@ -185,3 +185,24 @@ def _write(fh: Any, entries: list[tuple[int, dict[str, Any]]], format: str) -> N
         writer.writerow([index, e["at"], e["op"], a["agency"], a["user"], a["role"], j["purpose"],
                          j["legal_basis"], j["case_reference"], j["text"], e["record_count"],
                          " ".join(e["record_ids"]), " ".join(e["recipients"]), e["batch"] or ""])
+
+
+@app.command("check-peer")
+@reports_errors
+def check_peer(
+    agency: Annotated[str, typer.Argument(help="The member agency whose log to cross-check.")],
+    db: DbOption = "cruce.duckdb",
+) -> None:
+    """Fetch a peer node's signed audit head and check it extends every head seen before."""
+    import httpx
+
+    def get(url: str, headers: dict[str, str]) -> tuple[bytes, str]:
+        response = httpx.get(url, headers=headers, timeout=30.0)
+        if response.status_code != 200:
+            raise InvalidInput(f"{agency} answered HTTP {response.status_code}: {response.text[:200]}")
+        return response.content, response.headers.get("X-Cruce-Answer-Signature", "")
+
+    with open_node(db) as node:
+        result = node.sharing.check_peer(agency, get)
+    console.print(f"{agency}: audit log consistent, {result['previous_size']} -> "
+                  f"{result['tree_size']} entries", highlight=False)

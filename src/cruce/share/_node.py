@@ -14,15 +14,23 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from cruce.audit._events import Actor, Justification
-from cruce.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from cruce.errors import (
+    AuditChainBroken,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    SignatureInvalid,
+)
 from cruce.records import Record
 from cruce.share._directory import Directory, Member
 from cruce.share._keys import NodeKeys
 from cruce.share._notice import open_notice, seal_notice
 from cruce.share._package import ReplayDetected, Share, open_package, seal
+from cruce.share._requests import sign_request, verify_answer
 from cruce.share._rules import Decision, Release, decide
 from cruce.store import RecordQuery
 
@@ -30,6 +38,7 @@ if TYPE_CHECKING:
     from cruce._node import Node
 
 Post = Callable[[str, bytes], int]  # (url, body) -> HTTP status
+Get = Callable[[str, dict[str, str]], tuple[bytes, str]]  # (url, headers) -> (body, signature)
 # Large shares go out in several packages: bounded memory on both sides, smaller retries.
 PACKAGE_RECORDS = 20_000
 
@@ -210,6 +219,63 @@ class Sharing:
                 (notice.notice_id, notice.sender, len(held)),
             )
         return len(held)
+
+    def peer_head_answer(self, known_size: int) -> bytes:
+        """This node's latest signed audit head, its log key and a consistency proof from the
+        size the asking peer last saw (the answer is signed with this node's directory key)."""
+        from cryptography.hazmat.primitives import serialization
+
+        log = self.node.audit
+        if log is None:
+            raise NotFound("this node keeps no audit log")
+        head = log.head()
+        proof = None
+        if 0 < known_size <= head.tree_size:
+            proof = log.prove_consistency(known_size, head.tree_size).to_dict()
+        key = log.public_key.public_bytes(serialization.Encoding.PEM,
+                                          serialization.PublicFormat.SubjectPublicKeyInfo)
+        return json.dumps({"agency": self.agency, "head": head.to_dict(), "consistency": proof,
+                           "log_public_key": key.decode("ascii")}, sort_keys=True).encode()
+
+    def check_peer(self, agency: str, get: Get) -> dict[str, Any]:
+        """Fetch a peer's signed audit head and check it extends every head seen before.
+
+        A peer that rewrote its history, shrank its log or changed its log key is caught
+        (AuditChainBroken); the heads are kept as evidence either way.
+        """
+        from cruce.audit import ConsistencyProof, SignedTreeHead, check_peer_head
+
+        member = self.directory.member(agency)
+        last = self.node.store._query(
+            "SELECT tree_size, head, log_key FROM peer_heads WHERE agency = ? "
+            "ORDER BY tree_size DESC LIMIT 1", (agency,))
+        known = int(last[0][0]) if last else 0
+        path = f"/api/v1/audit/peer-head?known_size={known}"
+        headers = sign_request(self.keys, self.agency, "GET", path.split("?")[0])
+        body, signature = get(member.endpoint.rstrip("/") + path, headers)
+        verify_answer(member, body, signature)
+        data = json.loads(body)
+        head = SignedTreeHead.from_dict(data["head"])
+        key = str(data["log_public_key"]).encode("ascii")
+        if last:
+            if str(last[0][2]) != key.decode("ascii"):
+                raise AuditChainBroken(f"{agency} now signs its audit heads with another key")
+            old = SignedTreeHead.from_dict(json.loads(str(last[0][1])))
+            if head.tree_size == old.tree_size:
+                if head.root_hash != old.root_hash:
+                    raise AuditChainBroken(f"{agency} shows two different logs of one size")
+            elif old.tree_size == 0:  # every log extends the empty one
+                if not head.verify(key):
+                    raise SignatureInvalid(f"{agency}'s audit head does not verify")
+            else:
+                proof = ConsistencyProof.from_dict(data["consistency"] or {})
+                check_peer_head(key, old, head, proof)
+        elif not head.verify(key):
+            raise SignatureInvalid(f"{agency}'s audit head does not verify under its log key")
+        self.node.store._execute(
+            "INSERT INTO peer_heads VALUES (?, ?, ?, ?, CURRENT_TIMESTAMP)",
+            (agency, head.tree_size, json.dumps(head.to_dict()), key.decode("ascii")))
+        return {"agency": agency, "tree_size": head.tree_size, "previous_size": known}
 
     def deliver(self, post: Post) -> dict[str, int]:
         """Send every undelivered package; a failure stays queued for the next attempt."""

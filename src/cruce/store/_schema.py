@@ -205,6 +205,16 @@ MIGRATIONS: list[str] = [
         applied_at TIMESTAMPTZ NOT NULL
     );
     """,
+    # 8: the signed audit heads this node has seen from its peers (to catch a rewritten log)
+    """
+    CREATE TABLE peer_heads (
+        agency VARCHAR(64) NOT NULL,
+        tree_size BIGINT NOT NULL,
+        head VARCHAR NOT NULL,
+        log_key VARCHAR NOT NULL,
+        checked_at TIMESTAMPTZ NOT NULL
+    );
+    """,
 ]
 
 FRAGMENT_COLUMNS: tuple[str, ...] = ("id", "schema", "properties", "subject_category", "tlp")
