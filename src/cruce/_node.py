@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from cruce.audit import AuditLog
-from cruce.audit._events import Actor, Justification
-from cruce.errors import InvalidInput, PermissionDenied
+from cruce.audit._events import AccessEvent, Actor, Justification, Operation
+from cruce.errors import InvalidInput, NotFound, PermissionDenied
 from cruce.ingest import IngestResult, Progress, ingest_file, load_mapping
 from cruce.ingest._jsonl import peek_agency
 from cruce.records import PurposeArea, Record
@@ -45,6 +46,30 @@ class Node:
         if self._sharing is None:
             self._sharing = _sharing_from_env(self)
         return self._sharing
+
+    @property
+    def is_sharing(self) -> bool:
+        """Is this node a member of the compact (keys and directory configured)?"""
+        return self._sharing is not None or bool(
+            os.environ.get("CRUCE_DIRECTORY") and os.environ.get("CRUCE_AUTHORITY_KEY"))
+
+    def erase(self, record_ids: Sequence[str], why: Justification) -> dict[str, int]:
+        """Erase records; a compact member also notifies every agency it shared them with."""
+        if self.is_sharing:
+            return self.sharing.erase(record_ids, why)
+        return {"erased": self.store.erase(record_ids, self.actor, why), "notices": 0}
+
+    def expire(self, why: Justification) -> dict[str, int]:
+        """Erase records past retention (and notify their recipients, as erase does)."""
+        ids = self.store.expired_ids(date.today())
+        return self.erase(ids, why) if ids else {"erased": 0, "notices": 0}
+
+    def log_audit_read(self, what: str, why: Justification) -> None:
+        """Reading the audit log is itself logged: what was read and why."""
+        if self.audit is None:
+            raise NotFound("this node keeps no audit log")
+        self.audit.append(AccessEvent(Operation.CONSULTATION, self.actor, why,
+                                      details={"audit_log": what}))
 
     def as_user(self, user: str, role: str) -> Node:
         """The same node acting for another user (the API's per-request view)."""

@@ -21,9 +21,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cruce._node import Node, justification
 from cruce.api._users import Role, User, Users
-from cruce.audit._events import AccessEvent, Justification, Operation
+from cruce.audit._events import Justification
 from cruce.errors import CruceError, InvalidInput, NotFound, PermissionDenied
-from cruce.share._node import Post
+from cruce.share._node import Post, http_post
 from cruce.share._requests import NonceCache, sign_answer, verify_request
 
 bearer = HTTPBearer(auto_error=False, description="A node user's API token")
@@ -35,7 +35,7 @@ def create_app(node: Node, post: Post | None = None) -> FastAPI:
 
     `post` sends a share package to another node (default: HTTP with httpx).
     """
-    send = post or _http_post
+    send = post or http_post
     app = FastAPI(title="cruce node", version="1", description=__doc__)
     lock = threading.Lock()
     users = Users(node.store)
@@ -129,7 +129,7 @@ def create_app(node: Node, post: Post | None = None) -> FastAPI:
         if since is not None and since.tzinfo is None:
             raise InvalidInput("since needs a time zone (e.g. 2026-01-01T00:00:00Z)")
         with acting(user) as acting_node:
-            _log_read(acting_node, "events", reason)
+            acting_node.log_audit_read("events", reason)
             entries = []
             for entry in _log(node).iter_events(since):
                 entries.append({"index": entry.index, **entry.event})
@@ -145,7 +145,7 @@ def create_app(node: Node, post: Post | None = None) -> FastAPI:
     ) -> list[dict[str, Any]]:
         """Every consultation and disclosure of one record; the read is itself logged."""
         with acting(user) as acting_node:
-            _log_read(acting_node, f"who-saw {record_id}", reason)
+            acting_node.log_audit_read(f"who-saw {record_id}", reason)
             return [{"index": e.index, **e.event} for e in _log(node).who_saw(record_id)]
 
     @app.post("/api/v1/shares", tags=["sharing"])
@@ -229,14 +229,6 @@ class ShareRequest(BaseModel):
     deliver: bool = True
 
 
-def _http_post(url: str, body: bytes) -> int:
-    import httpx
-
-    response = httpx.post(
-        url, content=body, timeout=30.0, headers={"Content-Type": "application/octet-stream"}
-    )
-    return response.status_code
-
 
 def _require(user: User, roles: set[Role]) -> User:
     if user.role not in roles:
@@ -250,11 +242,6 @@ def _log(node: Node) -> Any:
         raise NotFound("this node keeps no audit log")
     return node.audit
 
-
-def _log_read(node: Node, what: str, reason: Justification) -> None:
-    _log(node).append(
-        AccessEvent(Operation.CONSULTATION, node.actor, reason, details={"audit_log": what})
-    )
 
 
 def error_body(status: int, kind: str, message: str) -> dict[str, Any]:

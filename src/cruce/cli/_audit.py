@@ -20,10 +20,11 @@ from cruce.audit import (
     verify_inclusion,
     verify_log,
 )
-from cruce.audit._events import AccessEvent, Justification, Operation
+from cruce.audit._events import Justification
 from cruce.audit._sth import PUBLIC_KEY_FILE
 from cruce.cli._common import DbOption, console, open_node, reports_errors
 from cruce.errors import InvalidInput, NotFound
+from cruce.share._node import http_get
 
 app = typer.Typer(help="The node's tamper-evident audit log (RFC 9162 Merkle log).",
                   no_args_is_help=True)
@@ -114,7 +115,7 @@ def export(
     start = _since(since)
     with open_node(db) as node:
         log = _log(node)
-        _log_read(node, "export", why)
+        node.log_audit_read("export", _audit_why(why))
         entries = [(e.index, e.event) for e in log.iter_events(start)]
     fh = sys.stdout if str(out) == "-" else out.open("w", newline="", encoding="utf-8")
     try:
@@ -134,7 +135,7 @@ def who_saw(
     """Every consultation and disclosure of one record: who, when, why, to whom."""
     with open_node(db) as node:
         log = _log(node)
-        _log_read(node, f"who-saw {record_id}", why)
+        node.log_audit_read(f"who-saw {record_id}", _audit_why(why))
         entries = log.who_saw(record_id)
     for entry in entries:
         e = entry.event
@@ -152,12 +153,9 @@ def _log(node: Any) -> AuditLog:
     return node.audit  # type: ignore[no-any-return]
 
 
-def _log_read(node: Any, what: str, why: str) -> None:
-    # The log's own readers are logged, with what they read and why.
-    event = AccessEvent(Operation.CONSULTATION, node.actor,
-                        Justification("intelligence", "Directive 2016/680 Art. 25(2)", "", why),
-                        details={"audit_log": what})
-    node.audit.append(event)
+
+def _audit_why(text: str) -> Justification:
+    return Justification("intelligence", "Directive 2016/680 Art. 25(2)", "", text)
 
 
 def _since(text: str | None) -> datetime | None:
@@ -194,15 +192,7 @@ def check_peer(
     db: DbOption = "cruce.duckdb",
 ) -> None:
     """Fetch a peer node's signed audit head and check it extends every head seen before."""
-    import httpx
-
-    def get(url: str, headers: dict[str, str]) -> tuple[bytes, str]:
-        response = httpx.get(url, headers=headers, timeout=30.0)
-        if response.status_code != 200:
-            raise InvalidInput(f"{agency} answered HTTP {response.status_code}: {response.text[:200]}")
-        return response.content, response.headers.get("X-Cruce-Answer-Signature", "")
-
     with open_node(db) as node:
-        result = node.sharing.check_peer(agency, get)
+        result = node.sharing.check_peer(agency, http_get)
     console.print(f"{agency}: audit log consistent, {result['previous_size']} -> "
                   f"{result['tree_size']} entries", highlight=False)

@@ -6,7 +6,7 @@ import json
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.table import Table
@@ -22,6 +22,7 @@ from cruce.cli._common import (
     reports_errors,
 )
 from cruce.errors import InvalidInput
+from cruce.share._node import http_post
 
 directory_app = typer.Typer(help="The compact directory: the signed list of member agencies.",
                             no_args_is_help=True)
@@ -37,11 +38,9 @@ def share(
     why: WhyOption = "",
 ) -> None:
     """Disclose records to other agencies under their envelopes' rules, then deliver."""
-    from cruce.api._app import _http_post
-
     with open_node(db) as node:
         done = node.sharing.disclose(records, to, justification(purpose, case, why))
-        delivery = node.sharing.deliver(_http_post)
+        delivery = node.sharing.deliver(http_post)
     for recipient in to:
         sent = done.sent.get(recipient, [])
         shares = ", ".join(done.share_ids.get(recipient, [])) or "-"
@@ -69,11 +68,9 @@ def outbox(
     deliver: Annotated[bool, typer.Option("--deliver", help="Retry every undelivered package now.")] = False,
 ) -> None:
     """Packages sent or waiting; with --deliver, retry the waiting ones."""
-    from cruce.api._app import _http_post
-
     with open_node(db) as node:
         if deliver:
-            counts = node.sharing.deliver(_http_post)
+            counts = node.sharing.deliver(http_post)
             console.print(f"delivered {counts['delivered']}, still waiting {counts['failed']}")
         rows = node.sharing.outbox()
     table = Table("share", "to", "records", "attempts", "last error", "delivered")
@@ -156,11 +153,9 @@ def erase(
     why: WhyOption = "",
 ) -> None:
     """Erase records here and tell every agency they were shared with (notices go out now)."""
-    from cruce.api._app import _http_post
-
     with open_node(db) as node:
-        done = _sharing_or_local(node).erase(records, justification(purpose, case, why))
-        delivery = node.sharing.deliver(_http_post) if done["notices"] else {"delivered": 0}
+        done = node.erase(records, justification(purpose, case, why))
+        delivery = node.sharing.deliver(http_post) if done["notices"] else {"delivered": 0}
     console.print(f"erased {done['erased']}; {done['notices']} recipients notified, "
                   f"{delivery['delivered']} delivered", highlight=False)
 
@@ -171,36 +166,10 @@ def expire(
     why: WhyOption = "retention period over",
 ) -> None:
     """Erase every record past its retain-until date and notify its recipients."""
-    from cruce.api._app import _http_post
-
     reason = justification("intelligence", "retention", why)
     with open_node(db) as node:
-        done = _sharing_or_local(node).expire(reason)
+        done = node.expire(reason)
         if done["notices"]:
-            node.sharing.deliver(_http_post)
+            node.sharing.deliver(http_post)
     console.print(f"erased {done['erased']} expired records; {done['notices']} recipients "
                   "notified", highlight=False)
-
-
-class _LocalErasure:
-    """A node outside the compact (no directory): erasure without notices."""
-
-    def __init__(self, node: object) -> None:
-        self.node = node
-
-    def erase(self, records: list[str], why: object) -> dict[str, int]:
-        n = self.node.store.erase(records, self.node.actor, why)  # type: ignore[attr-defined]
-        return {"erased": n, "notices": 0}
-
-    def expire(self, why: object) -> dict[str, int]:
-        from datetime import date
-
-        n = self.node.store.erase_expired(date.today(), self.node.actor, why)  # type: ignore[attr-defined]
-        return {"erased": n, "notices": 0}
-
-
-def _sharing_or_local(node: object) -> Any:
-    try:
-        return node.sharing  # type: ignore[attr-defined]
-    except InvalidInput:  # not configured for sharing: nothing was shared from here
-        return _LocalErasure(node)

@@ -13,7 +13,7 @@ import json
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from cruce.audit._events import Actor, Justification
@@ -50,6 +50,25 @@ class Disclosure:
     share_ids: dict[str, list[str]] = field(default_factory=dict)  # recipient -> share ids
     sent: dict[str, list[str]] = field(default_factory=dict)  # recipient -> record ids
     refused: dict[str, dict[str, str]] = field(default_factory=dict)  # recipient -> id -> reason
+
+
+def http_post(url: str, body: bytes) -> int:
+    """The default transport: POST a package or notice to another node."""
+    import httpx
+
+    response = httpx.post(url, content=body, timeout=30.0,
+                          headers={"Content-Type": "application/octet-stream"})
+    return response.status_code
+
+
+def http_get(url: str, headers: dict[str, str]) -> tuple[bytes, str]:
+    """GET a signed answer from another node: (body, answer signature)."""
+    import httpx
+
+    response = httpx.get(url, headers=headers, timeout=30.0)
+    if response.status_code != 200:
+        raise InvalidInput(f"{url} answered HTTP {response.status_code}: {response.text[:200]}")
+    return response.content, response.headers.get("X-Cruce-Answer-Signature", "")
 
 
 def _chunks(records: list[Record], size: int) -> list[list[Record]]:
@@ -185,8 +204,7 @@ class Sharing:
 
     def expire(self, why: Justification) -> dict[str, int]:
         """Erase every record past its retain-until date, and tell its recipients."""
-        rows = self.node.store._query("SELECT id FROM records WHERE retain_until < CURRENT_DATE")
-        ids = [str(r[0]) for r in rows]
+        ids = self.node.store.expired_ids(date.today())
         return self.erase(ids, why) if ids else {"erased": 0, "notices": 0}
 
     def receive_notice(self, data: bytes) -> int:

@@ -202,9 +202,14 @@ class Store(ABC):
             self._emit(Operation.ERASURE, actor, justification, found, None, {})
         return len(found)
 
+    def expired_ids(self, today: date) -> list[str]:
+        """Records past their retain-until date (Directive 2016/680 Art. 5)."""
+        return [str(r[0]) for r in self._query(
+            "SELECT id FROM records WHERE retain_until < ?", (today,))]
+
     def erase_expired(self, today: date, actor: Actor, justification: Justification) -> int:
-        """Erase every record past its retain-until date (Directive 2016/680 Art. 5)."""
-        ids = [r[0] for r in self._query("SELECT id FROM records WHERE retain_until < ?", (today,))]
+        """Erase every record past its retain-until date."""
+        ids = self.expired_ids(today)
         return self.erase(ids, actor, justification) if ids else 0
 
     # -- reads ------------------------------------------------------------------------------
