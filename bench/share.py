@@ -118,7 +118,7 @@ def main() -> None:
         serve_plain(int(args.serve_plain[0]), args.serve_plain[1])
         return
     from cruce import Node, justification
-    from cruce.api._app import _http_post
+    from cruce.share._node import http_post
     from cruce.share import NodeKeys
     from cruce.store import RecordQuery
 
@@ -150,8 +150,8 @@ def main() -> None:
             records = [r.to_dict() for r in node.store.read(RecordQuery(ids=ids),
                                                             node.actor, why)]
             started = time.perf_counter()
-            done = node.sharing.disclose(ids, ["gt_police"], why)
-            delivery = node.sharing.deliver(_http_post)
+            done = node.sharing.disclose(ids, ["gt_police"], why, post=http_post)
+            delivery = done.delivery
             cruce_s = time.perf_counter() - started
         assert delivery["failed"] == 0 and delivery["delivered"] >= 1, delivery
         body = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode()

@@ -59,6 +59,20 @@ class Node:
             return self.sharing.erase(record_ids, why)
         return {"erased": self.store.erase(record_ids, self.actor, why), "notices": 0}
 
+    def propagate_corrections(self, batch: str, why: Justification) -> dict[str, int]:
+        """After an ingest: send the new version of every record it altered that had been
+        shared, to every agency that received it (the rules are checked again)."""
+        if not self.is_sharing:
+            return {"corrected": 0, "recipients": 0}
+        rows = self.store._query(
+            "SELECT DISTINCT d.record_id FROM disclosed d JOIN records r ON r.id = d.record_id "
+            "WHERE r.batch = ? ORDER BY d.record_id", (batch,))
+        ids = [str(r[0]) for r in rows]
+        if not ids:
+            return {"corrected": 0, "recipients": 0}
+        done = self.sharing.correct(ids, why)
+        return {"corrected": len(ids), "recipients": len(done.sent)}
+
     def expire(self, why: Justification) -> dict[str, int]:
         """Erase records past retention (and notify their recipients, as erase does)."""
         ids = self.store.expired_ids(date.today())

@@ -246,3 +246,43 @@ def test_peer_head_requests_must_be_signed_by_a_member_and_never_replayed(pair: 
     assert pair.hn_client.get("/api/v1/audit/peer-head", headers=signed).status_code == 200
     replay = pair.hn_client.get("/api/v1/audit/peer-head", headers=signed)
     assert replay.status_code == 409 and replay.json()["error"]["type"] == "Conflict"
+
+
+def test_disclose_posts_each_package_as_it_is_sealed_and_keeps_failures(pair: Pair) -> None:
+    from cruce._node import justification
+
+    why = justification("gangs_organized_crime", "HN-2026-0042", "courier")
+    hn_id, = ids(pair.hn, "tzul")
+    posted: list[str] = []
+
+    def post(url: str, body: bytes) -> int:
+        posted.append(url)
+        if pair.down[0]:
+            raise ConnectionError("gt_police node is down")
+        return pair.gt_client.post("/api/v1/shares/inbox", content=body).status_code
+
+    done = pair.hn.sharing.disclose([hn_id], ["gt_police"], why, post=post)
+    assert done.delivery == {"delivered": 1, "failed": 0}
+    assert posted == ["http://gt_police.test/api/v1/shares/inbox"]
+    assert pair.hn.sharing.outbox()[-1][5] is not None  # marked delivered
+    assert pair.hn.sharing.deliver(post) == {"delivered": 0, "failed": 0}
+
+    pair.down[0] = True
+    done = pair.hn.sharing.disclose([hn_id], ["gt_police"], why, post=post)
+    assert done.delivery == {"delivered": 0, "failed": 1}
+    waiting = pair.hn.sharing.outbox()[-1]
+    assert waiting[5] is None and "down" in str(waiting[4])
+    pair.down[0] = False
+    assert pair.hn.sharing.deliver(post) == {"delivered": 1, "failed": 0}
+
+
+def test_a_bulk_share_sends_records_exactly_as_the_store_holds_them(pair: Pair) -> None:
+    from cruce.store import RecordQuery
+    from cruce.store._base import _row_to_record, parse_properties, row_to_payload
+
+    rows = pair.hn.store._select(RecordQuery())
+    assert rows
+    envelopes: dict = {}
+    payloads = [row_to_payload(row, envelopes)[0] for row in rows]
+    parse_properties(payloads)
+    assert payloads == [_row_to_record(row).to_dict() for row in rows]

@@ -1,14 +1,11 @@
-"""Real cruce nodes as real processes on 127.0.0.1: set up through the CLI, served by uvicorn.
-
-DuckDB nodes are prepared and served only through `python -m cruce …`. PostgreSQL nodes cannot
-be: the CLI's `--db` option is a `pathlib.Path`, which folds `postgresql://host` into
-`postgresql:/host` (see `BUG_CLI_POSTGRES_URL`), so they are prepared in-process through
-`Node.open(url)` and served by `_serve_url.py`, which does exactly what `cruce node serve` does
-with the URL kept as a string.
+"""Real cruce nodes as real processes on 127.0.0.1, set up and served only through the CLI
+(`python -m cruce …`), on a DuckDB file or a postgresql:// URL, and joined into one compact:
+an authority key, each node's keys, a signed directory naming every node's endpoint.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -23,16 +20,8 @@ from pathlib import Path
 import httpx
 from tests.conftest import MAPPING, ROWS, write_csv
 
-from cruce import Node
-from cruce.api import Users
-
 ROLES = ("analyst", "border_officer", "supervisor", "oversight", "admin")
-SERVE_URL = Path(__file__).with_name("_serve_url.py")
 HOST = "127.0.0.1"
-BUG_CLI_POSTGRES_URL = (
-    "cruce CLI --db is a pathlib.Path (src/cruce/cli/_common.py DbOption): "
-    "'postgresql://…' becomes 'postgresql:/…' and is opened as a DuckDB file"
-)
 
 
 def free_port() -> int:
@@ -71,7 +60,8 @@ class RunningNode:
     log_file: Path
     env: dict[str, str]
     tokens: dict[str, str] = field(default_factory=dict)
-    port: int = 0
+    port: int = field(default_factory=free_port)  # fixed: the directory names it
+    extra: list[Path] = field(default_factory=list)  # JSON lines ingested after the export
     process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -86,28 +76,20 @@ class RunningNode:
     # -- set-up ---------------------------------------------------------------------------
     def prepare(self, export: Path) -> None:
         """Init the node, ingest the export, add one user per role and keep their tokens."""
-        if self.backend == "duckdb":
-            cruce("init", "--db", self.db, "--agency", self.agency, env=self.env)
-            cruce("ingest", str(export), "--db", self.db, env=self.env)
-            for role in ROLES:
-                out = cruce("users", "add", f"user.{role}", "--role", role, "--db", self.db,
-                            env=self.env)
-                self.tokens[role] = out.strip().splitlines()[-1].strip()
-            return
-        with Node.open(self.db, agency=self.agency, audit_dir=self.audit_dir) as node:
-            node.ingest(export.with_name("personas.csv"), mapping=export)
-            users = Users(node.store)
-            self.tokens = {role: users.add(f"user.{role}", role) for role in ROLES}
+        cruce("init", "--db", self.db, "--agency", self.agency, env=self.env)
+        cruce("ingest", str(export), "--db", self.db, env=self.env)
+        for path in self.extra:
+            cruce("ingest", str(path), "--db", self.db, env=self.env)
+        for role in ROLES:
+            out = cruce("users", "add", f"user.{role}", "--role", role, "--db", self.db,
+                        env=self.env)
+            self.tokens[role] = out.strip().splitlines()[-1].strip()
 
     # -- life cycle -------------------------------------------------------------------------
     def start(self, timeout: float = 30) -> None:
         assert self.process is None, "already running"
-        self.port = free_port()
-        if self.backend == "duckdb":
-            command = [sys.executable, "-m", "cruce", "node", "serve", "--db", self.db,
-                       "--host", HOST, "--port", str(self.port)]
-        else:
-            command = [sys.executable, str(SERVE_URL), self.db, HOST, str(self.port)]
+        command = [sys.executable, "-m", "cruce", "node", "serve", "--db", self.db,
+                   "--host", HOST, "--port", str(self.port)]
         log = self.log_file.open("ab")
         self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=self.env)
         log.close()
@@ -155,6 +137,25 @@ def make_env(audit_dir: Path | None) -> dict[str, str]:
     if audit_dir is not None:
         env["CRUCE_AUDIT_DIR"] = str(audit_dir)
     return env
+
+
+def form_compact(nodes: Sequence[RunningNode], folder: Path) -> None:
+    """What the compact authority and the agencies do before nodes talk: each node makes its
+    keys (`cruce keys`), the authority signs the directory of endpoints and keys, and every
+    node is given the directory and the authority's public key."""
+    cruce("directory", "keygen", "--out", str(folder / "authority"))
+    members = []
+    for node in nodes:
+        node.env["CRUCE_KEYS_DIR"] = str(folder / f"keys-{node.agency}")
+        keys = json.loads(cruce("keys", "--db", node.db, env=node.env))
+        members.append({"id": node.agency, "country": node.agency[:2].upper(),
+                        "endpoint": node.base_url, **keys})
+    (folder / "members.json").write_text(json.dumps(members), encoding="utf-8")
+    cruce("directory", "sign", str(folder / "members.json"), "--key",
+          str(folder / "authority" / "authority.pem"), "--out", str(folder / "directory.signed"))
+    for node in nodes:
+        node.env["CRUCE_DIRECTORY"] = str(folder / "directory.signed")
+        node.env["CRUCE_AUTHORITY_KEY"] = str(folder / "authority" / "authority.pub.pem")
 
 
 def start_all(nodes: Sequence[RunningNode]) -> None:

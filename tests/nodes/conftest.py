@@ -19,6 +19,7 @@ import pytest
 from tests.nodes._harness import (
     RunningNode,
     agency_export,
+    form_compact,
     make_env,
     prepare_all,
     start_all,
@@ -57,7 +58,7 @@ def start_nodes(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         sep = "&" if "?" in POSTGRES else "?"
         return f"{POSTGRES}{sep}options=-csearch_path%3D{schema}"
 
-    def start(*agencies: str) -> list[RunningNode]:
+    def start(*agencies: str, extra: dict[str, list[Path]] | None = None) -> list[RunningNode]:
         nodes: list[RunningNode] = []
         exports: list[Path] = []
         for agency in agencies:
@@ -68,10 +69,12 @@ def start_nodes(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
                 agency=agency, backend=backend, db=store_for(agency, folder),
                 audit_dir=audit_dir, log_file=folder / "server.log",
                 env=make_env(audit_dir if backend == "postgres" else None),
+                extra=list((extra or {}).get(agency, [])),
             )
             nodes.append(node)
             exports.append(agency_export(folder / "export", agency))
         prepare_all(nodes, exports)
+        form_compact(nodes, tmp_path_factory.mktemp(f"{backend}_compact"))
         started.extend(nodes)
         start_all(nodes)
         return nodes

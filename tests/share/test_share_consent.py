@@ -7,6 +7,7 @@ from share_support import make_record
 
 from cruce.errors import InvalidInput, NotFound, PermissionDenied
 from cruce.share import ConsentBook, decide
+from cruce.store import open_store
 
 AT = datetime(2026, 3, 1, tzinfo=UTC)
 REC = make_record("hn-1", tlp="GREEN", handling_code="H2")
@@ -27,7 +28,7 @@ def onward(book: ConsentBook) -> bool:
 
 
 def test_request_then_grant_allows_h2_onward_sharing() -> None:
-    book = ConsentBook()
+    book = ConsentBook(open_store(":memory:"))
     request_id = ask(book)
     assert [r.request_id for r in book.pending("hn_police")] == [request_id]
     assert not onward(book)
@@ -38,14 +39,14 @@ def test_request_then_grant_allows_h2_onward_sharing() -> None:
 
 
 def test_refusal_keeps_onward_sharing_denied() -> None:
-    book = ConsentBook()
+    book = ConsentBook(open_store(":memory:"))
     request_id = ask(book)
     book.refuse(request_id, by="hn.supervisor", agency="hn_police", reason="ongoing covert op")
     assert not onward(book)
 
 
 def test_revoking_after_a_grant_denies_again_and_history_keeps_both() -> None:
-    book = ConsentBook()
+    book = ConsentBook(open_store(":memory:"))
     request_id = ask(book)
     book.grant(request_id, by="hn.supervisor", agency="hn_police", at=AT + timedelta(hours=1))
     book.refuse(request_id, by="hn.chief", agency="hn_police", reason="case closed",
@@ -57,7 +58,7 @@ def test_revoking_after_a_grant_denies_again_and_history_keeps_both() -> None:
 
 
 def test_only_the_provider_can_answer() -> None:
-    book = ConsentBook()
+    book = ConsentBook(open_store(":memory:"))
     request_id = ask(book)
     with pytest.raises(PermissionDenied, match="only hn_police"):
         book.grant(request_id, by="gt.officer", agency="gt_police")
@@ -65,7 +66,7 @@ def test_only_the_provider_can_answer() -> None:
 
 
 def test_requests_need_a_justification_and_refusals_a_reason() -> None:
-    book = ConsentBook()
+    book = ConsentBook(open_store(":memory:"))
     with pytest.raises(InvalidInput, match="justification"):
         book.request(record_id="hn-1", provider="hn_police", requester="gt_police",
                      recipient="sv_police", purpose="intelligence", justification=" ")
@@ -75,4 +76,4 @@ def test_requests_need_a_justification_and_refusals_a_reason() -> None:
 
 def test_answering_an_unknown_request_is_not_found() -> None:
     with pytest.raises(NotFound):
-        ConsentBook().grant("nope", by="x", agency="hn_police")
+        ConsentBook(open_store(":memory:")).grant("nope", by="x", agency="hn_police")

@@ -5,6 +5,7 @@ oversight role, and only it, reads the audit log (its reads are logged too); adm
 but read no case data; border officers will use the checks endpoints.
 """
 
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +21,8 @@ from pydantic import Field as PydanticField
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cruce._node import Node, justification
+from cruce.api._changes import install_changes
+from cruce.api._messaging import delivery_loop, install_messaging
 from cruce.api._users import Role, User, Users
 from cruce.audit._events import Justification
 from cruce.errors import CruceError, InvalidInput, NotFound, PermissionDenied
@@ -30,14 +33,18 @@ bearer = HTTPBearer(auto_error=False, description="A node user's API token")
 CONSULTING = {Role.ANALYST, Role.SUPERVISOR}
 
 
-def create_app(node: Node, post: Post | None = None) -> FastAPI:
+def create_app(
+    node: Node, post: Post | None = None, deliver_every: float | None = 2.0
+) -> FastAPI:
     """The API of one node; requests are served one at a time against its store.
 
-    `post` sends a share package to another node (default: HTTP with httpx).
+    `post` sends a package or message to another node (default: HTTP with httpx); every
+    `deliver_every` seconds the outbox is retried in the background (None: only on demand).
     """
     send = post or http_post
-    app = FastAPI(title="cruce node", version="1", description=__doc__)
     lock = threading.Lock()
+    lifespan = delivery_loop(node, send, lock, deliver_every) if deliver_every else None
+    app = FastAPI(title="cruce node", version="1", description=__doc__, lifespan=lifespan)
     users = Users(node.store)
 
     @contextmanager
@@ -157,8 +164,9 @@ def create_app(node: Node, post: Post | None = None) -> FastAPI:
         """Disclose records to other agencies under their envelopes' rules (checked here, per
         record and recipient); refused records are listed with the rule that refused them."""
         with acting(user) as acting_node:
-            done = acting_node.sharing.disclose(body.records, body.recipients, reason)
-            delivery = acting_node.sharing.deliver(send) if body.deliver else {}
+            done = acting_node.sharing.disclose(body.records, body.recipients, reason,
+                                                release=body.release)
+        delivery = node.sharing.deliver(send, lambda: lock) if body.deliver else {}
         return {
             "share_ids": done.share_ids,
             "sent": done.sent,
@@ -216,6 +224,8 @@ def create_app(node: Node, post: Post | None = None) -> FastAPI:
             for i, s, n, at in rows
         ]
 
+    install_messaging(app, node, lock, acting, consulting, why, send)
+    install_changes(app, node, lock, acting, consulting, why, send)
     _install_error_handlers(app)
     return app
 
@@ -227,6 +237,10 @@ class ShareRequest(BaseModel):
     records: list[str] = PydanticField(min_length=1, max_length=10_000)
     recipients: list[str] = PydanticField(min_length=1, max_length=10)
     deliver: bool = True
+    release: str | None = PydanticField(
+        default=None, max_length=2000,
+        description="A supervisor's justification for releasing victim records to these "
+                    "recipients (supervisors only)")
 
 
 
@@ -277,5 +291,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     def unexpected(_: Request, exc: Exception) -> JSONResponse:
-        # A bug: say so without leaking case data or internals.
+        # A bug: say so without leaking case data or internals; the trace goes to the
+        # server's own log for its engineers.
+        logging.getLogger("cruce.api").error("unexpected error", exc_info=exc)
         return JSONResponse(error_body(500, "InternalError", "internal error"), status_code=500)

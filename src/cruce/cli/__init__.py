@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cruce.cli import _audit, _records, _server, _share
+from cruce.cli import _audit, _records, _requests, _server, _share
 from cruce.cli._demo import demo
 from cruce.cli._link import evaluate, judge, link, review
 
@@ -36,6 +36,8 @@ app.command()(_share.keys)
 app.command()(_share.erase)
 app.command()(_share.expire)
 app.add_typer(_share.directory_app, name="directory")
+app.add_typer(_requests.request_app, name="request")
+app.add_typer(_requests.consent_app, name="consent")
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from cruce._node import Node
 from cruce.cli._common import console, reports_errors
+from cruce.cli._demo_exchange import exchange
 
 
 @reports_errors
@@ -18,6 +19,8 @@ def demo(
     out: Annotated[Path, typer.Option(help="Folder for the world's files and the node stores.")] = Path("demo-out"),
     people: Annotated[int, typer.Option(help="How many true people the world holds.")] = 2000,
     seed: Annotated[int, typer.Option(help="Seed of the world: same seed, same world.")] = 2019,
+    network: Annotated[bool, typer.Option(help="Then serve the five nodes on 127.0.0.1 and "
+                                          "let them share and answer a request.")] = True,
 ) -> None:
     """Build the demo world, ingest every agency into its own node, and summarise."""
     from cruce.demo import WorldSpec, generate_world
@@ -33,8 +36,10 @@ def demo(
     for agency in agencies:
         _ingest_agency(agency, world_dir / agency / "mapping.yml", nodes_dir / f"{agency}.duckdb")
     _summarise(agencies, nodes_dir)
-    _link_across(agencies, nodes_dir, out / "shared")
+    pair = _link_across(agencies, nodes_dir, out / "shared")
     _show_audit(nodes_dir / f"{agencies[0]}.duckdb")
+    if network:
+        exchange(agencies, nodes_dir, pair)
 
 
 def _ingest_agency(agency: str, mapping: Path, db: Path) -> None:
@@ -61,7 +66,7 @@ def _summarise(agencies: list[str], nodes_dir: Path) -> None:
     console.print(detail)
 
 
-def _link_across(agencies: list[str], nodes_dir: Path, shared: Path) -> None:
+def _link_across(agencies: list[str], nodes_dir: Path, shared: Path) -> tuple[str, str] | None:
     """Each agency puts forward the people it may share (never victims); cruce links them."""
     import json
 
@@ -83,6 +88,21 @@ def _link_across(agencies: list[str], nodes_dir: Path, shared: Path) -> None:
     result.write_pairs(shared / "pairs.csv")
     result.write_clusters(shared / "clusters.csv")
     _print_cross_border(result, summarise)
+    return _pair(result, "hn_police", "gt_police")
+
+
+def _pair(result: object, left: str, right: str) -> tuple[str, str] | None:
+    """One person the linkage found in both agencies: (left's record id, right's)."""
+    con = result.con  # type: ignore[attr-defined]
+    clusters = result.clusters_table  # type: ignore[attr-defined]
+    rows = con.execute(
+        f"SELECT l.unique_id, r.unique_id FROM {clusters} cl JOIN features l "
+        f"ON l.unique_id = cl.unique_id JOIN {clusters} cr ON cr.cluster_id = cl.cluster_id "
+        "JOIN features r ON r.unique_id = cr.unique_id "
+        "WHERE l.source LIKE ? AND r.source LIKE ? ORDER BY l.unique_id LIMIT 1",
+        [f"%{left}%", f"%{right}%"],
+    ).fetchall()
+    return (str(rows[0][0]), str(rows[0][1])) if rows else None
 
 
 def _print_cross_border(result: object, summarise: object) -> None:

@@ -39,8 +39,11 @@ def share(
 ) -> None:
     """Disclose records to other agencies under their envelopes' rules, then deliver."""
     with open_node(db) as node:
-        done = node.sharing.disclose(records, to, justification(purpose, case, why))
-        delivery = node.sharing.deliver(http_post)
+        done = node.sharing.disclose(records, to, justification(purpose, case, why),
+                                     post=http_post)
+        retried = node.sharing.deliver(http_post)  # anything older still waiting
+        delivery = {"delivered": done.delivery.get("delivered", 0) + retried["delivered"],
+                    "failed": retried["failed"]}
     for recipient in to:
         sent = done.sent.get(recipient, [])
         shares = ", ".join(done.share_ids.get(recipient, [])) or "-"

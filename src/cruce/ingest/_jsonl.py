@@ -52,11 +52,15 @@ def table_of_records(records: list[Record], source: str) -> pa.Table:
     stay protected, and the provider's envelope is kept as it came."""
     now = datetime.now(UTC)
     rows = []
+    columns: dict[tuple[Any, ...], dict[str, Any]] = {}  # per distinct handling, built once
     for line, record in enumerate(records, start=1):
         env = record.envelope
         if env.is_victim and (env.tlp.value != "RED" or env.is_shareable):
             env = Envelope.build(**protect_victim(env.to_dict() | {"provenance": None}))
-        data = env.to_dict()
+        key = tuple(getattr(env, c) for c in ENVELOPE_COLUMNS)
+        data = columns.get(key)
+        if data is None:
+            data = columns[key] = env.to_dict()
         rows.append({
             "id": record.id, "schema": record.schema, "caption": record.caption,
             "properties": properties_json(record.entity.properties),

@@ -69,6 +69,20 @@ class Envelope:
     def is_victim(self) -> bool:
         return self.subject_category is SubjectCategory.VICTIM
 
+    def restamped(
+        self, provenance: Provenance, created_at: datetime | None, updated_at: datetime | None
+    ) -> Envelope:
+        """This envelope with another provenance and times. The checked fields are unchanged,
+        so the checks are not run again: a bulk share brings thousands of records under a
+        handful of envelopes."""
+        copy = object.__new__(Envelope)
+        for name in self.__dataclass_fields__:
+            object.__setattr__(copy, name, getattr(self, name))
+        object.__setattr__(copy, "provenance", provenance)
+        object.__setattr__(copy, "created_at", created_at)
+        object.__setattr__(copy, "updated_at", updated_at)
+        return copy
+
     def with_provenance(self, file: str | None, line: int | None) -> Envelope:
         return replace(self, provenance=Provenance(file, line))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from cruce.errors import InvalidInput
@@ -54,3 +54,9 @@ def require_aware(value: datetime, what: str) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise InvalidInput(f"{what}: the timestamp needs a time zone (use UTC)")
     return value
+
+
+def aware(value: Any) -> datetime:
+    """A timestamp read back from a store (a datetime, or ISO text), in UTC if it has no zone."""
+    at = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return at if at.tzinfo else at.replace(tzinfo=UTC)

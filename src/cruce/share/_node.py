@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 import uuid
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
-from cruce.audit._events import Actor, Justification
+from cruce.audit._events import AccessEvent, Actor, Justification, Operation
 from cruce.errors import (
     AuditChainBroken,
     Conflict,
@@ -25,13 +28,16 @@ from cruce.errors import (
     PermissionDenied,
     SignatureInvalid,
 )
-from cruce.records import Record
+from cruce.records import Envelope
+from cruce.share._consents import Consents
 from cruce.share._directory import Directory, Member
 from cruce.share._keys import NodeKeys
+from cruce.share._messages import open_message, seal_message
 from cruce.share._notice import open_notice, seal_notice
 from cruce.share._package import ReplayDetected, Share, open_package, seal
 from cruce.share._requests import sign_request, verify_answer
-from cruce.share._rules import Decision, Release, decide
+from cruce.share._rules import COND_RELEASED, Decision, Release, decide
+from cruce.share._threads import Requests
 from cruce.store import RecordQuery
 
 if TYPE_CHECKING:
@@ -41,6 +47,9 @@ Post = Callable[[str, bytes], int]  # (url, body) -> HTTP status
 Get = Callable[[str, dict[str, str]], tuple[bytes, str]]  # (url, headers) -> (body, signature)
 # Large shares go out in several packages: bounded memory on both sides, smaller retries.
 PACKAGE_RECORDS = 20_000
+# Where each kind of outbox item goes on the recipient node.
+INBOX = {"share": "/api/v1/shares/inbox", "erasure": "/api/v1/shares/notices",
+         "message": "/api/v1/messages/inbox"}
 
 
 @dataclass
@@ -50,6 +59,41 @@ class Disclosure:
     share_ids: dict[str, list[str]] = field(default_factory=dict)  # recipient -> share ids
     sent: dict[str, list[str]] = field(default_factory=dict)  # recipient -> record ids
     refused: dict[str, dict[str, str]] = field(default_factory=dict)  # recipient -> id -> reason
+    delivery: dict[str, int] = field(default_factory=dict)  # sent on the way (disclose's post)
+
+
+class Courier:
+    """Posts packages on a worker thread while the caller seals the next; the outcomes are
+    written to the outbox by the caller's thread afterwards (the store is not shared)."""
+
+    def __init__(self, sharing: Sharing, post: Post | None) -> None:
+        self.sharing = sharing
+        self.post = post
+        self.pool = ThreadPoolExecutor(1, "cruce-courier") if post else None
+        self.sent: list[tuple[str, str, Future[int]]] = []
+        self.counts = {"delivered": 0, "failed": 0}
+
+    def send(self, share_id: str, member: Member, package: bytes) -> None:
+        if self.pool is None or self.post is None:
+            return
+        url = member.endpoint.rstrip("/") + INBOX["share"]
+        self.sent.append((share_id, member.id, self.pool.submit(self.post, url, package)))
+
+    def __enter__(self) -> Courier:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is None:
+            return
+        self.pool.shutdown(wait=True)
+        for share_id, recipient, future in self.sent:
+            try:
+                status = future.result()
+                error = None if status in (200, 201) else f"HTTP {status}"
+            except Exception as failure:  # the recipient is down: the outbox keeps it
+                error = f"{type(failure).__name__}: {failure}"
+            self.sharing._mark(share_id, recipient, error)
+            self.counts["failed" if error else "delivered"] += 1
 
 
 def http_post(url: str, body: bytes) -> int:
@@ -71,7 +115,16 @@ def http_get(url: str, headers: dict[str, str]) -> tuple[bytes, str]:
     return response.content, response.headers.get("X-Cruce-Answer-Signature", "")
 
 
-def _chunks(records: list[Record], size: int) -> list[list[Record]]:
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A record on its way out: its id, the envelope the rules read, and its payload form."""
+
+    id: str
+    envelope: Envelope
+    payload: dict[str, Any]
+
+
+def _chunks(records: list[Outgoing], size: int) -> list[list[Outgoing]]:
     return [records[i : i + size] for i in range(0, len(records), size)]
 
 
@@ -98,6 +151,9 @@ class Sharing:
         self.node = node
         self.keys = keys
         self.directory = directory
+        self.requests = Requests(self)
+        self.consents = Consents(self)
+        self._delivering = threading.Lock()  # one delivery round at a time: no double posts
 
     @property
     def agency(self) -> str:
@@ -110,23 +166,38 @@ class Sharing:
         record_ids: Sequence[str],
         recipients: Sequence[str],
         why: Justification,
-        release: Release | None = None,
+        release: str | None = None,
+        post: Post | None = None,
     ) -> Disclosure:
-        """Check every record for every recipient, log the disclosure, queue the packages."""
+        """Check every record for every recipient, log the disclosure, queue the packages.
+
+        `release` is a supervisor's justification for releasing victim records to these
+        recipients; only a user in the supervisor role may give one (checked here). With
+        `post`, each package is also sent as soon as it is queued, while the next one is
+        sealed (the recipient works on one while this node seals the next); one that fails
+        stays in the outbox for `deliver`.
+        """
         records = self._records(record_ids)
+        releases = self._releases(records, recipients, release)
         out = Disclosure()
-        for recipient in recipients:
-            member = self.directory.member(recipient)
-            decisions = {r.id: self._decide(r, recipient, why, release) for r in records}
-            allowed = [r for r in records if decisions[r.id].allowed]
-            out.refused[recipient] = {i: d.reason for i, d in decisions.items() if not d.allowed}
-            if not allowed:
-                continue
-            out.sent[recipient] = [r.id for r in allowed]
-            out.share_ids[recipient] = [
-                self._package(part, member, why, decisions, len(records) - len(allowed))
-                for part in _chunks(allowed, PACKAGE_RECORDS)
-            ]
+        with Courier(self, post) as courier:
+            for recipient in recipients:
+                member = self.directory.member(recipient)
+                decisions = {r.id: self._decide(r, recipient, why, releases.get(r.id))
+                             for r in records}
+                allowed = [r for r in records if decisions[r.id].allowed]
+                out.refused[recipient] = {
+                    i: d.reason for i, d in decisions.items() if not d.allowed}
+                if not allowed:
+                    continue
+                out.sent[recipient] = [r.id for r in allowed]
+                out.share_ids[recipient] = []
+                for part in _chunks(allowed, PACKAGE_RECORDS):
+                    share_id, package = self._package(part, member, why, decisions,
+                                                      len(records) - len(allowed))
+                    out.share_ids[recipient].append(share_id)
+                    courier.send(share_id, member, package)
+        out.delivery = courier.counts
         if not any(out.sent.values()):
             reasons = {r for refused in out.refused.values() for r in refused.values()}
             raise PermissionDenied("nothing may be shared: " + "; ".join(sorted(reasons)))
@@ -134,21 +205,23 @@ class Sharing:
 
     def _package(
         self,
-        records: list[Record],
+        records: list[Outgoing],
         member: Member,
         why: Justification,
         decisions: dict[str, Decision],
         refused: int,
-    ) -> str:
+    ) -> tuple[str, bytes]:
         """Log, seal and queue one package of at most PACKAGE_RECORDS records."""
         share_id = str(uuid.uuid4())
         ids = [r.id for r in records]
-        self.node.store.log_disclosure(
-            ids, self.node.actor, why, [member.id], {"share_id": share_id, "refused": refused}
-        )
+        details: dict[str, Any] = {"share_id": share_id, "refused": refused}
+        released = [i for i in ids if decisions[i].tlp is not None
+                    and COND_RELEASED in decisions[i].conditions]
+        if released:  # a supervisor's release of victim records: who and why, in the log
+            details["released"] = {"by": self.node.user, "records": sorted(released)}
         conditions = {i: decisions[i].conditions for i in ids if decisions[i].conditions}
         package = seal(
-            records,
+            [r.payload for r in records],
             self.keys,
             self.agency,
             [member],
@@ -157,13 +230,16 @@ class Sharing:
             purpose=why.purpose,
             conditions=conditions,
         )
-        self._queue(share_id, member.id, package, len(records))
-        self.node.store._execute(
-            "INSERT INTO disclosed SELECT x, ?, ?, CURRENT_TIMESTAMP "
-            "FROM unnest(CAST(? AS VARCHAR[])) AS t(x)",
-            (member.id, share_id, ids),
-        )
-        return share_id
+        store = self.node.store
+        with store.transaction():  # the logged disclosure, the package and its trail: all or none
+            store.log_disclosure(ids, self.node.actor, why, [member.id], details)
+            self._queue(share_id, member.id, package, len(records))
+            store._execute(
+                "INSERT INTO disclosed SELECT x, ?, ?, CURRENT_TIMESTAMP "
+                "FROM unnest(CAST(? AS VARCHAR[])) AS t(x)",
+                (member.id, share_id, ids),
+            )
+        return share_id, package
 
     def recipients_of(self, record_ids: Sequence[str]) -> dict[str, list[str]]:
         """Every agency each record went to: recipient -> record ids."""
@@ -295,24 +371,73 @@ class Sharing:
             (agency, head.tree_size, json.dumps(head.to_dict()), key.decode("ascii")))
         return {"agency": agency, "tree_size": head.tree_size, "previous_size": known}
 
-    def deliver(self, post: Post) -> dict[str, int]:
-        """Send every undelivered package; a failure stays queued for the next attempt."""
+    def deliver(
+        self, post: Post, guard: Callable[[], AbstractContextManager[object]] = nullcontext
+    ) -> dict[str, int]:
+        """Send every undelivered package; a failure stays queued for the next attempt.
+
+        `guard` is the server's lock around store access: it is not held while posting, so
+        two nodes delivering to each other at once never wait on one another.
+        """
+        with self._delivering:
+            return self._deliver(post, guard)
+
+    def _deliver(
+        self, post: Post, guard: Callable[[], AbstractContextManager[object]]
+    ) -> dict[str, int]:
         counts = {"delivered": 0, "failed": 0}
-        rows = self.node.store._query(
-            "SELECT share_id, recipient, package, kind FROM outbox WHERE delivered_at IS NULL "
-            "ORDER BY created_at"
-        )
+        with guard():
+            rows = self.node.store._query(
+                "SELECT share_id, recipient, package, kind FROM outbox "
+                "WHERE delivered_at IS NULL ORDER BY created_at"
+            )
         for share_id, recipient, package, kind in rows:
-            path = "/api/v1/shares/notices" if kind == "erasure" else "/api/v1/shares/inbox"
-            url = self.directory.member(str(recipient)).endpoint.rstrip("/") + path
+            url = self.directory.member(str(recipient)).endpoint.rstrip("/") + INBOX[str(kind)]
             try:
                 status = post(url, base64.b64decode(str(package)))
                 error = None if status in (200, 201) else f"HTTP {status}"
             except Exception as exc:  # the recipient is down: try again later
                 error = f"{type(exc).__name__}: {exc}"
-            self._mark(str(share_id), str(recipient), error)
+            with guard():
+                self._mark(str(share_id), str(recipient), error)
             counts["failed" if error else "delivered"] += 1
         return counts
+
+    def send_message(
+        self, to: str, kind: str, fields: dict[str, Any], why: Justification,
+        thread_id: str, record_ids: Sequence[str] = (),
+    ) -> str:
+        """Seal a message to another agency, keep it, log it as a disclosure, queue it."""
+        member = self.directory.member(to)
+        message_id = str(uuid.uuid4())
+        data = seal_message(self.keys, self.agency, member, kind, fields, message_id)
+        store = self.node.store
+        with store.transaction():
+            store.log_disclosure(record_ids, self.node.actor, why, [to],
+                                 {"message": kind, "message_id": message_id, "thread": thread_id})
+            self._keep_message(message_id, thread_id, kind, self.agency, self.node.user, fields)
+            self._queue(message_id, to, data, 0, kind="message")
+        return message_id
+
+    def receive_message(self, data: bytes) -> str:
+        """Open a message addressed to this node and act on it (once per message id)."""
+        message = open_message(data, self.keys, self.agency, self.directory)
+        store = self.node.store
+        with store.transaction():
+            if store._query("SELECT 1 FROM messages WHERE message_id = ?",
+                            (message.message_id,)):
+                return "already received"
+            handler = self.consents if message.kind.startswith("consent") else self.requests
+            thread_id, why, record_ids = handler.received(message)
+            self._keep_message(message.message_id, thread_id, message.kind, message.sender,
+                               str(message.fields.get("author", "")), message.fields,
+                               message.created_at)
+            store.sink.emit(AccessEvent(
+                Operation.COLLECTION, Actor(self.agency, f"node:{message.sender}", "node"), why,
+                tuple(record_ids), details={"message": message.kind,
+                                            "message_id": message.message_id,
+                                            "thread": thread_id, "from": message.sender}))
+        return "received"
 
     def receive(self, data: bytes) -> tuple[Share | None, str]:
         """Open a package addressed to this node and keep its records with their envelopes.
@@ -344,8 +469,8 @@ class Sharing:
         return [(str(r[0]), str(r[1]), int(r[2]), int(r[3]), r[4], r[5]) for r in rows]
 
     # -- internals ------------------------------------------------------------------------
-    def _records(self, record_ids: Sequence[str]) -> list[Record]:
-        from cruce.store._base import _row_to_record
+    def _records(self, record_ids: Sequence[str]) -> list[Outgoing]:
+        from cruce.store._base import parse_properties, row_to_payload
 
         if not record_ids:
             raise InvalidInput("a share needs at least one record id")
@@ -354,17 +479,42 @@ class Sharing:
         missing = [i for i in record_ids if i not in found]
         if missing:
             raise NotFound(f"no record with id {missing[0]!r}")
-        return [_row_to_record(row) for row in rows]
+        envelopes: dict[tuple[Any, ...], tuple[Envelope, dict[str, Any]]] = {}
+        out = []
+        for row in rows:
+            payload, envelope = row_to_payload(row, envelopes)
+            out.append(Outgoing(str(payload["id"]), envelope, payload))
+        parse_properties([o.payload for o in out])
+        return out
+
+    def _releases(
+        self, records: list[Outgoing], recipients: Sequence[str], release: str | None
+    ) -> dict[str, Release]:
+        if release is None:
+            return {}
+        if self.node.role != "supervisor":
+            raise PermissionDenied("only a supervisor may release a victim's record")
+        if not release.strip():
+            raise InvalidInput("a release needs the supervisor's justification")
+        return {r.id: Release(self.node.user, release.strip(), r.id, tuple(recipients))
+                for r in records}
 
     def _decide(
-        self, record: Record, recipient: str, why: Justification, release: Release | None
+        self, record: Outgoing, recipient: str, why: Justification, release: Release | None
     ) -> Decision:
+        # Passing on another agency's record: the provider's consent, if it was given.
+        consent = (
+            None if record.envelope.agency == self.agency
+            else self.consents.book.consent_for(record.id, recipient=recipient,
+                                                purpose=why.purpose)
+        )
         return decide(
-            record,
+            record.envelope,
+            record_id=record.id,
             sender=self.agency,
             recipient=recipient,
             purpose=why.purpose,
-            consent=None,
+            consent=consent,
             supervisor_release=release,
             onward=False,
         )
@@ -383,6 +533,16 @@ class Sharing:
             f"UPDATE outbox SET attempts = attempts + 1, last_error = ?, delivered_at = {done} "
             "WHERE share_id = ? AND recipient = ?",
             (error, share_id, recipient),
+        )
+
+    def _keep_message(
+        self, message_id: str, thread_id: str, kind: str, sender: str, author: str,
+        fields: dict[str, Any], at: datetime | None = None,
+    ) -> None:
+        self.node.store._execute(
+            "INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (message_id, thread_id, kind, sender, author, json.dumps(fields, sort_keys=True),
+             json.dumps(fields.get("share_ids", [])), at or datetime.now(UTC)),
         )
 
     def _keep(self, share: Share) -> None:

@@ -62,6 +62,7 @@ from cruce.errors import (
     SignatureInvalid,
 )
 from cruce.records import Envelope, PurposeArea, Record, make_entity
+from cruce.records._envelope import Provenance, coerce_fields
 from cruce.share._canon import b64d, b64e, canonical_json, parse_time, require_aware
 from cruce.share._directory import Directory, Member
 from cruce.share._keys import NodeKeys, raw_public
@@ -141,7 +142,7 @@ class Share:
 
 
 def seal(
-    records: Iterable[Record],
+    records: Iterable[Record | Mapping[str, Any]],
     sender_keys: NodeKeys,
     sender_id: str,
     recipients: Sequence[Member],
@@ -157,16 +158,18 @@ def seal(
     Sealing does not apply the sharing rules: the server runs `decide` per record first and
     passes the resulting conditions here so they travel with the recipient's copy.
     """
-    records = tuple(records)
-    share = _share_meta(records, sender_id, recipients, share_id, created_at, expires_at, purpose)
+    # A Record, or its `to_dict()` form already made (a bulk share builds it from stored rows).
+    items = [r.to_dict() if isinstance(r, Record) else r for r in records]
+    ids = [str(item["id"]) for item in items]
+    share = _share_meta(ids, sender_id, recipients, share_id, created_at, expires_at, purpose)
     conditions = dict(conditions or {})
-    unknown = set(conditions) - {r.id for r in records}
+    unknown = set(conditions) - set(ids)
     if unknown:
         raise InvalidInput(f"conditions name records not in the share: {sorted(unknown)}")
     payload = canonical_json(
         {
             "share": share,
-            "records": [r.to_dict() for r in records],
+            "records": items,
             "conditions": {k: list(v) for k, v in sorted(conditions.items())},
         }
     )
@@ -244,7 +247,7 @@ def open_package(
 
 
 def _share_meta(
-    records: tuple[Record, ...],
+    ids: list[str],
     sender_id: str,
     recipients: Sequence[Member],
     share_id: str | uuid.UUID,
@@ -252,9 +255,8 @@ def _share_meta(
     expires_at: datetime | None,
     purpose: PurposeArea | str | None,
 ) -> dict[str, Any]:
-    if not records:
+    if not ids:
         raise InvalidInput("a share needs at least one record")
-    ids = [r.id for r in records]
     if len(set(ids)) != len(ids):
         raise InvalidInput("a share lists the same record twice")
     names = [m.id for m in recipients]
@@ -397,7 +399,8 @@ def _read_payload(plain: bytes, header: Mapping[str, Any]) -> Share:
         )
         if not same:
             raise InvalidInput("the payload's share metadata differs from the signed header")
-        records = tuple(_record(item) for item in payload["records"])
+        envelopes: dict[tuple[Any, ...], Envelope] = {}
+        records = tuple(_record(item, envelopes) for item in payload["records"])
         conditions = {str(k): tuple(map(str, v)) for k, v in payload["conditions"].items()}
     except CruceError as exc:
         raise InvalidInput(f"share {header['share_id']}: {exc.message}") from None
@@ -415,9 +418,20 @@ def _read_payload(plain: bytes, header: Mapping[str, Any]) -> Share:
     )
 
 
-def _record(item: Any) -> Record:
-    if not isinstance(item, dict):
-        raise InvalidInput("a shared record must be a JSON object")
+_STAMPS = ("provenance", "created_at", "updated_at")
+
+
+def _record(item: Any, envelopes: dict[tuple[Any, ...], Envelope]) -> Record:
+    if not isinstance(item, dict) or not isinstance(item.get("envelope"), dict):
+        raise InvalidInput("a shared record must be a JSON object with its envelope")
     entity = make_entity({k: v for k, v in item.items() if k != "envelope"}, where="record")
-    # The envelope comes back exactly as the provider set it, provenance and timestamps included.
-    return Record(entity, Envelope.build(**item["envelope"]))
+    # The envelope comes back exactly as the provider set it, provenance and timestamps
+    # included; records with the same handling share one checked envelope.
+    fields = item["envelope"]
+    policy = tuple(sorted((k, v) for k, v in fields.items() if k not in _STAMPS))
+    checked = envelopes.get(policy)
+    if checked is None:
+        checked = envelopes[policy] = Envelope.build(**dict(policy))
+    stamps = coerce_fields({k: fields[k] for k in _STAMPS if k in fields})
+    return Record(entity, checked.restamped(stamps.get("provenance", Provenance()),
+                                            stamps.get("created_at"), stamps.get("updated_at")))

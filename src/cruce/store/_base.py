@@ -377,13 +377,53 @@ def _where(query: RecordQuery) -> tuple[str, tuple[Any, ...]]:
         if value is not None:
             clauses.append(f"{column} = ?")
             params.append(value)
-    if query.ids is not None:
+    if query.ids is not None and len(query.ids) > 64:
+        # One array parameter: thousands of placeholders cost more to plan than to run.
+        clauses.append("id IN (SELECT unnest(CAST(? AS VARCHAR[])))")
+        params.append(list(query.ids))
+    elif query.ids is not None:
         clauses.append(f"id IN ({_marks(len(query.ids))})" if query.ids else "1 = 0")
         params.extend(query.ids)
     for token in fold(query.text or "").split():
         clauses.append("search_text LIKE ?")
         params.append(f"%{token}%")
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), tuple(params)
+
+
+_POLICY_COLUMNS = ("agency", "dataset", "purpose", "subject_category", "handling_code",
+                   "handling_restriction", "tlp", "source_reliability", "information_accuracy",
+                   "is_shareable", "retain_until")
+
+
+def row_to_payload(
+    row: tuple[Any, ...], envelopes: dict[tuple[Any, ...], tuple[Envelope, dict[str, Any]]]
+) -> tuple[dict[str, Any], Envelope]:
+    """A stored row as `Record.to_dict()` would give it, without building an FtM proxy (the
+    row was validated when it was written), plus its envelope without provenance and times
+    (what the sharing rules read; envelopes are shared between rows with the same policy)."""
+    data = dict(zip(RECORD_COLUMNS, row, strict=True))
+    policy = tuple(data[c] for c in _POLICY_COLUMNS)
+    known = envelopes.get(policy)
+    if known is None:
+        envelope = Envelope.build(**dict(zip(_POLICY_COLUMNS, policy, strict=True)))
+        known = envelopes[policy] = (envelope, envelope.to_dict())
+    envelope, base = known
+    fields = dict(base)
+    fields["provenance"] = {"file": data["source_file"], "line": data["source_line"]}
+    for name in ("created_at", "updated_at"):
+        fields[name] = data[name].isoformat() if data[name] is not None else None
+    # Properties stay stored JSON text here: `parse_properties` parses a batch in one call.
+    payload = {"id": data["id"], "schema": data["schema"], "properties": data["properties"],
+               "envelope": fields}
+    return payload, envelope
+
+
+def parse_properties(payloads: list[dict[str, Any]]) -> None:
+    """Parse every payload's stored properties JSON at once (one decoder call, not one per
+    record: a bulk share reads tens of thousands)."""
+    parsed = json.loads("[" + ",".join(p["properties"] for p in payloads) + "]")
+    for payload, properties in zip(payloads, parsed, strict=True):
+        payload["properties"] = properties
 
 
 def _row_to_record(row: tuple[Any, ...]) -> Record:

@@ -215,6 +215,54 @@ MIGRATIONS: list[str] = [
         checked_at TIMESTAMPTZ NOT NULL
     );
     """,
+    # 9: requests for information (threads of messages between agencies) and the providers'
+    # consents to onward sharing, each step kept
+    """
+    CREATE TABLE threads (
+        thread_id VARCHAR(64) PRIMARY KEY,
+        requester VARCHAR(64) NOT NULL,
+        responder VARCHAR(64) NOT NULL,
+        case_reference VARCHAR NOT NULL,
+        purpose VARCHAR(32) NOT NULL,
+        priority VARCHAR(16) NOT NULL,
+        deadline DATE,
+        subject VARCHAR NOT NULL,
+        status VARCHAR(16) NOT NULL,
+        opened_at TIMESTAMPTZ NOT NULL,
+        updated_at TIMESTAMPTZ NOT NULL
+    );
+    CREATE TABLE messages (
+        message_id VARCHAR(64) PRIMARY KEY,
+        thread_id VARCHAR(64) NOT NULL,
+        kind VARCHAR(16) NOT NULL,
+        sender VARCHAR(64) NOT NULL,
+        author VARCHAR NOT NULL,
+        body VARCHAR NOT NULL,
+        share_ids VARCHAR NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL
+    );
+    CREATE TABLE consents (
+        request_id VARCHAR(64) PRIMARY KEY,
+        record_id VARCHAR(64) NOT NULL,
+        provider VARCHAR(64) NOT NULL,
+        requester VARCHAR(64) NOT NULL,
+        recipient VARCHAR(64) NOT NULL,
+        purpose VARCHAR(32) NOT NULL,
+        justification VARCHAR NOT NULL,
+        requested_at TIMESTAMPTZ NOT NULL,
+        status VARCHAR(16) NOT NULL,
+        answered_by VARCHAR,
+        answered_at TIMESTAMPTZ,
+        reason VARCHAR
+    );
+    CREATE TABLE consent_events (
+        request_id VARCHAR(64) NOT NULL,
+        kind VARCHAR(16) NOT NULL,
+        by_user VARCHAR NOT NULL,
+        event_at TIMESTAMPTZ NOT NULL,
+        reason VARCHAR NOT NULL
+    );
+    """,
 ]
 
 FRAGMENT_COLUMNS: tuple[str, ...] = ("id", "schema", "properties", "subject_category", "tlp")

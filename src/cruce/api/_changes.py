@@ -1,0 +1,75 @@
+"""The API's changes to records: ingest (a logged collection or alteration; altered records
+that had been shared go again, as corrections, to every agency that received them) and
+erasure (a supervisor's act; every recipient gets a signed erasure notice)."""
+
+import tempfile
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Request
+from pydantic import BaseModel
+from pydantic import Field as PydanticField
+
+from cruce._node import Node
+from cruce.api._messaging import Acting
+from cruce.api._users import Role, User
+from cruce.audit._events import Justification
+from cruce.errors import InvalidInput, PermissionDenied
+from cruce.share._node import Post
+
+MAX_UPLOAD = 64 * 1024 * 1024
+
+
+class Erasure(BaseModel):
+    records: list[str] = PydanticField(min_length=1, max_length=10_000)
+
+
+def install_changes(
+    app: FastAPI,
+    node: Node,
+    lock: threading.Lock,
+    acting: Acting,
+    consulting: Callable[..., User],
+    why: Callable[..., Justification],
+    send: Post,
+) -> None:
+    def deliver() -> dict[str, int]:
+        return node.sharing.deliver(send, lambda: lock) if node.is_sharing else {}
+
+    @app.post("/api/v1/records", tags=["records"])
+    async def ingest(
+        request: Request,
+        user: Annotated[User, Depends(consulting)],
+        reason: Annotated[Justification, Depends(why)],
+    ) -> dict[str, Any]:
+        """Ingest FtM entities as JSON lines (each line may carry its envelope), all or
+        nothing; shared records it alters go again to their recipients as corrections."""
+        data = await request.body()
+        if not data or len(data) > MAX_UPLOAD:
+            raise InvalidInput(f"send 1 to {MAX_UPLOAD} bytes of JSON lines")
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "upload.jsonl"
+            path.write_bytes(data)
+            with acting(user) as acting_node:
+                result = acting_node.ingest(path)
+                corrections = acting_node.propagate_corrections(result.batch, reason)
+        return {"rows": result.rows, "inserted": result.inserted, "updated": result.updated,
+                "unchanged": result.unchanged, "batch": result.batch,
+                "corrections": corrections, "delivery": deliver()}
+
+    @app.post("/api/v1/records/erase", tags=["records"])
+    def erase(
+        body: Erasure,
+        user: Annotated[User, Depends(consulting)],
+        reason: Annotated[Justification, Depends(why)],
+    ) -> dict[str, Any]:
+        """Erase records (supervisors); every agency they were shared with is told to erase
+        its copy. The erasure is logged, never the erased content."""
+        if user.role is not Role.SUPERVISOR:
+            raise PermissionDenied(f"the {user.role.value} role may not erase records "
+                                   "(allowed: supervisor)")
+        with acting(user) as acting_node:
+            done = acting_node.erase(body.records, reason)
+        return {**done, "delivery": deliver()}

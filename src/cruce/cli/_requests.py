@@ -1,0 +1,169 @@
+"""`cruce request …` and `cruce consent …`: requests for information between agencies and the
+providers' consent to onward sharing. These talk to the user's running node (--node, --token)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from cruce._node import justification
+from cruce.api._client import NodeClient
+from cruce.cli._common import CaseOption, PurposeOption, WhyOption, console, reports_errors
+
+request_app = typer.Typer(help="Requests for information between agencies (threads on a case).",
+                          no_args_is_help=True)
+consent_app = typer.Typer(help="Consent to pass on another agency's records.",
+                          no_args_is_help=True)
+
+NodeOption = Annotated[str, typer.Option("--node", envvar="CRUCE_NODE",
+                                         help="Your node's API, e.g. http://127.0.0.1:8700")]
+TokenOption = Annotated[str, typer.Option("--token", envvar="CRUCE_TOKEN",
+                                          help="Your API token (cruce users add)")]
+
+
+def _print(data: Any) -> None:
+    import json
+
+    console.print_json(json.dumps(data, default=str))
+
+
+@request_app.command("send")
+@reports_errors
+def send(
+    to: Annotated[str, typer.Option("--to", help="The agency asked.")],
+    subject: Annotated[str, typer.Option(help="One line: what the request is about.")],
+    text: Annotated[str, typer.Option(help="The request itself.")],
+    priority: Annotated[str, typer.Option(help="low, normal, high or urgent")] = "normal",
+    deadline: Annotated[str | None, typer.Option(help="Answer wanted by (YYYY-MM-DD).")] = None,
+    node: NodeOption = "", token: TokenOption = "",
+    purpose: PurposeOption = None, case: CaseOption = None, why: WhyOption = "",
+) -> None:
+    """Ask another agency for information on a case; prints the thread id."""
+    reason = justification(purpose, case, why)
+    body = {"to": to, "subject": subject, "text": text, "priority": priority,
+            "deadline": date.fromisoformat(deadline).isoformat() if deadline else None}
+    with NodeClient(node, token) as client:
+        done = client.post("/api/v1/messages", body, reason)
+    console.print(f"request {done['thread_id']} sent to {to}", highlight=False)
+
+
+@request_app.command("list")
+@reports_errors
+def list_threads(
+    status: Annotated[str | None, typer.Option(help="open, answered or closed")] = None,
+    node: NodeOption = "", token: TokenOption = "",
+) -> None:
+    """Request threads, newest activity first."""
+    with NodeClient(node, token) as client:
+        rows = client.get("/api/v1/messages", params={"status": status} if status else None)
+    table = Table("thread", "from", "to", "case", "priority", "deadline", "status", "subject")
+    for t in rows:
+        table.add_row(t["thread_id"], t["requester"], t["responder"], t["case_reference"],
+                      t["priority"], t["deadline"] or "", t["status"], t["subject"])
+    console.print(table)
+
+
+@request_app.command("show")
+@reports_errors
+def show_thread(
+    thread: Annotated[str, typer.Argument(help="Thread id")],
+    node: NodeOption = "", token: TokenOption = "",
+    purpose: PurposeOption = None, case: CaseOption = None, why: WhyOption = "",
+) -> None:
+    """A thread with every message (a logged consultation)."""
+    with NodeClient(node, token) as client:
+        t = client.get(f"/api/v1/messages/{thread}", justification(purpose, case, why))
+    console.print(f"[bold]{t['subject']}[/bold]  {t['requester']} -> {t['responder']}  "
+                  f"case {t['case_reference']}  {t['priority']}  status {t['status']}")
+    for m in t["messages"]:
+        shares = f"  (shares: {', '.join(m['share_ids'])})" if m["share_ids"] else ""
+        console.print(f"  {m['at'][:19]} {m['sender']}/{m['author']} [{m['kind']}]: "
+                      f"{m['text']}{shares}", highlight=False)
+
+
+@request_app.command("reply")
+@reports_errors
+def reply(
+    thread: Annotated[str, typer.Argument(help="Thread id")],
+    text: Annotated[str, typer.Option(help="The answer.")],
+    share: Annotated[list[str] | None, typer.Option("--share", help="A share id sent with it.")] = None,
+    node: NodeOption = "", token: TokenOption = "",
+) -> None:
+    """Answer a request (optionally naming shares sent with the answer)."""
+    with NodeClient(node, token) as client:
+        done = client.post(f"/api/v1/messages/{thread}/reply",
+                           {"text": text, "share_ids": share or []})
+    console.print(f"reply {done['message_id']} sent", highlight=False)
+
+
+@request_app.command("close")
+@reports_errors
+def close(
+    thread: Annotated[str, typer.Argument(help="Thread id")],
+    reason: Annotated[str, typer.Option(help="Why it is closed.")] = "",
+    node: NodeOption = "", token: TokenOption = "",
+) -> None:
+    """Close your own request."""
+    with NodeClient(node, token) as client:
+        client.post(f"/api/v1/messages/{thread}/close", {"reason": reason})
+    console.print(f"request {thread} closed", highlight=False)
+
+
+@consent_app.command("ask")
+@reports_errors
+def ask(
+    record: Annotated[str, typer.Argument(help="A record received from another agency.")],
+    to: Annotated[str, typer.Option("--for", help="The agency it would go on to.")],
+    node: NodeOption = "", token: TokenOption = "",
+    purpose: PurposeOption = None, case: CaseOption = None, why: WhyOption = "",
+) -> None:
+    """Ask the record's provider for consent to pass it on."""
+    with NodeClient(node, token) as client:
+        done = client.post("/api/v1/consents", {"record_id": record, "recipient": to},
+                           justification(purpose, case, why))
+    console.print(f"consent request {done['request_id']} sent to {done['provider']}",
+                  highlight=False)
+
+
+@consent_app.command("list")
+@reports_errors
+def list_consents(node: NodeOption = "", token: TokenOption = "") -> None:
+    """Consent requests asked and received, with their answers."""
+    with NodeClient(node, token) as client:
+        rows = client.get("/api/v1/consents")
+    table = Table("request", "record", "provider", "asked by", "for", "purpose", "status", "reason")
+    for r in rows:
+        table.add_row(r["request_id"], r["record_id"], r["provider"], r["requester"],
+                      r["recipient"], r["purpose"], r["status"], r["reason"] or "")
+    console.print(table)
+
+
+def _answer(request: str, verdict: str, reason: str, node: str, token: str) -> None:
+    with NodeClient(node, token) as client:
+        done = client.post(f"/api/v1/consents/{request}/{verdict}", {"reason": reason})
+    console.print(f"consent request {request}: {done['status']}", highlight=False)
+
+
+@consent_app.command("grant")
+@reports_errors
+def grant(
+    request: Annotated[str, typer.Argument(help="Consent request id")],
+    reason: Annotated[str, typer.Option(help="Any condition or note.")] = "",
+    node: NodeOption = "", token: TokenOption = "",
+) -> None:
+    """Grant a consent request (supervisors)."""
+    _answer(request, "grant", reason, node, token)
+
+
+@consent_app.command("refuse")
+@reports_errors
+def refuse(
+    request: Annotated[str, typer.Argument(help="Consent request id")],
+    reason: Annotated[str, typer.Option(help="Why (the requester reads it).")],
+    node: NodeOption = "", token: TokenOption = "",
+) -> None:
+    """Refuse a consent request (supervisors)."""
+    _answer(request, "refuse", reason, node, token)
