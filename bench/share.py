@@ -118,8 +118,8 @@ def main() -> None:
         serve_plain(int(args.serve_plain[0]), args.serve_plain[1])
         return
     from cruce import Node, justification
-    from cruce.share._node import http_post
     from cruce.share import NodeKeys
+    from cruce.share._node import http_post
     from cruce.store import RecordQuery
 
     shutil.rmtree(args.out, ignore_errors=True)

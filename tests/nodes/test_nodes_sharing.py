@@ -151,7 +151,7 @@ def test_direct_and_onward_shares_by_role_tlp_and_handling_code(
     sent = set(done["sent"]["gt_police"])
     assert sent == {i for i, v in matrix.items() if direct_share_allowed(*v)}
     refused = done["refused"]["gt_police"]
-    for record_id, (tlp, _, category) in matrix.items():
+    for record_id, (_, _, category) in matrix.items():
         if record_id in refused:
             assert ("victim" if category == "victim" else "TLP:RED") in refused[record_id]
     assert done["delivery"]["failed"] == 0  # (the outbox loop may have delivered it first)
