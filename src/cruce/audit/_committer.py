@@ -46,9 +46,11 @@ class GroupCommitter:
     ) -> None:
         self._persist = persist
         self._housekeeping = housekeeping
-        self._cond = threading.Condition(threading.Lock())
+        self._mutex = threading.Lock()  # taken directly by writers: no Python-level wrapper
+        self._cond = threading.Condition(self._mutex)
         self._pending: list[Ticket] = []
         self._want = 1  # pending tickets that wake the committer
+        self._idle = False  # the committer waits on the condition: only then notify it
         self._last_batch = 0
         self._sync_time = 0.0  # moving average of persist time, seconds
         self._closing = False
@@ -59,11 +61,13 @@ class GroupCommitter:
 
     def submit(self, ticket: Ticket) -> int:
         """Block until the ticket's records are durable; returns the first one's index."""
-        with self._cond:
+        with self._mutex:
             if self._closing or self.failure:
                 raise CruceError(self.failure or "the audit log is closed")
-            self._pending.append(ticket)
-            if len(self._pending) >= self._want:
+            pending = self._pending
+            pending.append(ticket)
+            if self._idle and len(pending) >= self._want:
+                self._idle = False  # one notify suffices
                 self._cond.notify()
         ticket.done.acquire()
         if ticket.next is not None:  # wake the next writer of the batch (see _release)
@@ -82,7 +86,7 @@ class GroupCommitter:
         """Commit what is pending, then stop the committer thread."""
         with self._cond:
             self._closing = True
-            self._cond.notify()
+            self._wait_end()
         self._thread.join()
 
     def _run(self) -> None:
@@ -102,7 +106,7 @@ class GroupCommitter:
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
                     break
-                self._cond.wait(remaining)
+                self._wait(remaining)
             if 0 < len(self._pending) < self._last_batch:
                 self._gather()
             batch, self._pending = self._pending, []
@@ -123,8 +127,22 @@ class GroupCommitter:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
-            self._cond.wait(remaining)
+            self._wait(remaining)
         self._want = 1
+
+    def _wait(self, timeout: float | None) -> None:
+        """Wait (condition held) for a submit that meets `_want`, closing, or the timeout."""
+        self._idle = True
+        try:
+            self._cond.wait(timeout)
+        finally:
+            self._idle = False
+
+    def _wait_end(self) -> None:
+        """Wake the committer if it waits (condition held)."""
+        if self._idle:
+            self._idle = False
+            self._cond.notify()
 
     def _commit(self, batch: list[Ticket]) -> None:
         started = time.monotonic()

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import json.encoder
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -66,17 +68,40 @@ _dump = _CANONICAL.encode
 _str = encode_basestring  # the C routine json.dumps itself uses for str with ensure_ascii=False
 
 
+# The C encoder that `_CANONICAL.encode` builds on every call, built once: the same output
+# for the same input (no circular-reference bookkeeping: see `_details`).
+_c_make_encoder: Callable[..., Callable[[Any, int], Sequence[str]]] | None = getattr(
+    json.encoder, "c_make_encoder", None
+)
+_c_dump = (
+    _c_make_encoder(None, _CANONICAL.default, _str, None, ":", ",", True, False, True)
+    if _c_make_encoder is not None
+    else None
+)
+
+
 def _opt(text: str | None) -> str:
     return "null" if text is None else _str(text)
 
 
-def _strs(texts: list[str]) -> str:
-    return "[" + ",".join(map(_str, texts)) + "]"
+def _strs(texts: list[str] | tuple[str, ...]) -> str:
+    return "[" + ",".join(map(_str, texts)) + "]" if texts else "[]"
 
 
 def canonical(value: Any) -> str:
     """The reference canonical JSON: sorted keys, no white space, UTF-8 text as is."""
     return _dump(value)
+
+
+def _details(details: dict[str, Any]) -> str:
+    if not details:
+        return "{}"
+    if _c_dump is not None and type(details) is dict:
+        try:
+            return "".join(_c_dump(details, 0))
+        except RecursionError:  # a self-containing dict: let the reference name the problem
+            pass
+    return _dump(details)
 
 
 def _encode_part(part: Actor | Justification) -> str:
@@ -89,10 +114,53 @@ def _encode_part(part: Actor | Justification) -> str:
             f'"text":{_str(part.text)}}}')
 
 
+# Actors and justifications are few and shared by many events (a session's user, a case):
+# their encodings are kept, keyed by object identity. The entry holds the object, so its id is
+# not reused while the entry lives; the objects are frozen.
+_PARTS_KEPT = 4096
+_actors: dict[int, tuple[Actor, str]] = {}
+_whys: dict[tuple[int, int], tuple[Justification, Operation, str]] = {}
+
+
+def _actor_part(actor: Actor) -> str:
+    kept = _actors.get(id(actor))
+    if kept is not None and kept[0] is actor:
+        return kept[1]
+    text = _encode_part(actor)
+    if len(_actors) >= _PARTS_KEPT:
+        _actors.clear()
+    _actors[id(actor)] = (actor, text)
+    return text
+
+
+def _why_op_part(why: Justification, operation: Operation) -> str:
+    """'"justification":{...},"op":"..."': the two keys are neighbours in sorted order."""
+    key = (id(why), id(operation))
+    kept = _whys.get(key)
+    if kept is not None and kept[0] is why and kept[1] is operation:
+        return kept[2]
+    text = f'"justification":{_encode_part(why)},"op":"{operation.value}"'
+    if len(_whys) >= _PARTS_KEPT:
+        _whys.clear()
+    _whys[key] = (why, operation, text)
+    return text
+
+
+_seconds: dict[tuple[int, int, int, int, int, int], str] = {}  # 'YYYY-MM-DDTHH:MM:SS' of UTC
+
+
 def _timestamp(at: datetime) -> str:
     """'2026-11-28T05:48:40.738562Z': UTC, microseconds, always the same width."""
-    utc = at.astimezone(UTC) if at.tzinfo is not UTC else at
-    return utc.replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    if at.tzinfo is not UTC:
+        at = at.astimezone(UTC)
+    # Events come in bursts within the same second: its text is formatted once.
+    second = (at.year, at.month, at.day, at.hour, at.minute, at.second)
+    prefix = _seconds.get(second)
+    if prefix is None:
+        if len(_seconds) >= _PARTS_KEPT:
+            _seconds.clear()
+        prefix = _seconds[second] = at.replace(tzinfo=None, microsecond=0).isoformat()
+    return f"{prefix}.{at.microsecond:06d}Z"
 
 
 def digest_ids(ids: list[str]) -> str:
@@ -152,7 +220,7 @@ class AccessEvent:
         """Canonical encoding: UTF-8 JSON, sorted keys, no insignificant white space.
 
         Written field by field in sorted-key order (the same bytes as `canonical(to_dict())`,
-        which a test checks): it runs on every logged operation, under the audit log's lock.
+        which a test checks): it runs on every logged operation, in the writer's thread.
         """
         if self.record_digest is not None:
             ids: list[str] = []
@@ -163,12 +231,12 @@ class AccessEvent:
             digest = None
             if count > MAX_LISTED_IDS:
                 ids, digest = [], digest_ids(ids)
+        recipients = self.recipients
         text = (
-            f'{{"actor":{_encode_part(self.actor)},"at":"{_timestamp(self.at)}",'
-            f'"batch":{_opt(self.batch)},'
-            f'"details":{_dump(self.details) if self.details else "{}"},'
-            f'"justification":{_encode_part(self.justification)},'
-            f'"op":"{self.operation.value}","recipients":{_strs(sorted(self.recipients))},'
+            f'{{"actor":{_actor_part(self.actor)},"at":"{_timestamp(self.at)}",'
+            f'"batch":{_opt(self.batch)},"details":{_details(self.details)},'
+            f"{_why_op_part(self.justification, self.operation)},"
+            f'"recipients":{_strs(sorted(recipients)) if recipients else "[]"},'
             f'"record_count":{"null" if count is None else int(count)},'
             f'"record_digest":{_opt(digest)},"record_ids":{_strs(ids)},"v":{ENCODING_VERSION}}}'
         )
