@@ -45,6 +45,7 @@ def _open_node() -> tuple[Node, Path]:
     """
     folder = Path(tempfile.mkdtemp(prefix="cruce_fuzz_"))
     node = Node.open(folder / "node.duckdb", agency="hn_police")
+    _join_compact(node)
 
     def cleanup() -> None:
         node.close()
@@ -52,6 +53,24 @@ def _open_node() -> tuple[Node, Path]:
 
     atexit.register(cleanup)
     return node, folder
+
+
+def _join_compact(node: Node) -> None:
+    """A member of a compact whose other member never answers (127.0.0.1:1 refuses at once):
+    shares, requests and consents run for real and stay in the outbox."""
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from cruce.share import Directory, Member, NodeKeys
+
+    authority, now = Ed25519PrivateKey.generate(), datetime.now(UTC)
+    keys = {agency: NodeKeys.generate() for agency in ("hn_police", "gt_police")}
+    members = [Member(a, a[:2].upper(), "http://127.0.0.1:1/", k.public().signing,
+                      k.public().encryption, now - timedelta(days=1), now + timedelta(days=30))
+               for a, k in keys.items()]
+    signed = Directory.sign(members, authority, serial=1, issued_at=now)
+    node.configure_sharing(keys["hn_police"], Directory.load(signed, authority.public_key()))
 
 
 NODE, FOLDER = _open_node()

@@ -38,7 +38,10 @@ def install_changes(
     def deliver() -> dict[str, int]:
         return node.sharing.deliver(send, lambda: lock) if node.is_sharing else {}
 
-    @app.post("/api/v1/records", tags=["records"])
+    @app.post("/api/v1/records", tags=["records"], openapi_extra={"requestBody": {
+        "required": True, "content": {"application/x-ndjson": {"schema": {
+            "type": "string", "description": "FtM entities, one JSON object per line, each "
+            "with an optional `envelope` object"}}}}})
     async def ingest(
         request: Request,
         user: Annotated[User, Depends(consulting)],
