@@ -9,6 +9,7 @@ forged or garbage. Whatever comes in: never a 5xx, and every error is the one JS
 from __future__ import annotations
 
 import atexit
+import json
 import random
 import shutil
 import tempfile
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.openapi import from_asgi
@@ -71,6 +73,12 @@ def _join_compact(node: Node) -> None:
                for a, k in keys.items()]
     signed = Directory.sign(members, authority, serial=1, issued_at=now)
     node.configure_sharing(keys["hn_police"], Directory.load(signed, authority.public_key()))
+
+
+@schemathesis.serializer("application/x-ndjson")
+def _json_lines(ctx: Any, value: Any) -> bytes:
+    items = value if isinstance(value, list) else [value]
+    return "".join(json.dumps(item) + "\n" for item in items).encode("utf-8")
 
 
 NODE, FOLDER = _open_node()

@@ -286,3 +286,45 @@ def test_a_bulk_share_sends_records_exactly_as_the_store_holds_them(pair: Pair) 
     payloads = [row_to_payload(row, envelopes)[0] for row in rows]
     parse_properties(payloads)
     assert payloads == [_row_to_record(row).to_dict() for row in rows]
+
+
+def test_the_server_erases_expired_records_tells_recipients_and_checks_peers_by_itself(
+    pair: Pair,
+) -> None:
+    import time
+    from datetime import date
+
+    from cruce.api import create_app
+    from cruce.api._messaging import Housekeeping
+
+    hn_id, = ids(pair.hn, "tzul")
+    assert share(pair, [hn_id])["delivery"] == {"delivered": 1, "failed": 0}
+    pair.hn.store._execute("UPDATE records SET retain_until = ? WHERE id = ?",
+                           (date.today() - timedelta(days=1), hn_id))
+
+    def post(url: str, body: bytes) -> int:
+        return pair.gt_client.post(url.replace("http://gt_police.test", ""),
+                                   content=body).status_code
+
+    def get(url: str, headers: dict[str, str]) -> tuple[bytes, str]:
+        answer = pair.gt_client.get(url.replace("http://gt_police.test", ""), headers=headers)
+        return answer.content, answer.headers.get("X-Cruce-Answer-Signature", "")
+
+    gt_token = Users(pair.gt.store).add("gabriel.analyst", "analyst")
+
+    def held(client: TestClient, token: str) -> bool:  # through the API: the store is busy
+        answer = client.get(f"/api/v1/records/{hn_id}",
+                            headers={"Authorization": f"Bearer {token}", **WHY})
+        return answer.status_code == 200
+
+    app = create_app(pair.hn, post=post, get=get, every=Housekeeping(0.1, 0.1, 0.1))
+    with TestClient(app) as hn_client:
+        deadline = time.monotonic() + 20
+        while held(hn_client, pair.token) or held(pair.gt_client, gt_token):
+            assert time.monotonic() < deadline, "housekeeping did not run"
+            time.sleep(0.1)
+        time.sleep(0.5)  # a peer check round too
+    assert pair.hn.store._query("SELECT agency FROM peer_heads")[0] == ("gt_police",)
+    erasures = [e.event for e in pair.gt.audit.iter_events(None)
+                if e.event["op"] == "erasure" and hn_id in e.event["record_ids"]]
+    assert len(erasures) == 1 and erasures[0]["actor"]["user"] == "node:hn_police"

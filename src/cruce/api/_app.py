@@ -22,11 +22,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cruce._node import Node, justification
 from cruce.api._changes import install_changes
-from cruce.api._messaging import delivery_loop, install_messaging
+from cruce.api._messaging import (
+    DEFAULT_HOUSEKEEPING,
+    Housekeeping,
+    housekeeping,
+    install_messaging,
+)
 from cruce.api._users import Role, User, Users
 from cruce.audit._events import Justification
 from cruce.errors import CruceError, InvalidInput, NotFound, PermissionDenied
-from cruce.share._node import Post, http_post
+from cruce.share._node import Get, Post, http_get, http_post
 from cruce.share._requests import NonceCache, sign_answer, verify_request
 
 bearer = HTTPBearer(auto_error=False, description="A node user's API token")
@@ -34,16 +39,18 @@ CONSULTING = {Role.ANALYST, Role.SUPERVISOR}
 
 
 def create_app(
-    node: Node, post: Post | None = None, deliver_every: float | None = 2.0
+    node: Node, post: Post | None = None, every: Housekeeping | None = DEFAULT_HOUSEKEEPING,
+    get: Get | None = None,
 ) -> FastAPI:
     """The API of one node; requests are served one at a time against its store.
 
-    `post` sends a package or message to another node (default: HTTP with httpx); every
-    `deliver_every` seconds the outbox is retried in the background (None: only on demand).
+    `post` sends a package or message to another node, `get` asks one for its audit head
+    (default: HTTP with httpx). While the server runs, background rounds retry the outbox,
+    erase what is past retention and cross-check peers' audit heads (`every`; None: none).
     """
     send = post or http_post
     lock = threading.Lock()
-    lifespan = delivery_loop(node, send, lock, deliver_every) if deliver_every else None
+    lifespan = housekeeping(node, send, get or http_get, lock, every) if every else None
     app = FastAPI(title="cruce node", version="1", description=__doc__, lifespan=lifespan)
     users = Users(node.store)
 

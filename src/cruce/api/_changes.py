@@ -40,8 +40,9 @@ def install_changes(
 
     @app.post("/api/v1/records", tags=["records"], openapi_extra={"requestBody": {
         "required": True, "content": {"application/x-ndjson": {"schema": {
-            "type": "string", "description": "FtM entities, one JSON object per line, each "
-            "with an optional `envelope` object"}}}}})
+            "type": "array", "items": {"type": "object"},
+            "description": "FtM entities, one JSON object per line, each with an optional "
+            "`envelope` object"}}}}})
     async def ingest(
         request: Request,
         user: Annotated[User, Depends(consulting)],

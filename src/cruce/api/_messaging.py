@@ -5,9 +5,12 @@ answer consents; other member nodes deliver sealed messages to /api/v1/messages/
 by their directory key, encrypted to this node). A background loop retries the outbox.
 """
 
+import logging
 import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractContextManager, asynccontextmanager
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
@@ -18,11 +21,12 @@ from pydantic import Field as PydanticField
 from cruce._node import Node
 from cruce.api._users import Role, User
 from cruce.audit._events import Justification
-from cruce.errors import InvalidInput, PermissionDenied
-from cruce.share._node import Post
+from cruce.errors import AuditChainBroken, InvalidInput, PermissionDenied
+from cruce.share._node import Get, Post
 from cruce.share._threads import Priority, ThreadStatus
 
 MAX_MESSAGE = 1024 * 1024
+log = logging.getLogger("cruce.api")
 Acting = Callable[[User], AbstractContextManager[Node]]
 
 
@@ -170,28 +174,82 @@ def install_messaging(
         answer_route(False))
 
 
-def delivery_loop(node: Node, send: Post, lock: threading.Lock, every: float) -> Any:
-    """A lifespan that retries the outbox every `every` seconds while the server runs (a
-    recipient that was down gets its packages when it is back; it keeps each once)."""
+@dataclass(frozen=True, slots=True)
+class Housekeeping:
+    """Seconds between rounds of each background task (None: never)."""
+
+    deliver: float | None = 2.0
+    expire: float | None = 3600.0
+    check_peers: float | None = 600.0
+
+
+DEFAULT_HOUSEKEEPING = Housekeeping()
+
+
+def housekeeping(
+    node: Node, send: Post, get: Get, lock: threading.Lock, every: Housekeeping,
+) -> Any:
+    """A lifespan that, while the server runs, retries the outbox (a recipient that was down
+    gets its packages when it is back, and keeps each once), erases records past their
+    retention (telling their recipients), and cross-checks every peer's signed audit head.
+    A failed round is retried next time and never stops the server."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         stop = threading.Event()
+        tasks = [(every.deliver, lambda: node.sharing.deliver(send, lambda: lock)),
+                 (every.expire, lambda: _expire(node, lock)),
+                 (every.check_peers, lambda: _check_peers(node, get, lock))]
+        due = [0.0 if period else float("inf") for period, _ in tasks]
 
         def run() -> None:
-            while not stop.wait(every):
-                try:
-                    if node.is_sharing:
-                        node.sharing.deliver(send, lambda: lock)
-                except Exception:  # noqa: BLE001 - a failed round is retried next time
-                    continue
+            while not stop.wait(min(p for p, _ in tasks if p) if any(p for p, _ in tasks)
+                                else 3600):
+                now = time.monotonic()
+                for i, (period, task) in enumerate(tasks):
+                    if period and now >= due[i]:
+                        due[i] = now + period
+                        _quietly(task, node)
 
-        worker = threading.Thread(target=run, name="cruce-outbox", daemon=True)
+        worker = threading.Thread(target=run, name="cruce-housekeeping", daemon=True)
         worker.start()
         try:
             yield
         finally:
             stop.set()
-            worker.join(timeout=5)
+            worker.join(timeout=10)
 
     return lifespan
+
+
+def _quietly(task: Callable[[], object], node: Node) -> None:
+    if not node.is_sharing:
+        return
+    try:
+        task()
+    except Exception:  # noqa: BLE001 - logged; the next round tries again
+        log.warning("background task failed", exc_info=True)
+
+
+def _expire(node: Node, lock: threading.Lock) -> None:
+    from cruce._node import justification
+
+    why = justification("intelligence", "retention", "retention period over (automatic)")
+    with lock:
+        done = node.as_user("retention", "system").expire(why)
+    if done["erased"]:
+        log.warning("retention: erased %d records, %d recipients notified",
+                    done["erased"], done["notices"])
+
+
+def _check_peers(node: Node, get: Get, lock: threading.Lock) -> None:
+    sharing = node.sharing
+    for member in sharing.directory.members:
+        if member.id != sharing.agency:
+            try:
+                sharing.check_peer(member.id, get, lambda: lock)
+            except AuditChainBroken:
+                log.error("peer %s shows an audit log that does not extend what it showed "
+                          "before", member.id, exc_info=True)
+            except Exception:  # noqa: BLE001 - a peer that is down is asked again later
+                continue

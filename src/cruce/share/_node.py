@@ -331,18 +331,22 @@ class Sharing:
         return json.dumps({"agency": self.agency, "head": head.to_dict(), "consistency": proof,
                            "log_public_key": key.decode("ascii")}, sort_keys=True).encode()
 
-    def check_peer(self, agency: str, get: Get) -> dict[str, Any]:
+    def check_peer(
+        self, agency: str, get: Get,
+        guard: Callable[[], AbstractContextManager[object]] = nullcontext,
+    ) -> dict[str, Any]:
         """Fetch a peer's signed audit head and check it extends every head seen before.
 
         A peer that rewrote its history, shrank its log or changed its log key is caught
-        (AuditChainBroken); the heads are kept as evidence either way.
+        (AuditChainBroken). `guard` (the server's store lock) is not held while asking.
         """
         from cruce.audit import ConsistencyProof, SignedTreeHead, check_peer_head
 
         member = self.directory.member(agency)
-        last = self.node.store._query(
-            "SELECT tree_size, head, log_key FROM peer_heads WHERE agency = ? "
-            "ORDER BY tree_size DESC LIMIT 1", (agency,))
+        with guard():
+            last = self.node.store._query(
+                "SELECT tree_size, head, log_key FROM peer_heads WHERE agency = ? "
+                "ORDER BY tree_size DESC LIMIT 1", (agency,))
         known = int(last[0][0]) if last else 0
         path = f"/api/v1/audit/peer-head?known_size={known}"
         headers = sign_request(self.keys, self.agency, "GET", path.split("?")[0])
@@ -366,9 +370,10 @@ class Sharing:
                 check_peer_head(key, old, head, proof)
         elif not head.verify(key):
             raise SignatureInvalid(f"{agency}'s audit head does not verify under its log key")
-        self.node.store._execute(
-            "INSERT INTO peer_heads VALUES (?, ?, ?, ?, CURRENT_TIMESTAMP)",
-            (agency, head.tree_size, json.dumps(head.to_dict()), key.decode("ascii")))
+        with guard():
+            self.node.store._execute(
+                "INSERT INTO peer_heads VALUES (?, ?, ?, ?, CURRENT_TIMESTAMP)",
+                (agency, head.tree_size, json.dumps(head.to_dict()), key.decode("ascii")))
         return {"agency": agency, "tree_size": head.tree_size, "previous_size": known}
 
     def deliver(
