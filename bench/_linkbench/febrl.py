@@ -6,9 +6,10 @@ files, A (`rec-N-org`) and B (`rec-N-dup-0`), to link one to one.
 Only properties of the `cruce link` contract are written:
 given_name -> firstName, surname -> lastName, "given surname" -> name,
 date_of_birth YYYYMMDD -> birthDate YYYY-MM-DD (only when it is a real date),
-soc_sec_id -> idNumber (unless `ssn=False`), and, when `place=True`, suburb -> birthPlace: the
-contract has no address, so the suburb stands in as the one place a record carries (the peers
-compare suburb or postcode too). street number, address lines, postcode and state are left out.
+soc_sec_id -> idNumber (unless `ssn=False`), when `address=True` the postal address as one
+string, FtM Person's `address` property ("street_number address_1, address_2, suburb state
+postcode", missing parts left out), and, when `place=True`, suburb -> birthPlace (the suburb
+standing in as the one place a record carries, as before cruce read addresses).
 """
 
 from __future__ import annotations
@@ -70,7 +71,17 @@ def _text(value: object) -> str | None:
     return text or None
 
 
-def to_person(row: Mapping[str, Any], *, place: bool = True, ssn: bool = True) -> dict[str, Any]:
+def postal_address(row: Mapping[str, Any]) -> str | None:
+    """`7 wallaby place, delmar, cleveland sa 2119`: the address as people write it."""
+    street = " ".join(p for p in (_text(row.get("street_number")), _text(row.get("address_1")))
+                      if p)
+    town = " ".join(p for p in (_text(row.get(k)) for k in ("suburb", "state", "postcode")) if p)
+    parts = [p for p in (street, _text(row.get("address_2")), town) if p]
+    return ", ".join(parts) or None
+
+
+def to_person(row: Mapping[str, Any], *, place: bool = True, ssn: bool = True,
+              address: bool = False) -> dict[str, Any]:
     """One Febrl row as an FtM Person entity (contract properties only)."""
     given, surname = _text(row.get("given_name")), _text(row.get("surname"))
     props: dict[str, list[str]] = {}
@@ -87,6 +98,9 @@ def to_person(row: Mapping[str, Any], *, place: bool = True, ssn: bool = True) -
     suburb = _text(row.get("suburb"))
     if place and suburb:
         props["birthPlace"] = [suburb]
+    postal = postal_address(row) if address else None
+    if postal:
+        props["address"] = [postal]
     ssn_value = _text(row.get("soc_sec_id"))
     if ssn and ssn_value:
         props["idNumber"] = [ssn_value]
@@ -94,7 +108,8 @@ def to_person(row: Mapping[str, Any], *, place: bool = True, ssn: bool = True) -
 
 
 def write_jsonl(
-    frames: list[pd.DataFrame], out_dir: Path, stem: str, *, place: bool = True, ssn: bool = True
+    frames: list[pd.DataFrame], out_dir: Path, stem: str, *, place: bool = True, ssn: bool = True,
+    address: bool = False,
 ) -> list[Path]:
     """Write each frame to `<out_dir>/<stem>[_a|_b].jsonl`; return the paths."""
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -104,7 +119,7 @@ def write_jsonl(
         path = out_dir / f"{stem}{suffix}.jsonl"
         with path.open("w", encoding="utf-8", newline="\n") as out:
             for row in frame.to_dict("records"):
-                entity = to_person(row, place=place, ssn=ssn)
+                entity = to_person(row, place=place, ssn=ssn, address=address)
                 out.write(json.dumps(entity, ensure_ascii=False) + "\n")
         paths.append(path)
     return paths

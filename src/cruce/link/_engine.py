@@ -9,15 +9,28 @@ from dataclasses import dataclass
 from typing import Any
 
 import duckdb
-from splink import Linker, block_on
+from splink import Linker, SettingsCreator, block_on
 from splink.internals.blocking_rule_creator import BlockingRuleCreator
 
 from cruce.link._backends import Backend
-from cruce.link._model import FIXED_M, WIDE_BUDGET_PER_RECORD, WIDE_RULES, settings
+from cruce.link._model import (
+    LIST_COLUMNS,
+    PRESENCE,
+    WIDE_BUDGET_PER_RECORD,
+    WIDE_RULES,
+    settings,
+)
 
 Progress = Callable[[str], None]
 EM_MAX_PAIRS = 2_000_000
+U_ONE_PASS_UP_TO = 1_000_000  # random pairs for u counted in one pass, not in Splink's chunks
 QUIET = logging.ERROR  # Splink narrates every step at INFO; cruce shows its own progress
+
+
+def _linker(runner: Backend, model: SettingsCreator | dict[str, Any]) -> Linker:
+    """Splink's Linker without its settings validation, which parses every SQL condition again
+    (0.4 s a Linker): cruce's settings are its own, tests/link/test_model.py validates them."""
+    return Linker(runner.features(), model, log_level=QUIET, validate_settings=False)
 
 
 @dataclass
@@ -34,14 +47,22 @@ def affordable_wide_rules(con: duckdb.DuckDBPyConnection, records: int) -> list[
     chosen = []
     for columns in WIDE_RULES:
         cols = ", ".join(columns)
+        values = ", ".join(f"unnest({c}) AS {c}" if c in LIST_COLUMNS else c for c in columns)
         present = " AND ".join(f"{c} IS NOT NULL" for c in columns)
         row = con.execute(
-            f"SELECT coalesce(sum(n * (n - 1) / 2), 0) FROM (SELECT count(*) AS n FROM features "
-            f"WHERE {present} GROUP BY {cols})"
+            f"SELECT coalesce(sum(n * (n - 1) / 2), 0) FROM (SELECT count(*) AS n FROM "
+            f"(SELECT {values} FROM features WHERE {present}) GROUP BY {cols})"
         ).fetchall()[0]
-        if row[0] <= budget:
+        if 0 < row[0] <= budget:  # none: the data lacks the columns, the rule would find nothing
             chosen.append(columns)
     return chosen
+
+
+def absent_comparisons(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The comparisons whose property no record carries: they could only cost time."""
+    counts = ", ".join(f"count({column})" for column in PRESENCE.values())
+    row = con.execute(f"SELECT {counts} FROM features").fetchall()[0]
+    return [name for name, n in zip(PRESENCE, row, strict=True) if not n]
 
 
 MIN_LABELS = 5  # fewer reviewed matches than this tell m nothing EM does not
@@ -52,30 +73,36 @@ def train(runner: Backend, records: int, progress: Progress,
     """Estimate the model on the records in table `features`: unsupervised, then (with enough
     reviewers' `same` judgements as labels) m re-estimated from those labelled pairs."""
     wide = affordable_wide_rules(runner.con, records)
-    linker = Linker(runner.features(), settings(wide), log_level=QUIET)
+    absent = absent_comparisons(runner.con)
+    linker = _linker(runner, settings(wide, absent))
     progress("estimating how often two records match")
     deterministic: list[str | BlockingRuleCreator] = [
         block_on("documents", arrays_to_explode=["documents"]),
         block_on("given1", "surname1", "surname2", "dob"),
     ]
     linker.training.estimate_probability_two_random_records_match(deterministic, recall=0.7)
-    model = linker.misc.save_model_to_json()
     floor = 0.5 / max(records, 2)
-    if model["probability_two_random_records_match"] < floor:
+    if linker._settings_obj._probability_two_random_records_match < floor:
         # No exact duplicates to count (a clean single source): start EM from one expected
         # match in two records rather than from zero, which no evidence could overcome.
-        model["probability_two_random_records_match"] = floor
-        linker = Linker(runner.features(), model, log_level=QUIET)
+        linker._settings_obj._probability_two_random_records_match = floor
     progress("estimating u by random sampling")
+    # u from 5 random pairs per record (100k to 5M). Splink counts them in ten chunks after a
+    # probe, stopping early once every level of a comparison has 100 pairs; the rarest levels
+    # (a swapped date, a document one edit apart) never get there, and on small data the
+    # chunks' query overhead is most of the cost: there, one pass per comparison.
+    max_pairs = min(5e6, max(1e5, records * 5))
     linker.training.estimate_u_using_random_sampling(
-        max_pairs=min(5e6, max(3e5, records * 5)), seed=2019
+        max_pairs=max_pairs, seed=2019, num_chunks=1 if max_pairs <= U_ONE_PASS_UP_TO else 10
     )
     progress("estimating m by expectation maximisation")
-    model = _with_em(runner, linker.misc.save_model_to_json())
+    _with_em(linker)
+    model: dict[str, Any] = linker.misc.save_model_to_json()
     if labels and len(labels) >= MIN_LABELS:
         progress("estimating m from reviewers' judgements")
         model = _with_labels(runner, model, labels)
-    return Linker(runner.features(), model, log_level=QUIET), Trained(model, model_version(model))
+        linker = _linker(runner, model)
+    return linker, Trained(model, model_version(model))
 
 
 def _with_labels(runner: Backend, model: dict[str, Any],
@@ -83,7 +110,7 @@ def _with_labels(runner: Backend, model: dict[str, Any],
     """m from pairs reviewers judged the same person (Splink's supervised estimate)."""
     import pyarrow as pa
 
-    linker = Linker(runner.features(), model, log_level=QUIET)
+    linker = _linker(runner, model)
     table = pa.table({"unique_id_l": [a for a, _ in labels], "unique_id_r": [b for _, b in labels],
                       "source_dataset_l": ["features"] * len(labels),
                       "source_dataset_r": ["features"] * len(labels)})
@@ -94,12 +121,9 @@ def _with_labels(runner: Backend, model: dict[str, Any],
     return trained
 
 
-def _with_em(runner: Backend, full: dict[str, Any]) -> dict[str, Any]:
-    """EM over the comparisons it can estimate; the FIXED_M ones keep their set values."""
-    core = dict(
-        full, comparisons=[c for c in full["comparisons"] if c["output_column_name"] not in FIXED_M]
-    )
-    linker = Linker(runner.features(), core, log_level=QUIET)
+def _with_em(linker: Linker) -> None:
+    """m by EM on the trained linker, in two blocks so that each comparison is estimated in one
+    of them; the FIXED_M comparisons keep their set m values (fix_m_probability)."""
     for rule in (block_on("dob"), block_on("surname1_phonetic", "given1_phonetic")):
         try:
             # EM needs a sample, not every pair of a wide block (50M at 635k records).
@@ -108,9 +132,6 @@ def _with_em(runner: Backend, full: dict[str, Any]) -> dict[str, Any]:
             )
         except ValueError as exc:  # a level unseen in this block: keep the other estimates
             logging.getLogger(__name__).warning("EM on one block skipped: %s", exc)
-    trained = {c["output_column_name"]: c for c in linker.misc.save_model_to_json()["comparisons"]}
-    comparisons = [trained.get(c["output_column_name"], c) for c in full["comparisons"]]
-    return dict(full, comparisons=comparisons)
 
 
 def model_version(model: dict[str, Any]) -> str:

@@ -7,7 +7,7 @@ comparing at all (blocking).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, Literal
 
 import splink.comparison_level_library as cll
@@ -15,9 +15,51 @@ import splink.comparison_library as cl
 from splink import SettingsCreator, block_on
 from splink.blocking_rule_library import CustomRule
 from splink.internals.blocking_rule_creator import BlockingRuleCreator
+from splink.internals.comparison_level_creator import ComparisonLevelCreator
+from splink.internals.dialects import SplinkDialect
 
 # All sources together: links across sources and duplicates within each.
 LINK_TYPE: Literal["dedupe_only"] = "dedupe_only"
+
+
+class _Level(ComparisonLevelCreator):
+    """A level written once for every backend: `{jw}` and `{dl}` stand for the dialect's
+    Jaro-Winkler similarity and Damerau-Levenshtein distance functions."""
+
+    def __init__(self, template: str, label: str) -> None:
+        self.template = template
+        self.label = label
+
+    def create_sql(self, sql_dialect: SplinkDialect) -> str:
+        return self.template.format(
+            jw=sql_dialect.jaro_winkler_function_name,
+            dl=sql_dialect.damerau_levenshtein_function_name,
+        )
+
+    def create_label_for_charts(self) -> str:
+        return self.label
+
+
+# Given name and surname entered in each other's fields, one of the two possibly misspelt. Only
+# the given-name comparison credits it: the surname comparison of such a pair disagrees.
+_SWAPPED = _Level(
+    '("given1_l" = "surname1_r" AND {jw}("surname1_l", "given1_r") >= 0.88) '
+    'OR ("given1_r" = "surname1_l" AND {jw}("surname1_r", "given1_l") >= 0.88)',
+    "given name and surname in each other's fields",
+)
+
+
+def _within_edits(column: str, edits: int, ends: int, label: str) -> _Level:
+    """At most `edits` edits apart. The edit distance is costly and nearly every random pair
+    differs at both ends, so it is computed only when the first or last `ends` characters
+    agree (which a single edit of a string longer than 2 * `ends` always leaves)."""
+    l_, r_ = f'"{column}_l"', f'"{column}_r"'
+    guard = f"left({l_}, {ends}) = left({r_}, {ends}) OR right({l_}, {ends}) = right({r_}, {ends})"
+    return _Level(
+        f"CASE WHEN abs(length({l_}) - length({r_})) <= {edits} AND ({guard}) "
+        f"THEN {{dl}}({l_}, {r_}) <= {edits} ELSE FALSE END",
+        label,
+    )
 
 
 def _given() -> cl.CustomComparison:
@@ -35,6 +77,7 @@ def _given() -> cl.CustomComparison:
                 label_for_charts="given names sound alike"
             ),
             cll.JaroWinklerLevel("given1", 0.88),
+            _SWAPPED,
             cll.ArrayIntersectLevel("given_canonical_all", 1).configure(
                 label_for_charts="a given name in common"
             ),
@@ -86,7 +129,13 @@ def _birth_date() -> cl.CustomComparison:
             cll.ExactMatchLevel("dob").configure(
                 label_for_charts="same 1 January (often estimated)"
             ),
-            cll.DamerauLevenshteinLevel("dob", 1).configure(label_for_charts="one digit apart"),
+            # ISO dates: one typing error leaves either the year or the month and day intact.
+            _Level(
+                'CASE WHEN substr("dob_l", 1, 4) = substr("dob_r", 1, 4) '
+                'OR substr("dob_l", 6, 5) = substr("dob_r", 6, 5) '
+                'THEN {dl}("dob_l", "dob_r") <= 1 ELSE FALSE END',
+                "one digit apart",
+            ),
             cll.ExactMatchLevel("dob_ym").configure(label_for_charts="same year and month"),
             cll.ExactMatchLevel("dob_year").configure(label_for_charts="same year"),
             cll.CustomLevel(years, base_dialect_str="duckdb").configure(
@@ -103,9 +152,10 @@ def _array(name: str, column: str, label: str, m_agree: float) -> cl.CustomCompa
         comparison_levels=[
             cll.NullLevel(column),
             cll.ArrayIntersectLevel(column, 1).configure(
-                label_for_charts=label, m_probability=m_agree
+                label_for_charts=label, m_probability=m_agree,
+                fix_m_probability=True,
             ),
-            cll.ElseLevel().configure(m_probability=1 - m_agree),
+            cll.ElseLevel().configure(m_probability=1 - m_agree, fix_m_probability=True),
         ],
     )
 
@@ -118,9 +168,7 @@ def _documents() -> cl.CustomComparison:
             cll.ArrayIntersectLevel("documents", 1).configure(
                 label_for_charts="a document number equal"
             ),
-            cll.DamerauLevenshteinLevel("doc1", 1).configure(
-                label_for_charts="document numbers one edit apart"
-            ),
+            _within_edits("doc1", 1, 2, "document numbers one edit apart"),
             cll.ElseLevel(),
         ],
     )
@@ -140,13 +188,68 @@ def _place() -> cl.CustomComparison:
     )
 
 
+def _address() -> cl.CustomComparison:
+    """Where a person lives: typed by hand, in any order and with parts missing, so beyond the
+    exact address the evidence is how many of its words (street, number, district, town) agree;
+    EM weighs each level, random pairs say how common it is by chance."""
+    return cl.CustomComparison(
+        output_column_name="address",
+        comparison_levels=[
+            cll.NullLevel("address_norm"),
+            cll.ExactMatchLevel("address_norm", term_frequency_adjustments=True).configure(
+                label_for_charts="same address"
+            ),
+            _within_edits("address_norm", 2, 3, "address one or two typing errors apart"),
+            cll.ArrayIntersectLevel("address_tokens", 3).configure(
+                label_for_charts="three or more address words in common"
+            ),
+            cll.ArrayIntersectLevel("address_tokens", 2).configure(
+                label_for_charts="two address words in common"
+            ),
+            cll.ArrayIntersectLevel("address_tokens", 1).configure(
+                label_for_charts="one address word in common"
+            ),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _implied(condition: str, label: str) -> ComparisonLevelCreator:
+    """A level of no weight (m = u): agreement another comparison has already counted."""
+    return cll.CustomLevel(condition, base_dialect_str="duckdb").configure(
+        label_for_charts=label, m_probability=0.5, u_probability=0.5, fix_m_probability=True,
+        fix_u_probability=True,
+    )
+
+
+def _nationality() -> cl.CustomComparison:
+    """Born in the same place, two records share the nationality as a matter of course: only
+    when the birth places differ or are unknown does a common nationality add evidence."""
+    return cl.CustomComparison(
+        output_column_name="nationality",
+        comparison_levels=[
+            cll.NullLevel("nationality"),
+            _implied('"birth_place_l" = "birth_place_r"',
+                     "same birth place (the nationality follows)"),
+            cll.ArrayIntersectLevel("nationality", 1).configure(
+                label_for_charts="a nationality in common", m_probability=0.95,
+                fix_m_probability=True,
+            ),
+            cll.ElseLevel().configure(m_probability=0.05, fix_m_probability=True),
+        ],
+    )
+
+
 def _gender() -> cl.CustomComparison:
+    """With the same given name the same gender goes without saying (the name tells it)."""
     return cl.CustomComparison(
         output_column_name="gender",
         comparison_levels=[
             cll.NullLevel("gender"),
-            cll.ExactMatchLevel("gender").configure(m_probability=0.98),
-            cll.ElseLevel().configure(m_probability=0.02),
+            _implied('"given1_l" = "given1_r" AND "gender_l" = "gender_r"',
+                     "same given name (the gender follows)"),
+            cll.ExactMatchLevel("gender").configure(m_probability=0.98, fix_m_probability=True),
+            cll.ElseLevel().configure(m_probability=0.02, fix_m_probability=True),
         ],
     )
 
@@ -157,37 +260,54 @@ def _aliases() -> cl.CustomComparison:
         comparison_levels=[
             cll.NullLevel("aliases_rare"),
             cll.ArrayIntersectLevel("aliases_rare", 1).configure(
-                label_for_charts="an uncommon alias in common", m_probability=0.4
+                label_for_charts="an uncommon alias in common", m_probability=0.4,
+                fix_m_probability=True,
             ),
-            cll.ElseLevel().configure(m_probability=0.6),
+            cll.ElseLevel().configure(m_probability=0.6, fix_m_probability=True),
         ],
     )
 
 
-def blocking_rules() -> list[BlockingRuleCreator | dict[str, Any]]:
-    """Which pairs are compared: each rule must catch true pairs the others miss."""
-    return [
-        block_on("surname1_phonetic", "given1_phonetic", "dob_year"),
-        block_on("surname1_phonetic", "given1_canonical", "surname2_phonetic"),
-        block_on("dob", "surname1_phonetic"),
-        block_on("dob", "given1_canonical"),
-        CustomRule(
-            "l.dob = r.dob_swapped AND l.given1_canonical = r.given1_canonical",
-            sql_dialect="duckdb",
-        ),
-        CustomRule(
-            # Surnames in swapped places: alone this compares 88M pairs at 635k records.
-            "l.surname1 = r.surname2 AND l.given1_canonical = r.given1_canonical "
-            "AND l.dob_year = r.dob_year",
-            sql_dialect="duckdb",
-        ),
-        CustomRule(
-            # Given name and surname entered in each other's fields.
-            "l.given1 = r.surname1 AND l.surname1 = r.given1", sql_dialect="duckdb"
-        ),
-        block_on("documents", arrays_to_explode=["documents"]),
-        block_on("phones", arrays_to_explode=["phones"]),
+def _equal(*columns: str) -> tuple[frozenset[str], BlockingRuleCreator]:
+    return frozenset(columns), block_on(*columns)
+
+
+def _custom(equal: tuple[str, ...], sql: str) -> tuple[frozenset[str], BlockingRuleCreator]:
+    """A rule in SQL; `equal` names the columns it requires equal on both sides."""
+    return frozenset(equal), CustomRule(sql, sql_dialect="duckdb")
+
+
+# Which pairs are compared: each rule must catch true pairs the others miss. With each rule the
+# columns it requires equal on both sides, so that a wider rule in use makes it redundant.
+BASE_RULES: tuple[tuple[frozenset[str], BlockingRuleCreator], ...] = (
+    _equal("surname1_phonetic", "given1_phonetic", "dob_year"),
+    _equal("surname1_phonetic", "given1_canonical", "surname2_phonetic"),
+    _equal("dob", "surname1_phonetic"),
+    _equal("dob", "given1_canonical"),
+    _custom((), "l.dob = r.dob_swapped AND l.given1_canonical = r.given1_canonical"),
+    # Surnames in swapped places: alone this compares 88M pairs at 635k records.
+    _custom(("given1_canonical", "dob_year"), "l.surname1 = r.surname2 AND "
+            "l.given1_canonical = r.given1_canonical AND l.dob_year = r.dob_year"),
+    # Given name and surname entered in each other's fields.
+    _custom((), "l.given1 = r.surname1 AND l.surname1 = r.given1"),
+    # The same, one of the two misspelt: one side of the swap and the birth date agree.
+    _custom(("dob",), "l.given1 = r.surname1 AND l.dob = r.dob"),
+    _custom(("dob",), "l.surname1 = r.given1 AND l.dob = r.dob"),
+    (frozenset({"documents"}), block_on("documents", arrays_to_explode=["documents"])),
+    (frozenset({"phones"}), block_on("phones", arrays_to_explode=["phones"])),
+)
+
+
+def blocking_rules(
+    wide: Sequence[tuple[str, ...]] = (), absent_columns: Collection[str] = ()
+) -> list[BlockingRuleCreator | dict[str, Any]]:
+    """The base rules, less those a wide rule in use already covers (its columns all among
+    theirs) and those on a column no record carries, then the wide rules."""
+    kept = [
+        rule for equal, rule in BASE_RULES
+        if not any(set(w) <= equal for w in wide) and not equal & set(absent_columns)
     ]
+    return [*kept, *(wide_rule(columns) for columns in wide)]
 
 
 # Wider rules catch pairs with errors in both the name and the date, at a cost that grows with
@@ -199,30 +319,64 @@ WIDE_RULES: tuple[tuple[str, ...], ...] = (
     ("surname1_phonetic", "birth_place"),
     ("dob_ym", "given1_phonetic"),
     ("dob_ym", "surname1_phonetic"),
+    ("address_norm",),
+    ("address_number", "surname1_phonetic"),
+    ("address_number", "given1_phonetic"),
+    ("address_numbers",),
 )
+# List columns: a wide rule on one pairs records sharing any of its values.
+LIST_COLUMNS = frozenset({"address_numbers"})
+
+
+def wide_rule(columns: Sequence[str]) -> BlockingRuleCreator:
+    lists = [c for c in columns if c in LIST_COLUMNS]
+    return block_on(*columns, arrays_to_explode=lists) if lists else block_on(*columns)
 WIDE_BUDGET_PER_RECORD = 8
 
 
-def settings(wide: Sequence[tuple[str, ...]] = ()) -> SettingsCreator:
-    """The model settings (untrained), with the wide blocking rules the data can afford."""
+def comparisons() -> list[cl.CustomComparison]:
+    """Every comparison cruce knows, strongest evidence first within each."""
+    return [
+        _given(),
+        _surnames(),
+        _birth_date(),
+        _documents(),
+        _array("phones", "phones", "a phone number in common", 0.6),
+        _nationality(),
+        _gender(),
+        _place(),
+        _address(),
+        _aliases(),
+    ]
+
+
+# The feature column whose absence (null) makes each comparison's null level.
+PRESENCE = {
+    "given_name": "given1",
+    "surnames": "surname1",
+    "birth_date": "dob_year",
+    "documents": "documents",
+    "phones": "phones",
+    "nationality": "nationality",
+    "gender": "gender",
+    "birth_place": "birth_place",
+    "address": "address_norm",
+    "aliases": "aliases_rare",
+}
+
+
+def settings(
+    wide: Sequence[tuple[str, ...]] = (), absent: Collection[str] = ()
+) -> SettingsCreator:
+    """The model settings (untrained), with the wide blocking rules the data can afford and
+    without the comparisons in `absent` (a property no record carries is no evidence)."""
     return SettingsCreator(
         link_type=LINK_TYPE,
         unique_id_column_name="unique_id",
-        comparisons=[
-            _given(),
-            _surnames(),
-            _birth_date(),
-            _documents(),
-            _array("phones", "phones", "a phone number in common", 0.6),
-            _array("nationality", "nationality", "a nationality in common", 0.95),
-            _gender(),
-            _place(),
-            _aliases(),
-        ],
-        blocking_rules_to_generate_predictions=[
-            *blocking_rules(),
-            *(block_on(*columns) for columns in wide),
-        ],
+        comparisons=[c for c in comparisons() if c.create_output_column_name() not in absent],
+        blocking_rules_to_generate_predictions=blocking_rules(
+            wide, [PRESENCE[name] for name in absent]
+        ),
         retain_intermediate_calculation_columns=True,
         retain_matching_columns=True,
         additional_columns_to_retain=["source"],
@@ -230,6 +384,7 @@ def settings(wide: Sequence[tuple[str, ...]] = ()) -> SettingsCreator:
     )
 
 
-# Small categorical comparisons whose m probabilities are set from domain knowledge (above)
-# rather than estimated: on a few thousand records EM drives their rare levels to zero.
+# Small categorical comparisons whose m probabilities are set from domain knowledge (above,
+# fix_m_probability) rather than estimated: on a few thousand records EM drives their rare
+# levels to zero. EM still reads them as evidence while it estimates the others.
 FIXED_M = ["phones", "nationality", "gender", "aliases"]

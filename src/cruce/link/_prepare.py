@@ -1,8 +1,8 @@
 """From FtM Person entities to the standardised comparison table the model reads.
 
-Names are parsed in Python (cruce.names) once per distinct spelling; dates, documents, phones
-and places are standardised in SQL. Each record keeps its source (file or agency) so that
-links across sources and duplicates inside one are both found.
+Names are parsed in Python (cruce.names) once per distinct spelling; dates, documents, phones,
+places and addresses are standardised in SQL. Each record keeps its source (file or agency) so
+that links across sources and duplicates inside one are both found.
 """
 
 from __future__ import annotations
@@ -91,6 +91,7 @@ def _raw_columns() -> str:
             "props['birthPlace'][1] AS birth_place",
             "coalesce(props['idNumber'], []) || coalesce(props['passportNumber'], []) AS documents",
             "props['phone'] AS phones",
+            "props['address'] AS addresses",
         ]
     )
 
@@ -122,8 +123,42 @@ def _feature_columns() -> str:
             "lower(r.gender) AS gender",
             "nullif(trim(regexp_replace(lower(strip_accents(split_part(r.birth_place, ',', 1))), "
             "'[^a-z ]', '', 'g')), '') AS birth_place",
+            *_address_columns(),
         ]
     )
+
+
+# Words that say what kind of place an address part is, not which: no evidence of identity.
+ADDRESS_STOPWORDS = (
+    "calle", "avenida", "ave", "av", "colonia", "col", "barrio", "bo", "bloque", "casa", "num",
+    "numero", "no", "nro", "de", "del", "la", "el", "los", "las", "y", "km", "kilometro",
+    "residencial", "res", "aldea", "caserio", "canton", "frente", "contiguo", "entre", "pasaje",
+    "zona", "lote", "apartamento", "apto", "edificio", "piso", "street", "st", "road", "rd",
+    "avenue", "place", "pl", "drive", "dr", "lane", "ln", "court", "ct", "crescent", "cres",
+    "circuit", "close", "way", "parade", "terrace", "apt", "unit", "the", "of",
+)
+
+
+def _address_columns() -> list[str]:
+    """address_norm: the first address in plain lower-case words; address_tokens: the
+    distinguishing words and numbers of all of them; for blocking, address_number (the first
+    number: house or street) and address_numbers (those of three digits or more: postcodes,
+    long house numbers)."""
+    plain = "trim(regexp_replace(lower(strip_accents({})), '[^a-z0-9]+', ' ', 'g'))"
+    stop = "[" + ", ".join(f"'{w}'" for w in ADDRESS_STOPWORDS) + "]"
+    tokens = (
+        f"list_filter(list_distinct(flatten(list_transform(r.addresses, lambda a: "
+        f"string_split({plain.format('a')}, ' ')))), lambda t: (length(t) >= 2 "
+        f"OR regexp_full_match(t, '[0-9]+')) AND NOT list_contains({stop}, t))"
+    )
+    first = plain.format("r.addresses[1]")
+    return [
+        f"nullif({first}, '') AS address_norm",
+        f"nullif(list_sort({tokens}), []) AS address_tokens",
+        f"nullif(regexp_extract({first}, '[0-9]+'), '') AS address_number",
+        f"nullif(list_filter({tokens}, lambda t: regexp_full_match(t, '[0-9]{{3,}}')), []) "
+        "AS address_numbers",
+    ]
 
 
 def _name_table(con: duckdb.DuckDBPyConnection) -> pa.Table:
