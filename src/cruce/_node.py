@@ -8,12 +8,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from cruce._why import checked
 from cruce.audit import AuditLog
 from cruce.audit._events import AccessEvent, Actor, Justification, Operation
 from cruce.errors import InvalidInput, NotFound, PermissionDenied
 from cruce.ingest import IngestResult, Progress, ingest_file, load_mapping
 from cruce.ingest._jsonl import peek_agency
-from cruce.records import PurposeArea, Record
+from cruce.records import Record
 from cruce.share import Directory, NodeKeys
 from cruce.share._node import Sharing
 from cruce.store import RecordQuery, Store, open_store
@@ -200,7 +201,7 @@ class Node:
 
     # -- reads (each one is a logged consultation) ----------------------------------------------
     def get(self, record_id: str, why: Justification) -> Record:
-        return self.store.get(record_id, self.actor, _checked(why))
+        return self.store.get(record_id, self.actor, checked(why))
 
     def search(
         self, text: str, why: Justification, *, schema: str | None = None, limit: int = 20
@@ -208,13 +209,13 @@ class Node:
         if not text.strip():
             raise InvalidInput("search needs a name or words to look for")
         query = RecordQuery(text=text, schema=schema, limit=limit)
-        return self.store.read(query, self.actor, _checked(why))
+        return self.store.read(query, self.actor, checked(why))
 
     def export(
         self, why: Justification, *, schema: str | None = None, dataset: str | None = None
     ) -> Iterator[Record]:
         return self.store.iter_read(
-            RecordQuery(schema=schema, dataset=dataset), self.actor, _checked(why)
+            RecordQuery(schema=schema, dataset=dataset), self.actor, checked(why)
         )
 
     def stats(self, *group_by: str) -> list[tuple[Any, ...]]:
@@ -260,24 +261,3 @@ def default_audit_dir(db: str | Path) -> Path | None:
     if text == ":memory:":
         return None
     return Path(text + ".audit")
-
-
-def justification(
-    purpose: str | None, case_reference: str | None, text: str = "", legal_basis: str = ""
-) -> Justification:
-    """A consultation's justification; refused without a purpose area and a case reference."""
-    if not purpose or not case_reference:
-        raise InvalidInput(
-            "a consultation needs a justification: give --purpose and --case "
-            "(or CRUCE_PURPOSE and CRUCE_CASE)"
-        )
-    return _checked(Justification(purpose, legal_basis, case_reference, text))
-
-
-def _checked(why: Justification) -> Justification:
-    allowed = {p.value for p in PurposeArea}
-    if why.purpose not in allowed:
-        raise InvalidInput(f"purpose {why.purpose!r} is not one of {', '.join(sorted(allowed))}")
-    if not why.case_reference.strip():
-        raise InvalidInput("a consultation needs a case reference")
-    return why

@@ -249,7 +249,7 @@ def test_peer_head_requests_must_be_signed_by_a_member_and_never_replayed(pair: 
 
 
 def test_disclose_posts_each_package_as_it_is_sealed_and_keeps_failures(pair: Pair) -> None:
-    from cruce._node import justification
+    from cruce._why import justification
 
     why = justification("gangs_organized_crime", "HN-2026-0042", "courier")
     hn_id, = ids(pair.hn, "tzul")

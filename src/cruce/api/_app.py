@@ -20,7 +20,8 @@ from pydantic import BaseModel
 from pydantic import Field as PydanticField
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from cruce._node import Node, justification
+from cruce._node import Node
+from cruce._why import justification
 from cruce.api._changes import install_changes
 from cruce.api._messaging import (
     DEFAULT_HOUSEKEEPING,

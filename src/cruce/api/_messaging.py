@@ -232,7 +232,7 @@ def _quietly(task: Callable[[], object], node: Node) -> None:
 
 
 def _expire(node: Node, lock: threading.Lock) -> None:
-    from cruce._node import justification
+    from cruce._why import justification
 
     why = justification("intelligence", "retention", "retention period over (automatic)")
     with lock:

@@ -24,7 +24,6 @@ from cruce.audit._events import Justification
 from cruce.audit._sth import PUBLIC_KEY_FILE
 from cruce.cli._common import DbOption, console, open_node, reports_errors
 from cruce.errors import InvalidInput, NotFound
-from cruce.share._node import http_get
 
 app = typer.Typer(help="The node's tamper-evident audit log (RFC 9162 Merkle log).",
                   no_args_is_help=True)
@@ -193,6 +192,8 @@ def check_peer(
 ) -> None:
     """Fetch a peer node's signed audit head and check it extends every head seen before."""
     with open_node(db) as node:
+        from cruce.share._node import http_get
+
         result = node.sharing.check_peer(agency, http_get)
     console.print(f"{agency}: audit log consistent, {result['previous_size']} -> "
                   f"{result['tree_size']} entries", highlight=False)

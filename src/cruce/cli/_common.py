@@ -5,14 +5,16 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
 
-from cruce._node import Node
 from cruce.errors import CruceError
 from cruce.settings import Settings
+
+if TYPE_CHECKING:
+    from cruce._node import Node
 
 console = Console()
 err_console = Console(stderr=True)
@@ -51,5 +53,7 @@ def reports_errors(func: F) -> F:
 
 
 def open_node(db: str | Path, agency: str | None = None) -> Node:
+    from cruce._node import Node
+
     settings = Settings.from_env()
     return Node.open(db, agency=agency, user=settings.user, role="admin")

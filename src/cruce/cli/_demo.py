@@ -9,9 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cruce._node import Node
 from cruce.cli._common import console, reports_errors
-from cruce.cli._demo_exchange import exchange
 
 
 @reports_errors
@@ -39,10 +37,14 @@ def demo(
     pair = _link_across(agencies, nodes_dir, out / "shared")
     _show_audit(nodes_dir / f"{agencies[0]}.duckdb")
     if network:
+        from cruce.cli._demo_exchange import exchange
+
         exchange(agencies, nodes_dir, pair)
 
 
 def _ingest_agency(agency: str, mapping: Path, db: Path) -> None:
+    from cruce._node import Node
+
     with Node.open(db, agency=agency, user="demo") as node:
         for dataset, source in node.sources_of(mapping):
             with console.status(f"{agency}: ingesting {source.name}"):
@@ -50,6 +52,8 @@ def _ingest_agency(agency: str, mapping: Path, db: Path) -> None:
 
 
 def _summarise(agencies: list[str], nodes_dir: Path) -> None:
+    from cruce._node import Node
+
     totals = Table("agency", "records", "people", "by schema", title="Records per agency")
     detail = Table("agency", "purpose area", "handling", "TLP", "records",
                    title="How the records may be used")
@@ -70,7 +74,8 @@ def _link_across(agencies: list[str], nodes_dir: Path, shared: Path) -> tuple[st
     """Each agency puts forward the people it may share (never victims); cruce links them."""
     import json
 
-    from cruce._node import justification
+    from cruce._node import Node
+    from cruce._why import justification
     from cruce.link import link_files, summarise
 
     shared.mkdir(parents=True, exist_ok=True)
@@ -133,6 +138,7 @@ def _who(row: dict[str, object], side: str) -> str:
 def _show_audit(db: Path) -> None:
     """The end of the story: the node's signed audit head, a full verification, and who saw
     one record (the demo looked at every shareable person to link them)."""
+    from cruce._node import Node
     from cruce.audit import verify_log
     from cruce.audit._sth import PUBLIC_KEY_FILE
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cruce._node import justification
+from cruce._why import justification
 from cruce.cli._common import (
     CaseOption,
     DbOption,
@@ -22,7 +22,9 @@ from cruce.cli._common import (
     reports_errors,
 )
 from cruce.errors import InvalidInput
-from cruce.ingest import IngestResult
+
+if TYPE_CHECKING:
+    from cruce.ingest import IngestResult
 
 
 @reports_errors

@@ -4,13 +4,15 @@ providers' consent to onward sharing. These talk to the user's running node (--n
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from cruce._node import justification
-from cruce.api._client import NodeClient
+if TYPE_CHECKING:
+    from cruce.api._client import NodeClient
+
+from cruce._why import justification
 from cruce.cli._common import CaseOption, PurposeOption, WhyOption, console, reports_errors
 
 request_app = typer.Typer(help="Requests for information between agencies (threads on a case).",
@@ -24,10 +26,10 @@ TokenOption = Annotated[str, typer.Option("--token", envvar="CRUCE_TOKEN",
                                           help="Your API token (cruce users add)")]
 
 
-def _print(data: Any) -> None:
-    import json
+def _client(node: str, token: str) -> NodeClient:
+    from cruce.api._client import NodeClient
 
-    console.print_json(json.dumps(data, default=str))
+    return NodeClient(node, token)
 
 
 @request_app.command("send")
@@ -45,7 +47,7 @@ def send(
     reason = justification(purpose, case, why)
     body = {"to": to, "subject": subject, "text": text, "priority": priority,
             "deadline": date.fromisoformat(deadline).isoformat() if deadline else None}
-    with NodeClient(node, token) as client:
+    with _client(node, token) as client:
         done = client.post("/api/v1/messages", body, reason)
     console.print(f"request {done['thread_id']} sent to {to}", highlight=False)
 
@@ -57,7 +59,7 @@ def list_threads(
     node: NodeOption = "", token: TokenOption = "",
 ) -> None:
     """Request threads, newest activity first."""
-    with NodeClient(node, token) as client:
+    with _client(node, token) as client:
         rows = client.get("/api/v1/messages", params={"status": status} if status else None)
     table = Table("thread", "from", "to", "case", "priority", "deadline", "status", "subject")
     for t in rows:
@@ -74,7 +76,7 @@ def show_thread(
     purpose: PurposeOption = None, case: CaseOption = None, why: WhyOption = "",
 ) -> None:
     """A thread with every message (a logged consultation)."""
-    with NodeClient(node, token) as client:
+    with _client(node, token) as client:
         t = client.get(f"/api/v1/messages/{thread}", justification(purpose, case, why))
     console.print(f"[bold]{t['subject']}[/bold]  {t['requester']} -> {t['responder']}  "
                   f"case {t['case_reference']}  {t['priority']}  status {t['status']}")
@@ -93,7 +95,7 @@ def reply(
     node: NodeOption = "", token: TokenOption = "",
 ) -> None:
     """Answer a request (optionally naming shares sent with the answer)."""
-    with NodeClient(node, token) as client:
+    with _client(node, token) as client:
         done = client.post(f"/api/v1/messages/{thread}/reply",
                            {"text": text, "share_ids": share or []})
     console.print(f"reply {done['message_id']} sent", highlight=False)
@@ -107,7 +109,7 @@ def close(
     node: NodeOption = "", token: TokenOption = "",
 ) -> None:
     """Close your own request."""
-    with NodeClient(node, token) as client:
+    with _client(node, token) as client:
         client.post(f"/api/v1/messages/{thread}/close", {"reason": reason})
     console.print(f"request {thread} closed", highlight=False)
 
@@ -121,7 +123,7 @@ def ask(
     purpose: PurposeOption = None, case: CaseOption = None, why: WhyOption = "",
 ) -> None:
     """Ask the record's provider for consent to pass it on."""
-    with NodeClient(node, token) as client:
+    with _client(node, token) as client:
         done = client.post("/api/v1/consents", {"record_id": record, "recipient": to},
                            justification(purpose, case, why))
     console.print(f"consent request {done['request_id']} sent to {done['provider']}",
@@ -132,7 +134,7 @@ def ask(
 @reports_errors
 def list_consents(node: NodeOption = "", token: TokenOption = "") -> None:
     """Consent requests asked and received, with their answers."""
-    with NodeClient(node, token) as client:
+    with _client(node, token) as client:
         rows = client.get("/api/v1/consents")
     table = Table("request", "record", "provider", "asked by", "for", "purpose", "status", "reason")
     for r in rows:
@@ -142,7 +144,7 @@ def list_consents(node: NodeOption = "", token: TokenOption = "") -> None:
 
 
 def _answer(request: str, verdict: str, reason: str, node: str, token: str) -> None:
-    with NodeClient(node, token) as client:
+    with _client(node, token) as client:
         done = client.post(f"/api/v1/consents/{request}/{verdict}", {"reason": reason})
     console.print(f"consent request {request}: {done['status']}", highlight=False)
 

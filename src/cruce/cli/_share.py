@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cruce._node import justification
+from cruce._why import justification
 from cruce.cli._common import (
     CaseOption,
     DbOption,
@@ -22,7 +22,6 @@ from cruce.cli._common import (
     reports_errors,
 )
 from cruce.errors import InvalidInput
-from cruce.share._node import http_post
 
 directory_app = typer.Typer(help="The compact directory: the signed list of member agencies.",
                             no_args_is_help=True)
@@ -36,20 +35,44 @@ def share(
     purpose: PurposeOption = None,
     case: CaseOption = None,
     why: WhyOption = "",
+    release: Annotated[str | None, typer.Option(help="A supervisor's justification for "
+                                                "releasing victim records (--node only).")] = None,
+    node: Annotated[str, typer.Option("--node", envvar="CRUCE_NODE",
+                                      help="Share through your running node's API.")] = "",
+    token: Annotated[str, typer.Option("--token", envvar="CRUCE_TOKEN",
+                                       help="Your API token (with --node).")] = "",
 ) -> None:
-    """Disclose records to other agencies under their envelopes' rules, then deliver."""
-    with open_node(db) as node:
-        done = node.sharing.disclose(records, to, justification(purpose, case, why),
-                                     post=http_post)
-        retried = node.sharing.deliver(http_post)  # anything older still waiting
+    """Disclose records to other agencies under their envelopes' rules, then deliver.
+
+    With --node (CRUCE_NODE) the running node does it for your user (its server enforces the
+    rules and your role); otherwise the node's store is opened here (a node not serving).
+    """
+    from cruce.share._node import http_post
+
+    reason = justification(purpose, case, why)
+    if node:
+        from cruce.api._client import NodeClient
+
+        with NodeClient(node, token) as client:
+            answer = client.post("/api/v1/shares", {"records": records, "recipients": to,
+                                                    "release": release}, reason)
+        sent, share_ids, refused = answer["sent"], answer["share_ids"], answer["refused"]
+        delivery = answer["delivery"]
+    else:
+        if release is not None:
+            raise InvalidInput("a release is a supervisor's act: give it through --node")
+        with open_node(db) as opened:
+            done = opened.sharing.disclose(records, to, reason, post=http_post)
+            retried = opened.sharing.deliver(http_post)  # anything older still waiting
+        sent, share_ids, refused = done.sent, done.share_ids, done.refused
         delivery = {"delivered": done.delivery.get("delivered", 0) + retried["delivered"],
                     "failed": retried["failed"]}
     for recipient in to:
-        sent = done.sent.get(recipient, [])
-        shares = ", ".join(done.share_ids.get(recipient, [])) or "-"
-        console.print(f"{recipient}: {len(sent)} records in share {shares}", highlight=False)
-        for record_id, reason in done.refused.get(recipient, {}).items():
-            console.print(f"  refused {record_id}: {reason}", highlight=False)
+        shares = ", ".join(share_ids.get(recipient, [])) or "-"
+        console.print(f"{recipient}: {len(sent.get(recipient, []))} records in share {shares}",
+                      highlight=False)
+        for record_id, why_not in refused.get(recipient, {}).items():
+            console.print(f"  refused {record_id}: {why_not}", highlight=False)
     console.print(f"delivered {delivery['delivered']}, waiting {delivery['failed']} "
                   "(cruce outbox --deliver retries)", highlight=False)
 
@@ -71,6 +94,8 @@ def outbox(
     deliver: Annotated[bool, typer.Option("--deliver", help="Retry every undelivered package now.")] = False,
 ) -> None:
     """Packages sent or waiting; with --deliver, retry the waiting ones."""
+    from cruce.share._node import http_post
+
     with open_node(db) as node:
         if deliver:
             counts = node.sharing.deliver(http_post)
@@ -156,6 +181,8 @@ def erase(
     why: WhyOption = "",
 ) -> None:
     """Erase records here and tell every agency they were shared with (notices go out now)."""
+    from cruce.share._node import http_post
+
     with open_node(db) as node:
         done = node.erase(records, justification(purpose, case, why))
         delivery = node.sharing.deliver(http_post) if done["notices"] else {"delivered": 0}
@@ -169,6 +196,8 @@ def expire(
     why: WhyOption = "retention period over",
 ) -> None:
     """Erase every record past its retain-until date and notify its recipients."""
+    from cruce.share._node import http_post
+
     reason = justification("intelligence", "retention", why)
     with open_node(db) as node:
         done = node.expire(reason)
