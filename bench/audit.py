@@ -2,10 +2,13 @@
 
     .venv/bin/python bench/audit.py                      # defaults: a few minutes on 2 cores
     .venv/bin/python bench/audit.py --sizes 1000000 --threads 8 --pymerkle-sizes 100000
+    .venv/bin/python bench/audit.py --parts a --tasks 64,256,1024   # appends only
 
 (a) acknowledged-durable appends/s from concurrent writer threads (each `append` returns only
-    once its event is fdatasync'ed; group commit), and the same events appended to pymerkle's
-    SqliteTree, which commits (and fsyncs) one SQLite transaction per `append_entry`;
+    once its event is fdatasync'ed; group commit), from concurrent asyncio tasks in one event
+    loop (each `await append_async` resumes only once its event is fdatasync'ed), and the same
+    events appended to pymerkle's SqliteTree, which commits (and fsyncs) one SQLite transaction
+    per `append_entry`;
 (b) inclusion and consistency proof times at 1M and 10M entries, and pymerkle's at the sizes
     it can build in reasonable time;
 (c) full verification of the 1M log with only the public key.
@@ -17,6 +20,7 @@ bench/out/ (git-ignored) and reused by later runs.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import platform
 import random
@@ -83,8 +87,8 @@ def run_threads(threads: int, count: int, work: Callable[[int, int], None]) -> f
     return time.perf_counter() - start
 
 
-def bench_cruce_appends(threads: int, count: int, encoded: bool) -> tuple[float, float]:
-    """(acknowledged appends/s, mean group-commit batch size).
+def bench_cruce_appends(threads: int, count: int, encoded: bool) -> tuple[float, float, float]:
+    """(acknowledged appends/s, mean group-commit batch size, process CPU us per append).
 
     encoded: writers hand over the event's canonical bytes (`append_encoded([bytes])`, the
     same bytes pymerkle gets) instead of the event (`append(event)`, which encodes it).
@@ -103,12 +107,48 @@ def bench_cruce_appends(threads: int, count: int, encoded: bool) -> tuple[float,
                 for e in events[first : first + n]:
                     log.append(e)
 
+        cpu = time.process_time()
         elapsed = run_threads(threads, count, work)
+        cpu = time.process_time() - cpu
         done = count // threads * threads
         assert log.size == done
         batch = done / max(log.commits, 1)
     shutil.rmtree(directory)
-    return done / elapsed, batch
+    return done / elapsed, batch, cpu / done * 1e6
+
+
+def bench_cruce_async_appends(tasks: int, count: int, encoded: bool) -> tuple[float, float, float]:
+    """(appends/s, mean batch size, CPU us per append) for `tasks` asyncio tasks in one loop,
+    each awaiting its appends one after another: `append_async(event)`, or with encoded
+    `append_encoded_async([bytes])` (the same bytes the thread writers and pymerkle get)."""
+    directory = OUT / f"tmp-append-async-{tasks}"
+    shutil.rmtree(directory, ignore_errors=True)
+    events = [event(i) for i in range(count)]
+    blobs = [e.encode() for e in events]
+    share = count // tasks
+    with AuditLog.open(directory) as log:
+
+        async def work(first: int) -> None:
+            if encoded:
+                for blob in blobs[first : first + share]:
+                    await log.append_encoded_async([blob])
+            else:
+                for e in events[first : first + share]:
+                    await log.append_async(e)
+
+        async def run() -> float:
+            start = time.perf_counter()
+            await asyncio.gather(*[work(t * share) for t in range(tasks)])
+            return time.perf_counter() - start
+
+        cpu = time.process_time()
+        elapsed = asyncio.run(run())
+        cpu = time.process_time() - cpu
+        done = share * tasks
+        assert log.size == done
+        batch = done / max(log.commits, 1)
+    shutil.rmtree(directory)
+    return done / elapsed, batch, cpu / done * 1e6
 
 
 def bench_pymerkle_appends(threads: int, count: int) -> float:
@@ -244,7 +284,8 @@ def bench_verify(size: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--threads", default="8,64,256", help="writer thread counts")
-    parser.add_argument("--appends", type=int, default=60_000, help="appends per thread count")
+    parser.add_argument("--tasks", default="64,256,1024", help="asyncio writer task counts")
+    parser.add_argument("--appends", type=int, default=60_000, help="appends per writer count")
     parser.add_argument("--pymerkle-appends", type=int, default=1_000)
     parser.add_argument("--sizes", default="1000000,10000000", help="log sizes for proofs")
     parser.add_argument("--pymerkle-sizes", default="100000,1000000")
@@ -266,16 +307,33 @@ def main() -> None:
 
 
 def report_appends(args: argparse.Namespace) -> None:
-    print("(a) acknowledged-durable appends/s (the same event bytes for both; batch = mean")
-    print("    entries per fdatasync)")
-    print(f"  {'writers':>7}  {'cruce append(event)':>19}  {'cruce append(bytes)':>19}  "
-          f"{'pymerkle':>9}  {'ratio':>6}")  # fmt: skip
-    for threads in [int(t) for t in args.threads.split(",")]:
-        rate, batch = bench_cruce_appends(threads, args.appends, encoded=False)
-        raw, raw_batch = bench_cruce_appends(threads, args.appends, encoded=True)
+    print("(a) acknowledged-durable appends/s (the same event bytes for all). threads: OS writer")
+    print("    threads calling append(event) / append_encoded([bytes]); tasks: asyncio tasks in")
+    print("    one event loop awaiting append_async(event) / append_encoded_async([bytes]).")
+    print("    b = mean entries per fdatasync; cpu = process CPU (user+sys, both cores) per")
+    print("    append, in us; ratio = bytes column / pymerkle")
+    print(f"  {'writers':>13}  {'cruce event':>25}  {'cruce bytes':>25}  "
+          f"{'pymerkle':>8}  {'ratio':>5}")  # fmt: skip
+
+    def cell(rate: float, batch: float, cpu: float) -> str:
+        return f"{rate:>7,.0f} (b {batch:>5.1f}, {cpu:>5.1f})"
+
+    best_pymerkle = 0.0
+    for threads in [int(t) for t in args.threads.split(",") if t]:
+        event_run = bench_cruce_appends(threads, args.appends, encoded=False)
+        bytes_run = bench_cruce_appends(threads, args.appends, encoded=True)
         theirs = bench_pymerkle_appends(threads, args.pymerkle_appends)
-        print(f"  {threads:>7}  {rate:>9,.0f} (b {batch:>5.1f})  {raw:>9,.0f} (b {raw_batch:>5.1f})"
-              f"  {theirs:>9,.0f}  {raw / theirs:>5.0f}x", flush=True)  # fmt: skip
+        best_pymerkle = max(best_pymerkle, theirs)
+        print(f"  {threads:>5} threads  {cell(*event_run)}  {cell(*bytes_run)}  "
+              f"{theirs:>8,.0f}  {bytes_run[0] / theirs:>4.0f}x", flush=True)  # fmt: skip
+    for tasks in [int(t) for t in args.tasks.split(",") if t]:
+        event_run = bench_cruce_async_appends(tasks, args.appends, encoded=False)
+        bytes_run = bench_cruce_async_appends(tasks, args.appends, encoded=True)
+        ratio = f"{bytes_run[0] / best_pymerkle:>4.0f}x" if best_pymerkle else f"{'-':>5}"
+        print(f"  {tasks:>5} tasks    {cell(*event_run)}  {cell(*bytes_run)}  "
+              f"{'-':>8}  {ratio}", flush=True)  # fmt: skip
+    if args.tasks and best_pymerkle:
+        print("  (pymerkle has no async API: task rows are compared with its best thread rate)")
 
 
 def report_proofs(args: argparse.Namespace) -> None:

@@ -38,10 +38,10 @@ threading.Event().wait()
 """
 
 
-def run_and_kill(log_dir: Path, acknowledged: int) -> dict[int, str]:
+def run_and_kill(log_dir: Path, acknowledged: int, script: str = CHILD) -> dict[int, str]:
     """Start the child, SIGKILL it after `acknowledged` acks, return every ack it printed."""
     child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(log_dir)], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", script, str(log_dir)], stdout=subprocess.PIPE, text=True
     )
     assert child.stdout is not None
     acks: dict[int, str] = {}

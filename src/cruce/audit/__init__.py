@@ -3,6 +3,7 @@ events, durable with group commit, with Ed25519-signed tree heads that peers cro
 
     with AuditLog.open(Path("node.duckdb.audit")) as log:
         index = log.append(event)            # returns once the event is on disk
+        # in an asyncio task: index = await log.append_async(event)   (the same guarantee)
         head = log.head()                     # signed (size, root, time)
         proof = log.prove_inclusion(index)    # verify_inclusion(leaf, proof, head.root_hash)
     verify_log(Path("node.duckdb.audit"), public_key)   # needs only the public key

@@ -1,13 +1,20 @@
-"""Group commit: many writer threads, one committer, one fdatasync per batch.
+"""Group commit: many writers, one committer, one fdatasync per batch.
 
-A writer enqueues a ticket and blocks on the ticket's own lock. The committer takes everything
-pending at once, has it persisted (written and synced), then wakes the writers. While one batch
-is being synced the next accumulates, so the cost of a sync is shared by every waiting writer.
+A writer thread enqueues a ticket and blocks on the ticket's own lock. The committer takes
+everything pending at once, has it persisted (written and synced), then wakes the writers. While
+one batch is being synced the next accumulates, so the cost of a sync is shared by every waiting
+writer.
+
+A writer that is an asyncio task enqueues a `FutureTicket` instead and awaits its future. After a
+batch is durable the committer settles all of a batch's futures of one event loop with a single
+`loop.call_soon_threadsafe` (one self-pipe write, one wake-up of the loop), not one per ticket:
+resuming a task is then a few microseconds of work inside the loop, with no OS thread to wake.
 """
 
 from __future__ import annotations
 
 import _thread
+import asyncio
 import logging
 import threading
 import time
@@ -19,17 +26,63 @@ log = logging.getLogger(__name__)
 
 
 class Ticket:
-    """One caller's records: `data` is their bytes back to back, in order."""
+    """One caller's records: `data` is their bytes back to back, in order.
 
-    __slots__ = ("data", "leaves", "lengths", "done", "index", "error", "next")
+    The committer sets `index` (of the first record) or `error`, then wakes the caller.
+    """
+
+    __slots__ = ("data", "leaves", "lengths", "index", "error")
 
     def __init__(self, data: bytes, leaves: list[bytes], lengths: list[int]) -> None:
         self.data, self.leaves, self.lengths = data, leaves, lengths
-        self.done = _thread.allocate_lock()  # the cheapest thing a thread can block on
-        self.done.acquire()
         self.index = -1
         self.error: BaseException | None = None
-        self.next: Ticket | None = None
+
+
+class ThreadTicket(Ticket):
+    """A blocked writer thread's ticket: it waits on `done`, then releases `next`."""
+
+    __slots__ = ("done", "next")
+
+    def __init__(self, data: bytes, leaves: list[bytes], lengths: list[int]) -> None:
+        self.data, self.leaves, self.lengths = data, leaves, lengths
+        self.index = -1
+        self.error = None
+        self.done = _thread.allocate_lock()  # the cheapest thing a thread can block on
+        self.done.acquire()
+        self.next: ThreadTicket | None = None
+
+
+class FutureTicket(Ticket):
+    """An asyncio task's ticket: `future` (of `loop`) gets the index or the error."""
+
+    __slots__ = ("loop", "future")
+
+    def __init__(
+        self,
+        data: bytes,
+        leaves: list[bytes],
+        lengths: list[int],
+        loop: asyncio.AbstractEventLoop,
+        future: asyncio.Future[int],
+    ) -> None:
+        self.data, self.leaves, self.lengths = data, leaves, lengths
+        self.index = -1
+        self.error = None
+        self.loop, self.future = loop, future
+
+
+def _settle(tickets: list[FutureTicket]) -> None:
+    """In the tickets' event loop: resolve their futures (a cancelled waiter is skipped; its
+    event was committed all the same)."""
+    for ticket in tickets:
+        future = ticket.future
+        if future.done():
+            continue
+        if ticket.error is None:
+            future.set_result(ticket.index)
+        else:
+            future.set_exception(ticket.error)
 
 
 class GroupCommitter:
@@ -59,7 +112,7 @@ class GroupCommitter:
         self._thread = threading.Thread(target=self._run, name="audit-log-commit", daemon=True)
         self._thread.start()
 
-    def submit(self, ticket: Ticket) -> int:
+    def submit(self, ticket: ThreadTicket) -> int:
         """Block until the ticket's records are durable; returns the first one's index."""
         with self._mutex:
             if self._closing or self.failure:
@@ -75,6 +128,18 @@ class GroupCommitter:
         if ticket.error is not None:
             raise ticket.error
         return ticket.index
+
+    def enqueue(self, ticket: FutureTicket) -> None:
+        """Queue an asyncio writer's ticket; its future is settled once the batch is durable
+        (or failed). Raises at once if the log is closing or failed."""
+        with self._mutex:
+            if self._closing or self.failure:
+                raise CruceError(self.failure or "the audit log is closed")
+            pending = self._pending
+            pending.append(ticket)
+            if self._idle and len(pending) >= self._want:
+                self._idle = False
+                self._cond.notify()
 
     def fail(self, message: str) -> None:
         with self._cond:
@@ -152,9 +217,9 @@ class GroupCommitter:
             self._persist(batch)
         except Exception as exc:  # nothing of the batch is acknowledged
             self.fail(f"audit log write failed ({exc}); reopen the log to recover")
-            for ticket in batch:
+            for ticket in batch:  # an exception each: the waiters raise them concurrently
                 ticket.error = CruceError(self.failure or str(exc))
-                ticket.done.release()
+            self._release(batch)
             return
         self._sync_time = 0.8 * self._sync_time + 0.2 * (time.monotonic() - started)
         self.commits += 1
@@ -162,11 +227,30 @@ class GroupCommitter:
 
     @staticmethod
     def _release(batch: list[Ticket]) -> None:
-        """Wake the batch's writers one after another rather than all at once.
+        """Wake the batch's writers: asyncio ones with one call per event loop, threads one
+        after another rather than all at once.
 
-        Each woken writer wakes the next, so they do not all stampede for the GIL together
+        Each woken thread wakes the next, so they do not all stampede for the GIL together
         with the committer, which needs it to start the next batch.
         """
-        for ticket, following in zip(batch, batch[1:], strict=False):
-            ticket.next = following
-        batch[0].done.release()
+        threads: list[ThreadTicket] = []
+        loops: dict[asyncio.AbstractEventLoop, list[FutureTicket]] = {}
+        for ticket in batch:
+            if isinstance(ticket, FutureTicket):
+                waiting = loops.get(ticket.loop)
+                if waiting is None:
+                    loops[ticket.loop] = [ticket]
+                else:
+                    waiting.append(ticket)
+            else:
+                assert isinstance(ticket, ThreadTicket)
+                threads.append(ticket)
+        for loop, tickets in loops.items():
+            try:
+                loop.call_soon_threadsafe(_settle, tickets)
+            except RuntimeError:  # the loop was closed: nobody is left to tell
+                log.debug("audit log: %d waiters' event loop is closed", len(tickets))
+        if threads:
+            for ticket, following in zip(threads, threads[1:], strict=False):
+                ticket.next = following
+            threads[0].done.release()
