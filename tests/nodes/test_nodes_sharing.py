@@ -398,7 +398,8 @@ def test_a_request_for_information_thread_between_two_agencies(
                   **WHY)
     assert opened.status_code == 200, opened.text
     thread = opened.json()["thread_id"]
-    with gt.client("analyst") as client:
+    assert_denied(call(gt, "analyst", "GET", "/api/v1/messages"), 400)  # listing is justified
+    with gt.client("analyst", **WHY) as client:
         listed = {t["thread_id"]: t for t in client.get("/api/v1/messages").json()}
     assert listed[thread]["status"] == "open" and listed[thread]["priority"] == "urgent"
     assert listed[thread]["requester"] == "hn_police"
@@ -451,7 +452,8 @@ def run_failing(node: RunningNode, role: str, *args: str) -> str:
     import subprocess
     import sys
 
-    env = {**node.env, "CRUCE_NODE": node.base_url, "CRUCE_TOKEN": node.tokens[role]}
+    env = {**node.env, "CRUCE_NODE": node.base_url, "CRUCE_TOKEN": node.tokens[role],
+           "CRUCE_PURPOSE": PURPOSE, "CRUCE_CASE": "HN-2026-0042"}
     done = subprocess.run([sys.executable, "-m", "cruce", *args], capture_output=True,
                           text=True, env=env, timeout=60, check=False)
     assert done.returncode != 0

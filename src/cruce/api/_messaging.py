@@ -90,11 +90,13 @@ def install_messaging(
     @app.get("/api/v1/messages", tags=["messages"])
     def threads(
         user: Annotated[User, Depends(consulting)],
+        reason: Annotated[Justification, Depends(why)],
         status: Annotated[ThreadStatus | None, Query()] = None,
     ) -> list[dict[str, Any]]:
-        """Request threads (subject, parties, status, deadline), newest activity first."""
+        """Request threads (subject, parties, status, deadline), newest activity first; a
+        logged consultation (subjects name people)."""
         with acting(user) as acting_node:
-            return [t.to_dict() for t in acting_node.sharing.requests.threads(status)]
+            return [t.to_dict() for t in acting_node.sharing.requests.threads(status, reason)]
 
     @app.get("/api/v1/messages/{thread_id}", tags=["messages"])
     def thread(

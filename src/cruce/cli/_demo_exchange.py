@@ -92,7 +92,7 @@ def _request_and_answer(nodes: dict[str, LocalNode], picks: dict[str, Any]) -> s
     thread = str(opened["thread_id"])
     console.print(f"hn_police analyst -> gt_police: request {thread[:8]}… "
                   f"'Do you hold {picks['name']}?' (high, case {CASE})", highlight=False)
-    listed = _get(gt, "analyst", "/api/v1/messages?status=open")
+    listed = _get(gt, "analyst", "/api/v1/messages?status=open", why(purpose, "new requests"))
     console.print(f"gt_police sees {len(listed)} open request(s); it finds the person "
                   f"(cruce link matched gt record {picks['gt_id'][:10]}…)", highlight=False)
     shared = _post(gt, "analyst", "/api/v1/shares",
@@ -161,7 +161,8 @@ def _what_each_side_sees(nodes: dict[str, LocalNode]) -> None:
         received = _get(node, "analyst", "/api/v1/shares/received")
         senders = ", ".join(f"{r['records']} from {r['sender']}" for r in received) or "-"
         threads = ", ".join(f"{t['requester']}->{t['responder']} {t['status']}"
-                            for t in _get(node, "analyst", "/api/v1/messages")) or "-"
+                            for t in _get(node, "analyst", "/api/v1/messages",
+                                          why("intelligence", "demo summary"))) or "-"
         consents = ", ".join(f"{c['requester']} asked {c['provider']}: {c['status']}"
                              for c in _get(node, "analyst", "/api/v1/consents")) or "-"
         head = _get(node, "oversight", "/api/v1/audit/head")

@@ -57,10 +57,13 @@ def send(
 def list_threads(
     status: Annotated[str | None, typer.Option(help="open, answered or closed")] = None,
     node: NodeOption = "", token: TokenOption = "",
+    purpose: PurposeOption = None, case: CaseOption = None, why: WhyOption = "",
 ) -> None:
-    """Request threads, newest activity first."""
+    """Request threads, newest activity first (a logged consultation)."""
+    reason = justification(purpose, case, why)
     with _client(node, token) as client:
-        rows = client.get("/api/v1/messages", params={"status": status} if status else None)
+        rows = client.get("/api/v1/messages", reason,
+                          params={"status": status} if status else None)
     table = Table("thread", "from", "to", "case", "priority", "deadline", "status", "subject")
     for t in rows:
         table.add_row(t["thread_id"], t["requester"], t["responder"], t["case_reference"],

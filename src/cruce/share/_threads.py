@@ -148,11 +148,18 @@ class Requests:
                                       thread_id)
             self._status(thread_id, ThreadStatus.CLOSED)
 
-    def threads(self, status: ThreadStatus | str | None = None) -> list[Thread]:
-        """The node's threads, newest activity first (metadata only: no message texts)."""
+    def threads(
+        self, status: ThreadStatus | str | None = None, why: Justification | None = None
+    ) -> list[Thread]:
+        """The node's threads, newest activity first (metadata only: no message texts); with
+        `why`, the listing is logged as a consultation."""
         where, params = ("WHERE status = ?", (ThreadStatus(status).value,)) if status else ("", ())
         rows = self.store._query(
             f"SELECT {_THREAD_COLUMNS} FROM threads {where} ORDER BY updated_at DESC", params)
+        if why is not None:
+            self.store.sink.emit(AccessEvent(
+                Operation.CONSULTATION, self.sharing.node.actor, why,
+                details={"threads": status or "all", "count": len(rows)}))
         return [_thread(r) for r in rows]
 
     def thread(self, thread_id: str, why: Justification | None = None,
