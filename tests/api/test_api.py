@@ -137,3 +137,26 @@ def test_openapi_documents_the_justification_headers(api) -> None:
     spec = client.get("/openapi.json").json()
     params = {p["name"] for p in spec["paths"]["/api/v1/records/{record_id}"]["get"]["parameters"]}
     assert {"X-Cruce-Purpose", "X-Cruce-Case", "X-Cruce-Why"} <= params
+
+
+def test_a_serving_node_erases_what_is_past_retention_by_itself(tmp_path: Path, agency_dir: Path) -> None:
+    import time
+    from datetime import date, timedelta
+
+    from cruce.api._messaging import Housekeeping
+
+    node = Node.open(tmp_path / "n.duckdb", agency="hn_police")  # not a compact member
+    node.ingest(agency_dir / "personas.csv", mapping=agency_dir / "mapping.yml")
+    token = Users(node.store).add("ana.analyst", "analyst")
+    expired, kept = record_id(node, "tzul"), record_id(node, "mejia")
+    node.store._execute("UPDATE records SET retain_until = ? WHERE id = ?",
+                        (date.today() - timedelta(days=1), expired))
+    why = {"X-Cruce-Purpose": "gangs_organized_crime", "X-Cruce-Case": "HN-1"}
+    app = create_app(node, every=Housekeeping(deliver=None, expire=0.1, check_peers=None))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        deadline = time.monotonic() + 20
+        while client.get(f"/api/v1/records/{expired}", headers=auth(token, **why)).status_code != 404:
+            assert time.monotonic() < deadline, "the expired record is still there"
+            time.sleep(0.1)
+        assert client.get(f"/api/v1/records/{kept}", headers=auth(token, **why)).status_code == 200
+    node.close()

@@ -199,19 +199,20 @@ def housekeeping(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         stop = threading.Event()
-        tasks = [(every.deliver, lambda: node.sharing.deliver(send, lambda: lock)),
-                 (every.expire, lambda: _expire(node, lock)),
-                 (every.check_peers, lambda: _check_peers(node, get, lock))]
-        due = [0.0 if period else float("inf") for period, _ in tasks]
+        # (period, needs the compact, task): retention applies to every node.
+        tasks = [(every.deliver, True, lambda: node.sharing.deliver(send, lambda: lock)),
+                 (every.expire, False, lambda: _expire(node, lock)),
+                 (every.check_peers, True, lambda: _check_peers(node, get, lock))]
+        due = [0.0] * len(tasks)
+        tick = min((period for period, _, _ in tasks if period), default=3600.0)
 
         def run() -> None:
-            while not stop.wait(min(p for p, _ in tasks if p) if any(p for p, _ in tasks)
-                                else 3600):
+            while not stop.wait(tick):
                 now = time.monotonic()
-                for i, (period, task) in enumerate(tasks):
-                    if period and now >= due[i]:
+                for i, (period, compact, task) in enumerate(tasks):
+                    if period and now >= due[i] and (node.is_sharing or not compact):
                         due[i] = now + period
-                        _quietly(task, node)
+                        _quietly(task)
 
         worker = threading.Thread(target=run, name="cruce-housekeeping", daemon=True)
         worker.start()
@@ -224,9 +225,7 @@ def housekeeping(
     return lifespan
 
 
-def _quietly(task: Callable[[], object], node: Node) -> None:
-    if not node.is_sharing:
-        return
+def _quietly(task: Callable[[], object]) -> None:
     try:
         task()
     except Exception:  # noqa: BLE001 - logged; the next round tries again
