@@ -448,6 +448,23 @@ def test_the_cli_sends_and_answers_requests_through_the_node(
     assert "oversight role may not" in denied
 
 
+def test_cruce_share_through_the_running_node_and_a_supervisors_release(
+    nodes: dict[str, RunningNode], matrix: dict[str, tuple[str, str, str]],
+) -> None:
+    hn, gt = nodes["hn_police"], nodes["gt_police"]
+    green = sorted(i for i, v in matrix.items() if v == ("GREEN", "H0", "suspect"))[0]
+    victim = sorted(i for i, v in matrix.items() if v[2] == "victim")[0]
+    env = {**hn.env, "CRUCE_NODE": hn.base_url, "CRUCE_PURPOSE": PURPOSE,
+           "CRUCE_CASE": "HN-2026-0042", "COLUMNS": "250"}
+    out = cruce("share", green, victim, "--to", "gt_police",
+                env={**env, "CRUCE_TOKEN": hn.tokens["analyst"]})
+    assert "gt_police: 1 records in share" in out and f"refused {victim}" in out
+    out = cruce("share", victim, "--to", "gt_police", "--release", "identification, GT-77",
+                env={**env, "CRUCE_TOKEN": hn.tokens["supervisor"]})
+    assert "gt_police: 1 records in share" in out
+    assert holds(gt, green) and holds(gt, victim)
+
+
 def run_failing(node: RunningNode, role: str, *args: str) -> str:
     import subprocess
     import sys
