@@ -30,6 +30,7 @@ from cruce.api._messaging import (
     install_messaging,
 )
 from cruce.api._users import Role, User, Users
+from cruce.api._wiring import Wiring
 from cruce.audit._events import Justification
 from cruce.errors import CruceError, InvalidInput, NotFound, PermissionDenied
 from cruce.share._node import Get, Post, http_get, http_post
@@ -84,6 +85,8 @@ def create_app(
         ] = "",
     ) -> Justification:
         return justification(purpose, case, text)
+
+    wiring = Wiring(node, lock, acting, consulting, why, send)
 
     @app.get("/api/v1/me", tags=["node"])
     def me(user: Annotated[User, Depends(current_user)]) -> dict[str, str | None]:
@@ -174,7 +177,7 @@ def create_app(
         with acting(user) as acting_node:
             done = acting_node.sharing.disclose(body.records, body.recipients, reason,
                                                 release=body.release)
-        delivery = node.sharing.deliver(send, lambda: lock) if body.deliver else {}
+        delivery = wiring.deliver() if body.deliver else {}
         return {
             "share_ids": done.share_ids,
             "sent": done.sent,
@@ -232,8 +235,8 @@ def create_app(
             for i, s, n, at in rows
         ]
 
-    install_messaging(app, node, lock, acting, consulting, why, send)
-    install_changes(app, node, lock, acting, consulting, why, send)
+    install_messaging(app, wiring)
+    install_changes(app, wiring)
     _install_error_handlers(app)
     return app
 

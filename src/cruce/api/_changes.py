@@ -3,8 +3,6 @@ that had been shared go again, as corrections, to every agency that received the
 erasure (a supervisor's act; every recipient gets a signed erasure notice)."""
 
 import tempfile
-import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,12 +10,10 @@ from fastapi import Depends, FastAPI, Request
 from pydantic import BaseModel
 from pydantic import Field as PydanticField
 
-from cruce._node import Node
-from cruce.api._messaging import Acting
 from cruce.api._users import Role, User
+from cruce.api._wiring import Wiring
 from cruce.audit._events import Justification
 from cruce.errors import InvalidInput, PermissionDenied
-from cruce.share._node import Post
 
 MAX_UPLOAD = 64 * 1024 * 1024
 
@@ -26,17 +22,9 @@ class Erasure(BaseModel):
     records: list[str] = PydanticField(min_length=1, max_length=10_000)
 
 
-def install_changes(
-    app: FastAPI,
-    node: Node,
-    lock: threading.Lock,
-    acting: Acting,
-    consulting: Callable[..., User],
-    why: Callable[..., Justification],
-    send: Post,
-) -> None:
-    def deliver() -> dict[str, int]:
-        return node.sharing.deliver(send, lambda: lock) if node.is_sharing else {}
+def install_changes(app: FastAPI, wiring: Wiring) -> None:
+    acting, consulting, why, deliver = (wiring.acting, wiring.consulting, wiring.why,
+                                        wiring.deliver)
 
     @app.post("/api/v1/records", tags=["records"], openapi_extra={"requestBody": {
         "required": True, "content": {"application/x-ndjson": {"schema": {

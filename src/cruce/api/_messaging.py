@@ -9,7 +9,7 @@ import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import AbstractContextManager, asynccontextmanager
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
@@ -20,6 +20,7 @@ from pydantic import Field as PydanticField
 
 from cruce._node import Node
 from cruce.api._users import Role, User
+from cruce.api._wiring import Wiring
 from cruce.audit._events import Justification
 from cruce.errors import AuditChainBroken, InvalidInput, PermissionDenied
 from cruce.share._node import Get, Post
@@ -27,7 +28,6 @@ from cruce.share._threads import Priority, ThreadStatus
 
 MAX_MESSAGE = 1024 * 1024
 log = logging.getLogger("cruce.api")
-Acting = Callable[[User], AbstractContextManager[Node]]
 
 
 class NewRequest(BaseModel):
@@ -57,17 +57,9 @@ class Answer(BaseModel):
     reason: str = PydanticField(default="", max_length=2000)
 
 
-def install_messaging(
-    app: FastAPI,
-    node: Node,
-    lock: threading.Lock,
-    acting: Acting,
-    consulting: Callable[..., User],
-    why: Callable[..., Justification],
-    send: Post,
-) -> None:
-    def deliver() -> dict[str, int]:
-        return node.sharing.deliver(send, lambda: lock)
+def install_messaging(app: FastAPI, wiring: Wiring) -> None:
+    node, lock, acting, consulting, why, deliver = (
+        wiring.node, wiring.lock, wiring.acting, wiring.consulting, wiring.why, wiring.deliver)
 
     def supervising(user: Annotated[User, Depends(consulting)]) -> User:
         if user.role is not Role.SUPERVISOR:
