@@ -198,13 +198,7 @@ class AuditLog:
 
     def append_encoded(self, payloads: Sequence[bytes]) -> range:
         """Log already-encoded events (`AccessEvent.encode()` output), e.g. a bulk import."""
-        records, leaves = [], []
-        for payload in payloads:
-            if len(payload) > MAX_ENTRY_BYTES:
-                raise InvalidInput(f"audit event of {len(payload)} bytes exceeds the maximum")
-            leaf = _sha256(b"\x00" + payload).digest()
-            leaves.append(leaf)
-            records.append(_pack_record(len(payload), leaf) + payload)
+        records, leaves = _frame(payloads)
         if not records:
             return range(self.size, self.size)
         ticket = ThreadTicket(b"".join(records), leaves, [len(r) for r in records])
@@ -218,11 +212,7 @@ class AuditLog:
         committer thread settles after the batch's fdatasync (one loop wake-up per batch).
         Cancelling the awaiting task does not withdraw the event: once queued it is committed.
         """
-        payload = event.encode()
-        if len(payload) > MAX_ENTRY_BYTES:
-            raise InvalidInput(f"audit event of {len(payload)} bytes exceeds the maximum")
-        leaf = _sha256(b"\x00" + payload).digest()
-        record = _pack_record(len(payload), leaf) + payload
+        (record,), (leaf,) = _frame([event.encode()])
         committer = self._committer
         if committer is None or self._closed:
             raise CruceError("the audit log is closed")
@@ -237,13 +227,7 @@ class AuditLog:
 
     async def append_encoded_async(self, payloads: Sequence[bytes]) -> range:
         """`append_encoded` for asyncio tasks: the indices, once every event is durable."""
-        records, leaves = [], []
-        for payload in payloads:
-            if len(payload) > MAX_ENTRY_BYTES:
-                raise InvalidInput(f"audit event of {len(payload)} bytes exceeds the maximum")
-            leaf = _sha256(b"\x00" + payload).digest()
-            leaves.append(leaf)
-            records.append(_pack_record(len(payload), leaf) + payload)
+        records, leaves = _frame(payloads)
         if not records:
             return range(self.size, self.size)
         loop = asyncio.get_running_loop()
@@ -427,3 +411,15 @@ def _lock(directory: Path) -> int:
         os.close(fd)
         raise Conflict(f"audit log {directory} is open in another process") from None
     return fd
+
+
+def _frame(payloads: Sequence[bytes]) -> tuple[list[bytes], list[bytes]]:
+    """Each encoded event as its on-disk record (length, leaf hash, bytes), and the leaf hashes."""
+    records, leaves = [], []
+    for payload in payloads:
+        if len(payload) > MAX_ENTRY_BYTES:
+            raise InvalidInput(f"audit event of {len(payload)} bytes exceeds the maximum")
+        leaf = _sha256(b"\x00" + payload).digest()
+        leaves.append(leaf)
+        records.append(_pack_record(len(payload), leaf) + payload)
+    return records, leaves

@@ -17,6 +17,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from cruce.audit._events import AccessEvent, Actor, Justification, Operation
@@ -87,11 +88,7 @@ class Courier:
             return
         self.pool.shutdown(wait=True)
         for share_id, recipient, future in self.sent:
-            try:
-                status = future.result()
-                error = None if status in (200, 201) else f"HTTP {status}"
-            except Exception as failure:  # the recipient is down: the outbox keeps it
-                error = f"{type(failure).__name__}: {failure}"
+            error = _failure(future.result)
             self.sharing._mark(share_id, recipient, error)
             self.counts["failed" if error else "delivered"] += 1
 
@@ -122,6 +119,15 @@ class Outgoing:
     id: str
     envelope: Envelope
     payload: dict[str, Any]
+
+
+def _failure(deliver: Callable[[], int]) -> str | None:
+    """Why a delivery failed (None: the recipient took it); a failed one stays in the outbox."""
+    try:
+        status = deliver()
+    except Exception as exc:  # the recipient is down: try again later
+        return f"{type(exc).__name__}: {exc}"
+    return None if status in (200, 201) else f"HTTP {status}"
 
 
 def _chunks(records: list[Outgoing], size: int) -> list[list[Outgoing]]:
@@ -398,11 +404,7 @@ class Sharing:
             )
         for share_id, recipient, package, kind in rows:
             url = self.directory.member(str(recipient)).endpoint.rstrip("/") + INBOX[str(kind)]
-            try:
-                status = post(url, base64.b64decode(str(package)))
-                error = None if status in (200, 201) else f"HTTP {status}"
-            except Exception as exc:  # the recipient is down: try again later
-                error = f"{type(exc).__name__}: {exc}"
+            error = _failure(partial(post, url, base64.b64decode(str(package))))
             with guard():
                 self._mark(str(share_id), str(recipient), error)
             counts["failed" if error else "delivered"] += 1
