@@ -6,9 +6,10 @@
 
 (a) acknowledged-durable appends/s from concurrent writer threads (each `append` returns only
     once its event is fdatasync'ed; group commit), from concurrent asyncio tasks in one event
-    loop (each `await append_async` resumes only once its event is fdatasync'ed), and the same
-    events appended to pymerkle's SqliteTree, which commits (and fsyncs) one SQLite transaction
-    per `append_entry`;
+    loop (each `await append_async` resumes only once its event is fdatasync'ed), from asyncio
+    tasks in several writer processes appending through the log's service (`LogClient` over a
+    Unix socket; the same guarantee), and the same events appended to pymerkle's SqliteTree,
+    which commits (and fsyncs) one SQLite transaction per `append_entry`;
 (b) inclusion and consistency proof times at 1M and 10M entries, and pymerkle's at the sizes
     it can build in reasonable time;
 (c) full verification of the 1M log with only the public key.
@@ -26,6 +27,8 @@ import platform
 import random
 import shutil
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -39,6 +42,8 @@ from cruce.audit import (
     Actor,
     AuditLog,
     Justification,
+    LogClient,
+    LogService,
     Operation,
     verify_consistency,
     verify_inclusion,
@@ -149,6 +154,80 @@ def bench_cruce_async_appends(tasks: int, count: int, encoded: bool) -> tuple[fl
         batch = done / max(log.commits, 1)
     shutil.rmtree(directory)
     return done / elapsed, batch, cpu / done * 1e6
+
+
+def bench_cruce_process_appends(
+    processes: int, tasks: int, count: int, encoded: bool
+) -> tuple[float, float, float]:
+    """(appends/s, mean batch size, CPU us per append of all processes) for `processes` writer
+    processes of `tasks` asyncio tasks each, appending `count` events in all through the log's
+    service, which this process owns. Timed from a start signal sent once every writer has
+    started and connected, to the last writer's last acknowledgement."""
+    directory = OUT / f"tmp-append-procs-{processes}"
+    shutil.rmtree(directory, ignore_errors=True)
+    share = count // processes // tasks
+
+    def command(path: Path, first: int) -> list[str]:
+        numbers = (tasks, share, first, int(encoded))
+        return [sys.executable, __file__, "--writer", str(path), *map(str, numbers)]
+
+    async def run(service: LogService) -> tuple[float, float]:
+        pool = [await asyncio.create_subprocess_exec(*command(service.path, p * share * tasks),
+                                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+                for p in range(processes)]  # fmt: skip
+        for writer in pool:
+            assert writer.stdout and (await writer.stdout.readline()).startswith(b"ready")
+        start = time.perf_counter()
+        cpu = time.process_time()
+        for writer in pool:
+            assert writer.stdin
+            writer.stdin.write(b"go\n")
+        replies = [await writer.stdout.readline() for writer in pool if writer.stdout]
+        elapsed = time.perf_counter() - start
+        cpu = time.process_time() - cpu + sum(float(reply.split()[1]) for reply in replies)
+        for writer in pool:
+            await writer.wait()
+        return elapsed, cpu
+
+    async def serve() -> tuple[float, float]:
+        async with LogService(log, directory.parent / f"s{processes}.sock") as service:
+            return await run(service)
+
+    with AuditLog.open(directory) as log:
+        elapsed, cpu = asyncio.run(serve())
+        done = share * tasks * processes
+        assert log.size == done
+        batch = done / max(log.commits, 1)
+    shutil.rmtree(directory)
+    return done / elapsed, batch, cpu / done * 1e6
+
+
+def writer_process(path: str, tasks: int, share: int, first: int, encoded: bool) -> None:
+    """One writer process of `bench_cruce_process_appends`: prints "ready", waits for a line on
+    stdin, appends, prints "done CPU-SECONDS"."""
+    events = [event(first + i) for i in range(share * tasks)]
+    blobs = [e.encode() for e in events]
+
+    async def main() -> None:
+        client = await LogClient.connect(Path(path))
+
+        async def work(start: int) -> None:
+            if encoded:
+                for blob in blobs[start : start + share]:
+                    await client.append_encoded_async([blob])
+            else:
+                for e in events[start : start + share]:
+                    await client.append_async(e)
+
+        print("ready", flush=True)
+        await asyncio.to_thread(sys.stdin.readline)
+        cpu = time.process_time()
+        await asyncio.gather(*[work(t * share) for t in range(tasks)])
+        cpu = time.process_time() - cpu
+        await client.aclose()
+        print(f"done {cpu}", flush=True)
+
+    asyncio.run(main())
 
 
 def bench_pymerkle_appends(threads: int, count: int) -> float:
@@ -285,6 +364,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--threads", default="8,64,256", help="writer thread counts")
     parser.add_argument("--tasks", default="64,256,1024", help="asyncio writer task counts")
+    parser.add_argument("--processes", default="2x128,2x256,4x128",
+                        help="writer processes x asyncio tasks each, through the log's service")
+    parser.add_argument("--writer", nargs=5, help=argparse.SUPPRESS)  # a writer process
     parser.add_argument("--appends", type=int, default=60_000, help="appends per writer count")
     parser.add_argument("--pymerkle-appends", type=int, default=1_000)
     parser.add_argument("--sizes", default="1000000,10000000", help="log sizes for proofs")
@@ -293,6 +375,10 @@ def main() -> None:
     parser.add_argument("--verify-size", type=int, default=1_000_000)
     parser.add_argument("--parts", default="abc", help="sections to run, e.g. 'a' for appends only")
     args = parser.parse_args()
+    if args.writer:
+        path, tasks, share, first, encoded = args.writer
+        writer_process(path, int(tasks), int(share), int(first), encoded == "1")
+        return
     OUT.mkdir(parents=True, exist_ok=True)
     print(f"python {platform.python_version()}, {os.cpu_count()} cpus, {platform.platform()}")
     print(f"fdatasync latency on {OUT}: {fsync_latency_us(OUT):.0f} us (400-byte append)\n")
@@ -309,9 +395,11 @@ def main() -> None:
 def report_appends(args: argparse.Namespace) -> None:
     print("(a) acknowledged-durable appends/s (the same event bytes for all). threads: OS writer")
     print("    threads calling append(event) / append_encoded([bytes]); tasks: asyncio tasks in")
-    print("    one event loop awaiting append_async(event) / append_encoded_async([bytes]).")
-    print("    b = mean entries per fdatasync; cpu = process CPU (user+sys, both cores) per")
-    print("    append, in us; ratio = bytes column / pymerkle")
+    print("    one event loop awaiting append_async(event) / append_encoded_async([bytes]);")
+    print("    P x T: P writer processes of T such tasks each, appending through the log's")
+    print("    service (LogClient over a Unix socket) in a process that owns the log.")
+    print("    b = mean entries per fdatasync; cpu = CPU (user+sys, both cores, every process)")
+    print("    per append, in us; ratio = bytes column / pymerkle")
     print(f"  {'writers':>13}  {'cruce event':>25}  {'cruce bytes':>25}  "
           f"{'pymerkle':>8}  {'ratio':>5}")  # fmt: skip
 
@@ -332,8 +420,16 @@ def report_appends(args: argparse.Namespace) -> None:
         ratio = f"{bytes_run[0] / best_pymerkle:>4.0f}x" if best_pymerkle else f"{'-':>5}"
         print(f"  {tasks:>5} tasks    {cell(*event_run)}  {cell(*bytes_run)}  "
               f"{'-':>8}  {ratio}", flush=True)  # fmt: skip
-    if args.tasks and best_pymerkle:
-        print("  (pymerkle has no async API: task rows are compared with its best thread rate)")
+    for spec in [p for p in args.processes.split(",") if p]:
+        processes, tasks = (int(n) for n in spec.split("x"))
+        event_run = bench_cruce_process_appends(processes, tasks, args.appends, encoded=False)
+        bytes_run = bench_cruce_process_appends(processes, tasks, args.appends, encoded=True)
+        ratio = f"{bytes_run[0] / best_pymerkle:>4.0f}x" if best_pymerkle else f"{'-':>5}"
+        print(f"  {f'{processes} x {tasks:<4}':>13}  {cell(*event_run)}  {cell(*bytes_run)}  "
+              f"{'-':>8}  {ratio}", flush=True)  # fmt: skip
+    if (args.tasks or args.processes) and best_pymerkle:
+        print("  (pymerkle has no async API: task and process rows are compared with its best")
+        print("  thread rate)")
 
 
 def report_proofs(args: argparse.Namespace) -> None:

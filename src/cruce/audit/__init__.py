@@ -7,6 +7,9 @@ events, durable with group commit, with Ed25519-signed tree heads that peers cro
         head = log.head()                     # signed (size, root, time)
         proof = log.prove_inclusion(index)    # verify_inclusion(leaf, proof, head.root_hash)
     verify_log(Path("node.duckdb.audit"), public_key)   # needs only the public key
+
+Writers in other processes append through the owner's `LogService` (a Unix socket) with a
+`LogClient`, under the same guarantee (`cruce audit serve` runs one).
 """
 
 from cruce.audit._errors import AuditChainBrokenAt
@@ -22,6 +25,7 @@ from cruce.audit._merkle import (
     verify_inclusion,
 )
 from cruce.audit._query import LogEntry
+from cruce.audit._service import LogClient, LogService
 from cruce.audit._sth import SignedTreeHead, check_peer_head, load_public_key
 from cruce.audit._verify import VerifyReport, verify_log
 
@@ -34,7 +38,9 @@ __all__ = [
     "ConsistencyProof",
     "InclusionProof",
     "Justification",
+    "LogClient",
     "LogEntry",
+    "LogService",
     "Operation",
     "SignedTreeHead",
     "VerifyReport",

@@ -184,6 +184,42 @@ def _write(fh: Any, entries: list[tuple[int, dict[str, Any]]], format: str) -> N
                          " ".join(e["record_ids"]), " ".join(e["recipients"]), e["batch"] or ""])
 
 
+@app.command()
+@reports_errors
+def serve(
+    db: DbOption = "cruce.duckdb",
+    log: AuditDirOption = None,
+    socket: Annotated[Path | None, typer.Option("--socket", help="Unix socket to listen on (default: append.sock in the log's folder).")] = None,
+) -> None:
+    """Own the log and let writers in other processes of this OS user append to it.
+
+    Each append over the socket is answered once its event is durable, as in-process. Stop
+    with Ctrl-C or SIGTERM: requests already received are answered, and a final head signed.
+    """
+    import asyncio
+    import signal
+
+    from cruce.audit._service import LogService
+
+    folder = _dir(db, log)
+
+    async def run() -> None:
+        with AuditLog.open(folder) as opened:
+            async with LogService(opened, socket) as service:
+                stop = asyncio.Event()
+                loop = asyncio.get_running_loop()
+                for signum in (signal.SIGINT, signal.SIGTERM):
+                    loop.add_signal_handler(signum, stop.set)
+                console.print(f"serving audit log {folder} ({opened.size} entries) on "
+                              f"{service.path}", highlight=False)
+                await stop.wait()
+                for signum in (signal.SIGINT, signal.SIGTERM):  # a second one interrupts
+                    loop.remove_signal_handler(signum)
+            console.print(f"stopped: {opened.size} entries", highlight=False)
+
+    asyncio.run(run())
+
+
 @app.command("check-peer")
 @reports_errors
 def check_peer(
