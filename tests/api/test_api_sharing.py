@@ -83,7 +83,7 @@ def test_a_share_reaches_the_recipient_with_its_envelope_and_victims_stay_home(p
     result = share(pair, [suspect, victim])
     assert result["sent"] == {"gt_police": [suspect]}
     assert "victim" in result["refused"]["gt_police"][victim].lower()
-    assert result["delivery"] == {"delivered": 1, "failed": 0}
+    assert result["delivery"] == {"delivered": 1, "failed": 0, "refused": 0}
     [row] = pair.gt.store._query("SELECT agency, handling_code, tlp, subject_category FROM records")
     assert row == ("hn_police", "H2", "AMBER", "witness"), "the original envelope travels"
     assert not pair.gt.store._query("SELECT 1 FROM records WHERE id = ?", (victim,))
@@ -104,13 +104,13 @@ def test_a_recipient_that_is_down_gets_the_share_exactly_once_when_it_returns(pa
     [suspect] = ids(pair.hn, "tzul")
     pair.down[0] = True
     result = share(pair, [suspect])
-    assert result["delivery"] == {"delivered": 0, "failed": 1}
-    [(_, _, _, attempts, error, delivered)] = pair.hn.sharing.outbox()
-    assert (attempts, delivered) == (1, None) and "down" in error
+    assert result["delivery"] == {"delivered": 0, "failed": 1, "refused": 0}
+    [waiting] = pair.hn.sharing.outbox()
+    assert (waiting.attempts, waiting.state) == (1, "waiting") and "down" in str(waiting.last_error)
     pair.down[0] = False
     assert pair.hn.sharing.deliver(lambda url, body: pair.gt_client.post(
-        "/api/v1/shares/inbox", content=body).status_code) == {"delivered": 1, "failed": 0}
-    assert pair.hn.sharing.deliver(lambda url, body: 500) == {"delivered": 0, "failed": 0}
+        "/api/v1/shares/inbox", content=body).status_code) == {"delivered": 1, "failed": 0, "refused": 0}
+    assert pair.hn.sharing.deliver(lambda url, body: 500) == {"delivered": 0, "failed": 0, "refused": 0}
     assert pair.gt.store.count() == 1 and len(pair.gt.sharing.inbox()) == 1
 
 
@@ -173,7 +173,7 @@ def test_a_correction_replaces_every_recipients_copy(pair: Pair, agency_dir: Pat
     done = pair.hn.sharing.correct([suspect], justification("gangs_organized_crime", "HN-2026-0042",
                                                             "birth date corrected"))
     assert done.sent == {"gt_police": [suspect]}
-    assert deliver(pair) == {"delivered": 1, "failed": 0}
+    assert deliver(pair) == {"delivered": 1, "failed": 0, "refused": 0}
     [(props,)] = gt_record(pair, suspect)
     assert '"1971-04"' in props and '"1970-03"' not in props, "replaced, not added to"
 
@@ -188,7 +188,7 @@ def test_an_erasure_reaches_every_recipient_once_and_both_sides_log_it(pair: Pai
     assert result == {"erased": 1, "notices": 1}
     notice = __import__("base64").b64decode(pair.hn.store._query(
         "SELECT package FROM outbox WHERE kind = 'erasure'")[0][0])
-    assert deliver(pair) == {"delivered": 1, "failed": 0}
+    assert deliver(pair) == {"delivered": 1, "failed": 0, "refused": 0}
     assert gt_record(pair, suspect) == []
     again = pair.gt_client.post("/api/v1/shares/notices", content=notice)
     assert again.json() == {"status": "applied", "erased": 0}, "a replayed notice changes nothing"
@@ -248,6 +248,73 @@ def test_peer_head_requests_must_be_signed_by_a_member_and_never_replayed(pair: 
     assert replay.status_code == 409 and replay.json()["error"]["type"] == "Conflict"
 
 
+def test_the_outbox_backs_off_from_a_recipient_that_stays_down(pair: Pair) -> None:
+    from cruce._why import justification
+    from cruce.share._node import backoff
+
+    assert [backoff(n).total_seconds() for n in (1, 2, 3)] == [2, 3, 4.5]
+    assert backoff(40) == timedelta(minutes=10)
+    hn_id, = ids(pair.hn, "tzul")
+    posted: list[str] = []
+
+    def down(url: str, body: bytes) -> int:
+        posted.append(url)
+        raise ConnectionError("gt_police node is down")
+
+    why = justification("gangs_organized_crime", "HN-2026-0042", "back-off")
+    before = datetime.now(UTC)
+    pair.hn.sharing.disclose([hn_id], ["gt_police"], why, post=down)
+    [waiting] = pair.hn.sharing.outbox()
+    assert waiting.state == "waiting" and waiting.attempts == 1
+    assert waiting.next_attempt_at is not None
+    assert before + timedelta(seconds=2) <= waiting.next_attempt_at <= datetime.now(UTC) + timedelta(seconds=2)
+    # The server's rounds (every 2 s, and after each API call) leave it alone until then ...
+    assert pair.hn.sharing.deliver(down, due_only=True) == {"delivered": 0, "failed": 0, "refused": 0}
+    assert len(posted) == 1
+    # ... while an operator's explicit retry sends it at once, and each failure waits longer.
+    assert pair.hn.sharing.deliver(down) == {"delivered": 0, "failed": 1, "refused": 0}
+    [waiting] = pair.hn.sharing.outbox()
+    assert waiting.attempts == 2 and len(posted) == 2
+    assert waiting.next_attempt_at is not None
+    assert waiting.next_attempt_at - datetime.now(UTC) > timedelta(seconds=2.5)
+    assert waiting.next_attempt_at - datetime.now(UTC) <= timedelta(seconds=3)
+
+
+@pytest.mark.parametrize(("status", "outcome"), [
+    (400, "refused"), (404, "refused"), (409, "refused"), (422, "refused"),
+    (403, "failed"), (429, "failed"), (500, "failed"), (503, "failed"),
+])
+def test_what_a_recipient_refuses_outright_is_not_sent_again(
+    pair: Pair, status: int, outcome: str
+) -> None:
+    """A 4xx about the package itself (malformed, forged, unknown thread or consent, a closed
+    thread) would come back the same every time; membership and load answers may change."""
+    from cruce._why import justification
+
+    hn_id, = ids(pair.hn, "tzul")
+    posted: list[int] = []
+
+    def answers(url: str, body: bytes) -> int:
+        posted.append(status)
+        return status
+
+    why = justification("gangs_organized_crime", "HN-2026-0042", "refusals")
+    done = pair.hn.sharing.disclose([hn_id], ["gt_police"], why, post=answers)
+    assert done.delivery == {"delivered": 0, "failed": 0, "refused": 0, outcome: 1}
+    [entry] = pair.hn.sharing.outbox()
+    assert entry.state == ("refused" if outcome == "refused" else "waiting")
+    assert f"HTTP {status}" in str(entry.last_error)
+    again = pair.hn.sharing.deliver(answers)
+    assert len(posted) == (1 if outcome == "refused" else 2)
+    assert again == {"delivered": 0, "failed": int(outcome == "failed"), "refused": 0}
+    if outcome == "refused":  # the operator fixed the cause and queues it again
+        assert pair.hn.sharing.retry_refused() == 1
+        assert pair.hn.sharing.deliver(lambda url, body: pair.gt_client.post(
+            "/api/v1/shares/inbox", content=body).status_code) == {
+                "delivered": 1, "failed": 0, "refused": 0}
+        assert pair.hn.sharing.outbox()[0].state == "delivered"
+
+
 def test_disclose_posts_each_package_as_it_is_sealed_and_keeps_failures(pair: Pair) -> None:
     from cruce._why import justification
 
@@ -262,18 +329,18 @@ def test_disclose_posts_each_package_as_it_is_sealed_and_keeps_failures(pair: Pa
         return pair.gt_client.post("/api/v1/shares/inbox", content=body).status_code
 
     done = pair.hn.sharing.disclose([hn_id], ["gt_police"], why, post=post)
-    assert done.delivery == {"delivered": 1, "failed": 0}
+    assert done.delivery == {"delivered": 1, "failed": 0, "refused": 0}
     assert posted == ["http://gt_police.test/api/v1/shares/inbox"]
-    assert pair.hn.sharing.outbox()[-1][5] is not None  # marked delivered
-    assert pair.hn.sharing.deliver(post) == {"delivered": 0, "failed": 0}
+    assert pair.hn.sharing.outbox()[-1].state == "delivered"
+    assert pair.hn.sharing.deliver(post) == {"delivered": 0, "failed": 0, "refused": 0}
 
     pair.down[0] = True
     done = pair.hn.sharing.disclose([hn_id], ["gt_police"], why, post=post)
-    assert done.delivery == {"delivered": 0, "failed": 1}
+    assert done.delivery == {"delivered": 0, "failed": 1, "refused": 0}
     waiting = pair.hn.sharing.outbox()[-1]
-    assert waiting[5] is None and "down" in str(waiting[4])
+    assert waiting.state == "waiting" and "down" in str(waiting.last_error)
     pair.down[0] = False
-    assert pair.hn.sharing.deliver(post) == {"delivered": 1, "failed": 0}
+    assert pair.hn.sharing.deliver(post) == {"delivered": 1, "failed": 0, "refused": 0}
 
 
 def test_a_bulk_share_sends_records_exactly_as_the_store_holds_them(pair: Pair) -> None:
@@ -298,7 +365,7 @@ def test_the_server_erases_expired_records_tells_recipients_and_checks_peers_by_
     from cruce.api._messaging import Housekeeping
 
     hn_id, = ids(pair.hn, "tzul")
-    assert share(pair, [hn_id])["delivery"] == {"delivered": 1, "failed": 0}
+    assert share(pair, [hn_id])["delivery"] == {"delivered": 1, "failed": 0, "refused": 0}
     pair.hn.store._execute("UPDATE records SET retain_until = ? WHERE id = ?",
                            (date.today() - timedelta(days=1), hn_id))
 

@@ -101,6 +101,8 @@ def test_a_share_crosses_to_a_running_node_and_survives_its_restart(compact: dic
     compact["stop"]()
     out = ok("share", suspect, "--to", "gt_police", "--db", compact["hn"], *JUSTIFY)
     assert "delivered 0, waiting 1" in " ".join(out.split())
+    listed = ok("outbox", "--db", compact["hn"])
+    assert "delivered" in listed and "waiting" in listed
     compact["start"]()
     out = ok("outbox", "--deliver", "--db", compact["hn"])
     assert "delivered 1, still waiting 0" in out

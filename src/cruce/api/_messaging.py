@@ -192,7 +192,8 @@ def housekeeping(
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         stop = threading.Event()
         # (period, needs the compact, task): retention applies to every node.
-        tasks = [(every.deliver, True, lambda: node.sharing.deliver(send, lambda: lock)),
+        tasks = [(every.deliver, True,
+                  lambda: node.sharing.deliver(send, lambda: lock, due_only=True)),
                  (every.expire, False, lambda: _expire(node, lock)),
                  (every.check_peers, True, lambda: _check_peers(node, get, lock))]
         due = [0.0] * len(tasks)

@@ -31,4 +31,4 @@ class Wiring:
         """Send what waits in the outbox (the store lock is not held while posting)."""
         if not self.node.is_sharing:
             return {}
-        return self.node.sharing.deliver(self.send, lambda: self.lock)
+        return self.node.sharing.deliver(self.send, lambda: self.lock, due_only=True)

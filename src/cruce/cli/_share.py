@@ -66,15 +66,16 @@ def share(
             retried = opened.sharing.deliver(http_post)  # anything older still waiting
         sent, share_ids, refused = done.sent, done.share_ids, done.refused
         delivery = {"delivered": done.delivery.get("delivered", 0) + retried["delivered"],
-                    "failed": retried["failed"]}
+                    "failed": retried["failed"],
+                    "refused": done.delivery.get("refused", 0) + retried["refused"]}
     for recipient in to:
         shares = ", ".join(share_ids.get(recipient, [])) or "-"
         console.print(f"{recipient}: {len(sent.get(recipient, []))} records in share {shares}",
                       highlight=False)
         for record_id, why_not in refused.get(recipient, {}).items():
             console.print(f"  refused {record_id}: {why_not}", highlight=False)
-    console.print(f"delivered {delivery['delivered']}, waiting {delivery['failed']} "
-                  "(cruce outbox --deliver retries)", highlight=False)
+    console.print(f"delivered {delivery['delivered']}, waiting {delivery['failed']}, refused by "
+                  f"the recipient {delivery.get('refused', 0)} (see cruce outbox)", highlight=False)
 
 
 @reports_errors
@@ -91,20 +92,29 @@ def inbox(db: DbOption = "cruce.duckdb") -> None:
 @reports_errors
 def outbox(
     db: DbOption = "cruce.duckdb",
-    deliver: Annotated[bool, typer.Option("--deliver", help="Retry every undelivered package now.")] = False,
+    deliver: Annotated[bool, typer.Option("--deliver", help="Retry every waiting package now, back-off or not.")] = False,
+    retry_refused: Annotated[bool, typer.Option("--retry-refused", help="Queue again what recipients refused (once the cause is fixed).")] = False,
 ) -> None:
-    """Packages sent or waiting; with --deliver, retry the waiting ones."""
+    """Packages and messages sent, waiting (with their next attempt) or refused by the recipient."""
     from cruce.share._node import http_post
 
     with open_node(db) as node:
+        if retry_refused:
+            console.print(f"queued again: {node.sharing.retry_refused()}")
         if deliver:
             counts = node.sharing.deliver(http_post)
-            console.print(f"delivered {counts['delivered']}, still waiting {counts['failed']}")
-        rows = node.sharing.outbox()
-    table = Table("share", "to", "records", "attempts", "last error", "delivered")
-    for share_id, recipient, n, attempts, error, delivered in rows:
-        table.add_row(share_id, recipient, str(n), str(attempts), error or "",
-                      delivered.isoformat(timespec="seconds") if delivered else "waiting")
+            console.print(f"delivered {counts['delivered']}, still waiting {counts['failed']}, "
+                          f"refused {counts['refused']}")
+        entries = node.sharing.outbox()
+    table = Table("id", "kind", "to", "records", "attempts")
+    table.add_column("state", min_width=9, no_wrap=True)  # what the reader looks for first
+    table.add_column("since / next attempt")
+    table.add_column("last error")
+    for e in entries:
+        when = {"delivered": e.delivered_at, "refused": e.refused_at,
+                "waiting": e.next_attempt_at}[e.state]
+        table.add_row(e.share_id, e.kind, e.recipient, str(e.records), str(e.attempts), e.state,
+                      when.isoformat(timespec="seconds") if when else "now", e.last_error or "")
     console.print(table)
 
 

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
 import threading
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +50,8 @@ Get = Callable[[str, dict[str, str]], tuple[bytes, str]]  # (url, headers) -> (b
 # Large shares go out in several packages: bounded memory on both sides, smaller retries.
 PACKAGE_RECORDS = 20_000
 # Where each kind of outbox item goes on the recipient node.
+log = logging.getLogger(__name__)
+
 INBOX = {"share": "/api/v1/shares/inbox", "erasure": "/api/v1/shares/notices",
          "message": "/api/v1/messages/inbox"}
 
@@ -72,7 +75,7 @@ class Courier:
         self.post = post
         self.pool = ThreadPoolExecutor(1, "cruce-courier") if post else None
         self.sent: list[tuple[str, str, Future[int]]] = []
-        self.counts = {"delivered": 0, "failed": 0}
+        self.counts = {"delivered": 0, "failed": 0, "refused": 0}
 
     def send(self, share_id: str, member: Member, package: bytes) -> None:
         if self.pool is None or self.post is None:
@@ -88,9 +91,7 @@ class Courier:
             return
         self.pool.shutdown(wait=True)
         for share_id, recipient, future in self.sent:
-            error = _failure(future.result)
-            self.sharing._mark(share_id, recipient, error)
-            self.counts["failed" if error else "delivered"] += 1
+            self.counts[self.sharing._mark(share_id, recipient, _failure(future.result))] += 1
 
 
 def http_post(url: str, body: bytes) -> int:
@@ -121,13 +122,58 @@ class Outgoing:
     payload: dict[str, Any]
 
 
-def _failure(deliver: Callable[[], int]) -> str | None:
-    """Why a delivery failed (None: the recipient took it); a failed one stays in the outbox."""
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """Why a delivery failed. `refused`: the recipient turned these very bytes down (malformed,
+    forged, too old, about something it does not know, a closed thread), so sending them again
+    cannot help; otherwise it was down or busy and a later attempt may succeed."""
+
+    reason: str
+    refused: bool = False
+
+
+# Answers worth another try: authentication and membership follow the directory, which the
+# recipient may not have caught up with yet; the rest of 4xx is final for these bytes.
+_RETRYABLE = frozenset({401, 403, 408, 425, 429})
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """A package sent or waiting: `refused_at` set means the recipient turned it down."""
+
+    share_id: str
+    recipient: str
+    records: int
+    attempts: int
+    last_error: str | None
+    delivered_at: datetime | None
+    next_attempt_at: datetime | None
+    refused_at: datetime | None
+    kind: str
+
+    @property
+    def state(self) -> str:
+        if self.delivered_at is not None:
+            return "delivered"
+        return "refused" if self.refused_at is not None else "waiting"
+
+
+def _failure(deliver: Callable[[], int]) -> Failure | None:
+    """Why a delivery failed (None: the recipient took it)."""
     try:
         status = deliver()
     except Exception as exc:  # the recipient is down: try again later
-        return f"{type(exc).__name__}: {exc}"
-    return None if status in (200, 201) else f"HTTP {status}"
+        return Failure(f"{type(exc).__name__}: {exc}")
+    if status in (200, 201):
+        return None
+    refused = 400 <= status < 500 and status not in _RETRYABLE
+    return Failure(f"HTTP {status}" + (" (refused: not retried)" if refused else ""), refused)
+
+
+def backoff(attempts: int) -> timedelta:
+    """How long to wait after `attempts` failed deliveries: 2 s, growing by half each time,
+    at most 10 minutes (a recipient down for a day is tried about 150 times)."""
+    return timedelta(seconds=min(2 * 1.5 ** max(attempts - 1, 0), 600))
 
 
 def _chunks(records: list[Outgoing], size: int) -> list[list[Outgoing]]:
@@ -383,32 +429,44 @@ class Sharing:
         return {"agency": agency, "tree_size": head.tree_size, "previous_size": known}
 
     def deliver(
-        self, post: Post, guard: Callable[[], AbstractContextManager[object]] = nullcontext
+        self, post: Post, guard: Callable[[], AbstractContextManager[object]] = nullcontext,
+        due_only: bool = False,
     ) -> dict[str, int]:
-        """Send every undelivered package; a failure stays queued for the next attempt.
+        """Send every undelivered package (with `due_only`, only those whose back-off is
+        over); a failure stays queued for a later attempt, a refusal is not sent again.
 
         `guard` is the server's lock around store access: it is not held while posting, so
         two nodes delivering to each other at once never wait on one another.
         """
         with self._delivering:
-            return self._deliver(post, guard)
+            return self._deliver(post, guard, due_only)
 
     def _deliver(
-        self, post: Post, guard: Callable[[], AbstractContextManager[object]]
+        self, post: Post, guard: Callable[[], AbstractContextManager[object]], due_only: bool
     ) -> dict[str, int]:
-        counts = {"delivered": 0, "failed": 0}
+        counts = {"delivered": 0, "failed": 0, "refused": 0}
+        due = "AND (next_attempt_at IS NULL OR next_attempt_at <= ?) " if due_only else ""
         with guard():
             rows = self.node.store._query(
                 "SELECT share_id, recipient, package, kind FROM outbox "
-                "WHERE delivered_at IS NULL ORDER BY created_at"
+                f"WHERE delivered_at IS NULL AND refused_at IS NULL {due}ORDER BY created_at",
+                (datetime.now(UTC),) if due_only else (),
             )
         for share_id, recipient, package, kind in rows:
             url = self.directory.member(str(recipient)).endpoint.rstrip("/") + INBOX[str(kind)]
-            error = _failure(partial(post, url, base64.b64decode(str(package))))
+            failure = _failure(partial(post, url, base64.b64decode(str(package))))
             with guard():
-                self._mark(str(share_id), str(recipient), error)
-            counts["failed" if error else "delivered"] += 1
+                counts[self._mark(str(share_id), str(recipient), failure)] += 1
         return counts
+
+    def retry_refused(self) -> int:
+        """Queue again what recipients refused (say, once they fixed what made them refuse)."""
+        store = self.node.store
+        with store.transaction():
+            count = len(store._query("SELECT 1 FROM outbox WHERE refused_at IS NOT NULL"))
+            store._execute("UPDATE outbox SET refused_at = NULL, next_attempt_at = NULL "
+                           "WHERE refused_at IS NOT NULL")
+        return count
 
     def send_message(
         self, to: str, kind: str, fields: dict[str, Any], why: Justification,
@@ -468,12 +526,13 @@ class Sharing:
         )
         return [(str(r[0]), str(r[1]), int(r[2]), r[3]) for r in rows]
 
-    def outbox(self) -> list[tuple[str, str, int, int, str | None, datetime | None]]:
+    def outbox(self) -> list[OutboxEntry]:
         rows = self.node.store._query(
-            "SELECT share_id, recipient, records, attempts, last_error, delivered_at FROM outbox "
-            "ORDER BY created_at"
+            "SELECT share_id, recipient, records, attempts, last_error, delivered_at, "
+            "next_attempt_at, refused_at, kind FROM outbox ORDER BY created_at"
         )
-        return [(str(r[0]), str(r[1]), int(r[2]), int(r[3]), r[4], r[5]) for r in rows]
+        return [OutboxEntry(str(r[0]), str(r[1]), int(r[2]), int(r[3]), r[4], r[5], r[6], r[7],
+                            str(r[8])) for r in rows]
 
     # -- internals ------------------------------------------------------------------------
     def _records(self, record_ids: Sequence[str]) -> list[Outgoing]:
@@ -530,17 +589,35 @@ class Sharing:
         self, share_id: str, recipient: str, package: bytes, records: int, kind: str = "share"
     ) -> None:
         self.node.store._execute(
-            "INSERT INTO outbox VALUES (?, ?, ?, ?, CURRENT_TIMESTAMP, 0, NULL, NULL, ?)",
+            "INSERT INTO outbox (share_id, recipient, package, records, created_at, attempts, "
+            "kind) VALUES (?, ?, ?, ?, CURRENT_TIMESTAMP, 0, ?)",
             (share_id, recipient, base64.b64encode(package).decode("ascii"), records, kind),
         )
 
-    def _mark(self, share_id: str, recipient: str, error: str | None) -> None:
-        done = "NULL" if error else "CURRENT_TIMESTAMP"
+    def _mark(self, share_id: str, recipient: str, failure: Failure | None) -> str:
+        """Record a delivery attempt's outcome; returns it ("delivered", "failed", "refused")."""
+        now = datetime.now(UTC)
+        if failure is None:
+            outcome, sets, values = "delivered", "delivered_at = ?", [now]
+        elif failure.refused:
+            outcome, sets, values = "refused", "refused_at = ?", [now]
+            log.warning("outbox: %s refused %s (%s); it is not sent again",
+                        recipient, share_id, failure.reason)
+        else:
+            attempts = self._attempts(share_id, recipient) + 1
+            outcome, sets, values = "failed", "next_attempt_at = ?", [now + backoff(attempts)]
         self.node.store._execute(
-            f"UPDATE outbox SET attempts = attempts + 1, last_error = ?, delivered_at = {done} "
+            f"UPDATE outbox SET attempts = attempts + 1, last_error = ?, {sets} "
             "WHERE share_id = ? AND recipient = ?",
-            (error, share_id, recipient),
+            (failure.reason if failure else None, *values, share_id, recipient),
         )
+        return outcome
+
+    def _attempts(self, share_id: str, recipient: str) -> int:
+        rows = self.node.store._query(
+            "SELECT attempts FROM outbox WHERE share_id = ? AND recipient = ?",
+            (share_id, recipient))
+        return int(rows[0][0]) if rows else 0
 
     def _keep_message(
         self, message_id: str, thread_id: str, kind: str, sender: str, author: str,

@@ -263,6 +263,12 @@ MIGRATIONS: list[str] = [
         reason VARCHAR NOT NULL
     );
     """,
+    # 10: the outbox backs off from a recipient that is down, and stops sending what a
+    # recipient refused outright (the same bytes would be refused again)
+    """
+    ALTER TABLE outbox ADD COLUMN next_attempt_at TIMESTAMPTZ;
+    ALTER TABLE outbox ADD COLUMN refused_at TIMESTAMPTZ;
+    """,
 ]
 
 FRAGMENT_COLUMNS: tuple[str, ...] = ("id", "schema", "properties", "subject_category", "tlp")
