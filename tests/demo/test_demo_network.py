@@ -1,5 +1,6 @@
-"""`cruce demo` ends with the five agency nodes served on 127.0.0.1 and talking over HTTP: a
-request answered with a share, a refused victim, an H2 record passed on after consent."""
+"""`cruce demo` serves the five agency nodes on 127.0.0.1 talking over HTTP (a request answered
+with a share, a refused victim, an H2 record passed on after consent), and ends with the audit
+log of the node the story followed: its signed head, a verification, and who saw the record."""
 
 from __future__ import annotations
 
@@ -28,3 +29,9 @@ def test_the_demo_serves_five_nodes_that_share_and_answer_a_request(tmp_path: Pa
     assert "What each side sees" in out
     for agency in ("gt_police", "hn_police", "mx_migration", "sv_police", "us_border"):
         assert (tmp_path / "out" / "nodes" / f"{agency}.server.log").exists()
+    ending = out[out.index("The audit log of hn_police"):]
+    assert "What each side sees" not in ending  # the audit log comes last
+    assert "verify: ok" in ending and "signed heads recomputed with the published key" in ending
+    seen = ending[ending.index("who saw"):]
+    assert "consultation by demo (hn_police" in seen  # linked, so looked at
+    assert "disclosure to sv_police by" in seen  # the share of the story, and to whom

@@ -35,11 +35,14 @@ def demo(
         _ingest_agency(agency, world_dir / agency / "mapping.yml", nodes_dir / f"{agency}.duckdb")
     _summarise(agencies, nodes_dir)
     pair = _link_across(agencies, nodes_dir, out / "shared")
-    _show_audit(nodes_dir / f"{agencies[0]}.duckdb")
     if network:
         from cruce.cli._demo_exchange import exchange
 
         exchange(agencies, nodes_dir, pair)
+    if pair is not None and "hn_police" in agencies:  # the record the story followed
+        _show_audit(nodes_dir / "hn_police.duckdb", pair[0])
+    else:
+        _show_audit(nodes_dir / f"{agencies[0]}.duckdb")
 
 
 def _ingest_agency(agency: str, mapping: Path, db: Path) -> None:
@@ -135,27 +138,32 @@ def _who(row: dict[str, object], side: str) -> str:
     return f"{name} ({source}, born {row.get(f'dob_{side}') or '?'})"
 
 
-def _show_audit(db: Path) -> None:
+def _show_audit(db: Path, record: str | None = None) -> None:
     """The end of the story: the node's signed audit head, a full verification, and who saw
-    one record (the demo looked at every shareable person to link them)."""
+    one record (by default the first shareable person: the demo looked at each to link them)."""
     from cruce._node import Node
     from cruce.audit import verify_log
     from cruce.audit._sth import PUBLIC_KEY_FILE
 
+    console.rule(f"The audit log of {db.stem}")
     with Node.open(db, user="demo") as node:
         assert node.audit is not None
         head = node.audit.head()
-        record = node.store._query("SELECT id FROM records WHERE schema = 'Person' "
-                                   "AND is_shareable ORDER BY id LIMIT 1")[0][0]
+        if record is None:
+            record = str(node.store._query("SELECT id FROM records WHERE schema = 'Person' "
+                                           "AND is_shareable ORDER BY id LIMIT 1")[0][0])
         seen = node.audit.who_saw(record)
         folder = node.audit.directory
     report = verify_log(folder, (folder / PUBLIC_KEY_FILE).read_bytes())
-    console.print(f"Audit log of {db.stem}: head size {head.tree_size}, root "
-                  f"{head.root_hash.hex()[:16]}…, signed; verify: ok, {report.tree_size} entries "
-                  f"and {report.heads_checked} signed heads", highlight=False)
-    console.print(f"who saw {record[:12]}…:", highlight=False)
+    console.print(f"head: {head.tree_size} entries, root {head.root_hash.hex()[:16]}…, signed "
+                  f"{head.at.isoformat(timespec='seconds')}", highlight=False)
+    console.print(f"verify: ok, {report.tree_size} entries and {report.heads_checked} signed "
+                  "heads recomputed with the published key alone", highlight=False)
+    console.print(f"who saw {record[:12]}… (cruce audit who-saw):", highlight=False)
     for entry in seen:
         e = entry.event
-        console.print(f"  #{entry.index} {e['at']} {e['op']} by {e['actor']['user']} "
-                      f"({e['actor']['agency']}) for {e['justification']['purpose']}, case "
-                      f"{e['justification']['case_reference']}", highlight=False)
+        to = f" to {', '.join(e['recipients'])}" if e["recipients"] else ""
+        console.print(f"  #{entry.index} {e['at'][:19]} {e['op']}{to} by {e['actor']['user']} "
+                      f"({e['actor']['agency']}, {e['actor']['role']}) for "
+                      f"{e['justification']['purpose']}, case "
+                      f"{e['justification']['case_reference'] or '-'}", highlight=False)
