@@ -1,11 +1,12 @@
 """Two nodes sharing through their APIs (in-process): the rules decide on the server, the
 recipient keeps each share exactly once, and both audit logs hold their side."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
@@ -28,6 +29,7 @@ class Pair:
     token: str
     down: list[bool]
     foreign: NodeKeys
+    post: Callable[[str, bytes], httpx.Response]  # hn's transport to gt's inbox
 
 
 def member(agency: str, country: str, keys: NodeKeys) -> Member:
@@ -53,15 +55,15 @@ def pair(tmp_path: Path, agency_dir: Path) -> Iterator[Pair]:
     down = [False]
     gt_client = TestClient(create_app(gt), raise_server_exceptions=False)
 
-    def post(url: str, body: bytes) -> int:
+    def post(url: str, body: bytes) -> httpx.Response:
         if down[0]:
             raise ConnectionError("gt_police node is down")
         assert url == "http://gt_police.test/api/v1/shares/inbox"
-        return gt_client.post("/api/v1/shares/inbox", content=body).status_code
+        return gt_client.post("/api/v1/shares/inbox", content=body)
 
     hn_client = TestClient(create_app(hn, post=post), raise_server_exceptions=False)
     token = Users(hn.store).add("ana.analyst", "analyst")
-    yield Pair(hn, gt, hn_client, gt_client, token, down, NodeKeys.generate())
+    yield Pair(hn, gt, hn_client, gt_client, token, down, NodeKeys.generate(), post)
     hn.close()
     gt.close()
 
@@ -109,7 +111,7 @@ def test_a_recipient_that_is_down_gets_the_share_exactly_once_when_it_returns(pa
     assert (waiting.attempts, waiting.state) == (1, "waiting") and "down" in str(waiting.last_error)
     pair.down[0] = False
     assert pair.hn.sharing.deliver(lambda url, body: pair.gt_client.post(
-        "/api/v1/shares/inbox", content=body).status_code) == {"delivered": 1, "failed": 0, "refused": 0}
+        "/api/v1/shares/inbox", content=body)) == {"delivered": 1, "failed": 0, "refused": 0}
     assert pair.hn.sharing.deliver(lambda url, body: 500) == {"delivered": 0, "failed": 0, "refused": 0}
     assert pair.gt.store.count() == 1 and len(pair.gt.sharing.inbox()) == 1
 
@@ -150,9 +152,9 @@ def test_only_consulting_roles_may_share(pair: Pair) -> None:
 
 
 def deliver(pair: Pair) -> dict[str, int]:
-    def post(url: str, body: bytes) -> int:
+    def post(url: str, body: bytes) -> httpx.Response:
         path = url.removeprefix("http://gt_police.test")
-        return pair.gt_client.post(path, content=body).status_code
+        return pair.gt_client.post(path, content=body)
 
     return pair.hn.sharing.deliver(post)
 
@@ -310,9 +312,52 @@ def test_what_a_recipient_refuses_outright_is_not_sent_again(
     if outcome == "refused":  # the operator fixed the cause and queues it again
         assert pair.hn.sharing.retry_refused() == 1
         assert pair.hn.sharing.deliver(lambda url, body: pair.gt_client.post(
-            "/api/v1/shares/inbox", content=body).status_code) == {
+            "/api/v1/shares/inbox", content=body)) == {
                 "delivered": 1, "failed": 0, "refused": 0}
         assert pair.hn.sharing.outbox()[0].state == "delivered"
+
+
+def test_a_delivery_counts_only_with_the_recipients_signed_receipt_of_those_bytes(
+    pair: Pair,
+) -> None:
+    """A 200 alone proves nothing (a proxy or an impostor can send one): the sender keeps
+    trying until the recipient's directory key signs a receipt for the very package, and keeps
+    that receipt as proof of delivery."""
+    import base64
+    import hashlib
+
+    from cruce._why import justification
+    from cruce.share._requests import sign_receipt, verify_receipt
+
+    hn_id, = ids(pair.hn, "tzul")
+    why = justification("gangs_organized_crime", "HN-2026-0042", "receipts")
+
+    def answered(headers: dict[str, str]) -> httpx.Response:
+        return httpx.Response(200, headers=headers, json={"status": "received"})
+
+    fakes = {
+        "no receipt": lambda url, body: answered({}),
+        "an outsider's": lambda url, body: answered(
+            {"X-Cruce-Receipt": sign_receipt(pair.foreign, "gt_police", body)}),
+        "for other bytes": lambda url, body: answered(
+            {"X-Cruce-Receipt": pair.gt.sharing.receipt(body + b"x")}),
+        "another member's": lambda url, body: answered(
+            {"X-Cruce-Receipt": pair.hn.sharing.receipt(body)}),
+        "a bare 200": lambda url, body: 200,
+    }
+    pair.hn.sharing.disclose([hn_id], ["gt_police"], why, post=fakes.pop("no receipt"))
+    for fake in fakes.values():
+        assert pair.hn.sharing.deliver(fake) == {"delivered": 0, "failed": 1, "refused": 0}
+        [entry] = pair.hn.sharing.outbox()
+        assert entry.state == "waiting" and "without a valid receipt" in str(entry.last_error)
+    assert pair.gt.store.count() == 0  # (the fakes never reached gt)
+
+    assert pair.hn.sharing.deliver(pair.post) == {"delivered": 1, "failed": 0, "refused": 0}
+    [entry] = pair.hn.sharing.outbox()
+    assert entry.state == "delivered" and entry.receipt and entry.last_error is None
+    [(package,)] = pair.hn.store._query("SELECT package FROM outbox")
+    digest = hashlib.sha256(base64.b64decode(str(package))).digest()
+    verify_receipt(pair.hn.sharing.directory.member("gt_police"), digest, entry.receipt)
 
 
 def test_disclose_posts_each_package_as_it_is_sealed_and_keeps_failures(pair: Pair) -> None:
@@ -322,11 +367,11 @@ def test_disclose_posts_each_package_as_it_is_sealed_and_keeps_failures(pair: Pa
     hn_id, = ids(pair.hn, "tzul")
     posted: list[str] = []
 
-    def post(url: str, body: bytes) -> int:
+    def post(url: str, body: bytes) -> httpx.Response:
         posted.append(url)
         if pair.down[0]:
             raise ConnectionError("gt_police node is down")
-        return pair.gt_client.post("/api/v1/shares/inbox", content=body).status_code
+        return pair.gt_client.post("/api/v1/shares/inbox", content=body)
 
     done = pair.hn.sharing.disclose([hn_id], ["gt_police"], why, post=post)
     assert done.delivery == {"delivered": 1, "failed": 0, "refused": 0}
@@ -369,9 +414,9 @@ def test_the_server_erases_expired_records_tells_recipients_and_checks_peers_by_
     pair.hn.store._execute("UPDATE records SET retain_until = ? WHERE id = ?",
                            (date.today() - timedelta(days=1), hn_id))
 
-    def post(url: str, body: bytes) -> int:
+    def post(url: str, body: bytes) -> httpx.Response:
         return pair.gt_client.post(url.replace("http://gt_police.test", ""),
-                                   content=body).status_code
+                                   content=body)
 
     def get(url: str, headers: dict[str, str]) -> tuple[bytes, str]:
         answer = pair.gt_client.get(url.replace("http://gt_police.test", ""), headers=headers)

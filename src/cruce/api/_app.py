@@ -34,7 +34,7 @@ from cruce.api._wiring import Wiring
 from cruce.audit._events import Justification
 from cruce.errors import CruceError, InvalidInput, NotFound, PermissionDenied
 from cruce.share._node import Get, Post, http_get, http_post
-from cruce.share._requests import NonceCache, sign_answer, verify_request
+from cruce.share._requests import RECEIPT_HEADER, NonceCache, sign_answer, verify_request
 
 bearer = HTTPBearer(auto_error=False, description="A node user's API token")
 CONSULTING = {Role.ANALYST, Role.SUPERVISOR}
@@ -186,14 +186,16 @@ def create_app(
         }
 
     @app.post("/api/v1/shares/inbox", tags=["sharing"])
-    async def inbox(request: Request) -> dict[str, Any]:
+    async def inbox(request: Request, response: Response) -> dict[str, Any]:
         """Another node delivers a share package: authenticated by its signature against the
-        compact directory, decrypted with this node's key, kept once (retries are harmless)."""
+        compact directory, decrypted with this node's key, kept once (retries are harmless).
+        The answer carries this node's signed receipt of the package (X-Cruce-Receipt)."""
         data = await request.body()
         if not data or len(data) > MAX_PACKAGE:
             raise InvalidInput(f"a share package is 1 to {MAX_PACKAGE} bytes")
         with lock:
             share, status = node.sharing.receive(data)
+        response.headers[RECEIPT_HEADER] = node.sharing.receipt(data)
         return {
             "status": status,
             "share_id": share.share_id if share else None,
@@ -201,14 +203,15 @@ def create_app(
         }
 
     @app.post("/api/v1/shares/notices", tags=["sharing"])
-    async def notices(request: Request) -> dict[str, Any]:
+    async def notices(request: Request, response: Response) -> dict[str, Any]:
         """A providing agency tells this node to erase records it shared (a signed notice
-        naming ids only); applied once, logged as an erasure here."""
+        naming ids only); applied once, logged as an erasure here; answered with a receipt."""
         data = await request.body()
         if not data or len(data) > MAX_PACKAGE:
             raise InvalidInput(f"a notice is 1 to {MAX_PACKAGE} bytes")
         with lock:
             erased = node.sharing.receive_notice(data)
+        response.headers[RECEIPT_HEADER] = node.sharing.receipt(data)
         return {"status": "applied", "erased": erased}
 
     nonces = NonceCache()

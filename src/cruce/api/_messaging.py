@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Query, Request
+from fastapi import Depends, FastAPI, Query, Request, Response
 from pydantic import BaseModel
 from pydantic import Field as PydanticField
 
@@ -24,6 +24,7 @@ from cruce.api._wiring import Wiring
 from cruce.audit._events import Justification
 from cruce.errors import AuditChainBroken, InvalidInput, PermissionDenied
 from cruce.share._node import Get, Post
+from cruce.share._requests import RECEIPT_HEADER
 from cruce.share._threads import Priority, ThreadStatus
 
 MAX_MESSAGE = 1024 * 1024
@@ -120,13 +121,15 @@ def install_messaging(app: FastAPI, wiring: Wiring) -> None:
         return {"status": "closed", "delivery": deliver()}
 
     @app.post("/api/v1/messages/inbox", tags=["messages"])
-    async def message_inbox(request: Request) -> dict[str, Any]:
-        """Another node delivers a sealed message (request, reply, consent request/answer)."""
+    async def message_inbox(request: Request, response: Response) -> dict[str, Any]:
+        """Another node delivers a sealed message (request, reply, consent request/answer);
+        the answer carries this node's signed receipt of it (X-Cruce-Receipt)."""
         data = await request.body()
         if not data or len(data) > MAX_MESSAGE:
             raise InvalidInput(f"a message is 1 to {MAX_MESSAGE} bytes")
         with lock:
             status = node.sharing.receive_message(data)
+        response.headers[RECEIPT_HEADER] = node.sharing.receipt(data)
         return {"status": status}
 
     @app.post("/api/v1/consents", tags=["consent"])

@@ -9,17 +9,18 @@ Delivery is idempotent: a recipient that already holds a share answers that it d
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from cruce.audit._events import AccessEvent, Actor, Justification, Operation
 from cruce.errors import (
@@ -37,7 +38,13 @@ from cruce.share._keys import NodeKeys
 from cruce.share._messages import open_message, seal_message
 from cruce.share._notice import open_notice, seal_notice
 from cruce.share._package import ReplayDetected, Share, open_package, seal
-from cruce.share._requests import sign_request, verify_answer
+from cruce.share._requests import (
+    RECEIPT_HEADER,
+    sign_receipt,
+    sign_request,
+    verify_answer,
+    verify_receipt,
+)
 from cruce.share._rules import COND_RELEASED, Decision, Release, decide
 from cruce.share._threads import Requests
 from cruce.store import RecordQuery
@@ -45,7 +52,19 @@ from cruce.store import RecordQuery
 if TYPE_CHECKING:
     from cruce._node import Node
 
-Post = Callable[[str, bytes], int]  # (url, body) -> HTTP status
+class Answer(Protocol):
+    """What a transport hands back: an HTTP response's status and headers (httpx's will do)."""
+
+    @property
+    def status_code(self) -> int: ...
+
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+
+# (url, body) -> the answer, or a bare HTTP status from a transport that has no headers (no
+# receipt, so never counted as delivered).
+Post = Callable[[str, bytes], "Answer | int"]
 Get = Callable[[str, dict[str, str]], tuple[bytes, str]]  # (url, headers) -> (body, signature)
 # Large shares go out in several packages: bounded memory on both sides, smaller retries.
 PACKAGE_RECORDS = 20_000
@@ -74,14 +93,15 @@ class Courier:
         self.sharing = sharing
         self.post = post
         self.pool = ThreadPoolExecutor(1, "cruce-courier") if post else None
-        self.sent: list[tuple[str, str, Future[int]]] = []
+        self.sent: list[tuple[str, Member, bytes, Future[Answer | int]]] = []
         self.counts = {"delivered": 0, "failed": 0, "refused": 0}
 
     def send(self, share_id: str, member: Member, package: bytes) -> None:
         if self.pool is None or self.post is None:
             return
         url = member.endpoint.rstrip("/") + INBOX["share"]
-        self.sent.append((share_id, member.id, self.pool.submit(self.post, url, package)))
+        digest = hashlib.sha256(package).digest()
+        self.sent.append((share_id, member, digest, self.pool.submit(self.post, url, package)))
 
     def __enter__(self) -> Courier:
         return self
@@ -90,17 +110,17 @@ class Courier:
         if self.pool is None:
             return
         self.pool.shutdown(wait=True)
-        for share_id, recipient, future in self.sent:
-            self.counts[self.sharing._mark(share_id, recipient, _failure(future.result))] += 1
+        for share_id, member, digest, future in self.sent:
+            attempt = _attempt(future.result, member, digest)
+            self.counts[self.sharing._mark(share_id, member.id, attempt)] += 1
 
 
-def http_post(url: str, body: bytes) -> int:
-    """The default transport: POST a package or notice to another node."""
+def http_post(url: str, body: bytes) -> Answer:
+    """The default transport: POST a package, notice or message to another node."""
     import httpx
 
-    response = httpx.post(url, content=body, timeout=30.0,
-                          headers={"Content-Type": "application/octet-stream"})
-    return response.status_code
+    return httpx.post(url, content=body, timeout=30.0,
+                      headers={"Content-Type": "application/octet-stream"})
 
 
 def http_get(url: str, headers: dict[str, str]) -> tuple[bytes, str]:
@@ -150,6 +170,7 @@ class OutboxEntry:
     next_attempt_at: datetime | None
     refused_at: datetime | None
     kind: str
+    receipt: str | None  # the recipient's signed receipt, once delivered
 
     @property
     def state(self) -> str:
@@ -158,16 +179,31 @@ class OutboxEntry:
         return "refused" if self.refused_at is not None else "waiting"
 
 
-def _failure(deliver: Callable[[], int]) -> Failure | None:
-    """Why a delivery failed (None: the recipient took it)."""
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """One delivery attempt: delivered (with the recipient's signed receipt) or a failure."""
+
+    failure: Failure | None
+    receipt: str | None = None
+
+
+def _attempt(deliver: Callable[[], Answer | int], member: Member, digest: bytes) -> Attempt:
+    """Post once; delivered only if the recipient signed a receipt for these very bytes."""
     try:
-        status = deliver()
+        answer = deliver()
     except Exception as exc:  # the recipient is down: try again later
-        return Failure(f"{type(exc).__name__}: {exc}")
-    if status in (200, 201):
-        return None
-    refused = 400 <= status < 500 and status not in _RETRYABLE
-    return Failure(f"HTTP {status}" + (" (refused: not retried)" if refused else ""), refused)
+        return Attempt(Failure(f"{type(exc).__name__}: {exc}"))
+    status = answer if isinstance(answer, int) else answer.status_code
+    if status not in (200, 201):
+        refused = 400 <= status < 500 and status not in _RETRYABLE
+        return Attempt(Failure(f"HTTP {status}" + (" (refused: not retried)" if refused else ""),
+                               refused))
+    receipt = "" if isinstance(answer, int) else answer.headers.get(RECEIPT_HEADER, "")
+    try:
+        verify_receipt(member, digest, receipt)
+    except SignatureInvalid as exc:  # taken, perhaps, but not provably: send it again
+        return Attempt(Failure(f"HTTP {status} without a valid receipt: {exc.message}"))
+    return Attempt(None, receipt)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -453,10 +489,12 @@ class Sharing:
                 (datetime.now(UTC),) if due_only else (),
             )
         for share_id, recipient, package, kind in rows:
-            url = self.directory.member(str(recipient)).endpoint.rstrip("/") + INBOX[str(kind)]
-            failure = _failure(partial(post, url, base64.b64decode(str(package))))
+            member = self.directory.member(str(recipient))
+            body = base64.b64decode(str(package))
+            url = member.endpoint.rstrip("/") + INBOX[str(kind)]
+            attempt = _attempt(partial(post, url, body), member, hashlib.sha256(body).digest())
             with guard():
-                counts[self._mark(str(share_id), str(recipient), failure)] += 1
+                counts[self._mark(str(share_id), str(recipient), attempt)] += 1
         return counts
 
     def retry_refused(self) -> int:
@@ -519,6 +557,10 @@ class Sharing:
         self._keep(share)
         return share, "received"
 
+    def receipt(self, package: bytes) -> str:
+        """This node's signed receipt of a delivery it took (the answer's X-Cruce-Receipt)."""
+        return sign_receipt(self.keys, self.agency, package)
+
     def inbox(self) -> list[tuple[str, str, int, datetime]]:
         rows = self.node.store._query(
             "SELECT share_id, sender, records, received_at FROM received_shares "
@@ -529,10 +571,10 @@ class Sharing:
     def outbox(self) -> list[OutboxEntry]:
         rows = self.node.store._query(
             "SELECT share_id, recipient, records, attempts, last_error, delivered_at, "
-            "next_attempt_at, refused_at, kind FROM outbox ORDER BY created_at"
+            "next_attempt_at, refused_at, kind, receipt FROM outbox ORDER BY created_at"
         )
         return [OutboxEntry(str(r[0]), str(r[1]), int(r[2]), int(r[3]), r[4], r[5], r[6], r[7],
-                            str(r[8])) for r in rows]
+                            str(r[8]), r[9]) for r in rows]
 
     # -- internals ------------------------------------------------------------------------
     def _records(self, record_ids: Sequence[str]) -> list[Outgoing]:
@@ -594,11 +636,12 @@ class Sharing:
             (share_id, recipient, base64.b64encode(package).decode("ascii"), records, kind),
         )
 
-    def _mark(self, share_id: str, recipient: str, failure: Failure | None) -> str:
+    def _mark(self, share_id: str, recipient: str, attempt: Attempt) -> str:
         """Record a delivery attempt's outcome; returns it ("delivered", "failed", "refused")."""
-        now = datetime.now(UTC)
+        now, failure = datetime.now(UTC), attempt.failure
         if failure is None:
-            outcome, sets, values = "delivered", "delivered_at = ?", [now]
+            outcome, sets, values = "delivered", "delivered_at = ?, receipt = ?", [now,
+                                                                                   attempt.receipt]
         elif failure.refused:
             outcome, sets, values = "refused", "refused_at = ?", [now]
             log.warning("outbox: %s refused %s (%s); it is not sent again",

@@ -4,10 +4,16 @@ A request carries the asking node's id, a timestamp and a random nonce, signed w
 directory key over the method, path, timestamp and nonce. The answering node checks the
 signature against the compact directory, refuses a stale timestamp (more than five minutes off)
 and a nonce it has already seen. Answers are signed the same way over their body.
+
+A node that takes a delivery (a share package, a notice, a message) answers with a signed
+receipt over the package's SHA-256 and the time: the sender counts a package delivered only on
+a receipt that verifies under the recipient's directory key, and keeps it with the package as
+proof of delivery.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import time
 from collections import OrderedDict
@@ -22,6 +28,8 @@ from cruce.share._keys import NodeKeys
 
 REQUEST_PREFIX = b"cruce/node-request/v1\x00"
 ANSWER_PREFIX = b"cruce/node-answer/v1\x00"
+RECEIPT_PREFIX = b"cruce/delivery-receipt/v1\x00"
+RECEIPT_HEADER = "X-Cruce-Receipt"
 WINDOW_SECONDS = 300
 
 
@@ -83,3 +91,28 @@ def verify_answer(member: Member, body: bytes, signature: str) -> None:
         member.verify_key().verify(b64d(signature, "signature"), ANSWER_PREFIX + body)
     except (InvalidSignature, InvalidInput):
         raise SignatureInvalid(f"the answer is not signed by {member.id}'s directory key") from None
+
+
+def _receipt_message(agency: str, digest: bytes, at: str) -> bytes:
+    return RECEIPT_PREFIX + agency.encode() + b"\n" + digest + b"\n" + at.encode()
+
+
+def sign_receipt(keys: NodeKeys, agency: str, package: bytes) -> str:
+    """The receipt header's value: when, and the signature over who took which bytes when."""
+    at = str(int(time.time()))
+    digest = hashlib.sha256(package).digest()
+    return f"{at}.{b64e(keys.signing_key.sign(_receipt_message(agency, digest, at)))}"
+
+
+def verify_receipt(member: Member, digest: bytes, receipt: str) -> None:
+    """Check that `member` signed a receipt for the package whose SHA-256 is `digest`."""
+    at, _, signature = receipt.partition(".")
+    if not at.isdigit() or not signature:
+        raise SignatureInvalid(f"no signed receipt from {member.id}")
+    try:
+        member.verify_key().verify(b64d(signature, "receipt"),
+                                   _receipt_message(member.id, digest, at))
+    except (InvalidSignature, InvalidInput):
+        raise SignatureInvalid(
+            f"the receipt is not {member.id}'s signature over this package"
+        ) from None

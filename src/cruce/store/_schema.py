@@ -263,11 +263,13 @@ MIGRATIONS: list[str] = [
         reason VARCHAR NOT NULL
     );
     """,
-    # 10: the outbox backs off from a recipient that is down, and stops sending what a
-    # recipient refused outright (the same bytes would be refused again)
+    # 10: the outbox backs off from a recipient that is down, stops sending what a recipient
+    # refused outright (the same bytes would be refused again), and keeps the recipient's
+    # signed receipt of what it took
     """
     ALTER TABLE outbox ADD COLUMN next_attempt_at TIMESTAMPTZ;
     ALTER TABLE outbox ADD COLUMN refused_at TIMESTAMPTZ;
+    ALTER TABLE outbox ADD COLUMN receipt VARCHAR;
     """,
 ]
 
