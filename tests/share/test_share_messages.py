@@ -9,7 +9,7 @@ import pytest
 
 from cruce.errors import DecryptionFailed, InvalidInput, PermissionDenied, SignatureInvalid
 from cruce.share import Directory, NodeKeys
-from cruce.share._messages import open_message, seal_message
+from cruce.share._messages import MessageExpired, open_message, seal_message
 
 FIELDS = {"thread_id": "7d1f0a52-3c55-4d3e-9a59-0b6f0c7a2f10", "subject": "Alias El Flaco",
           "text": "¿Conocen a José Luis Hernández García?", "author": "ana.lopez"}
@@ -56,11 +56,14 @@ def test_a_changed_byte_or_a_forged_sender_is_refused(keys, directory) -> None:
         open_message(stranger, keys["gt_police"], "gt_police", directory)
 
 
-def test_an_old_message_is_refused(keys, directory) -> None:
+def test_an_old_message_is_refused_for_good_naming_its_id(keys, directory) -> None:
     data = sealed(keys, directory)
     later = datetime.now(UTC) + timedelta(days=31)
-    with pytest.raises((PermissionDenied, SignatureInvalid)):
+    with pytest.raises(MessageExpired) as err:
         open_message(data, keys["gt_police"], "gt_police", directory, now=later)
+    assert err.value.status == 410 and isinstance(err.value, PermissionDenied)
+    assert err.value.message_id == open_message(data, keys["gt_police"], "gt_police",
+                                                directory).message_id
 
 
 def test_unknown_kinds_are_not_sealed(keys, directory) -> None:

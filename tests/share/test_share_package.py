@@ -161,6 +161,20 @@ def test_replayed_package_is_refused_as_conflict(keys, directory) -> None:
     assert isinstance(err.value, Conflict)
 
 
+def test_a_package_held_here_is_a_replay_even_past_its_expiry(keys, directory) -> None:
+    """A sender whose answer was lost sends again, perhaps after the package expired: the
+    recipient that holds it says so ("already received") rather than "expired" (410), which
+    the sender would take as final and never learn it was delivered."""
+    guard = MemoryReplayGuard()
+    data = sealed(keys, directory, ["gt_police"], expires_at=T0 + timedelta(hours=2))
+    open_as(data, "gt_police", keys, directory, guard, now=T0 + timedelta(hours=1))
+    with pytest.raises(ReplayDetected):
+        open_as(data, "gt_police", keys, directory, guard, now=T0 + timedelta(hours=3))
+    with pytest.raises(PackageExpired) as err:  # not held here: expired, for good
+        open_as(data, "gt_police", keys, directory, now=T0 + timedelta(hours=3))
+    assert err.value.status == 410
+
+
 def test_resealed_package_with_a_reused_share_id_is_also_a_replay(keys, directory) -> None:
     guard = MemoryReplayGuard()
     open_as(sealed(keys, directory, ["gt_police"]), "gt_police", keys, directory, guard)

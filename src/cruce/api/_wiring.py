@@ -28,7 +28,9 @@ class Wiring:
     send: Post
 
     def deliver(self) -> dict[str, int]:
-        """Send what waits in the outbox (the store lock is not held while posting)."""
+        """Send what waits in the outbox (the store lock is not held while posting). A request
+        waits at most 5 s for a round already running (which, or the next, 2 s later, takes
+        what the request queued)."""
         if not self.node.is_sharing:
             return {}
-        return self.node.sharing.deliver(self.send, lambda: self.lock, due_only=True)
+        return self.node.sharing.deliver(self.send, lambda: self.lock, due_only=True, wait=5.0)

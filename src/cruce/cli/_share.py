@@ -93,14 +93,12 @@ def inbox(db: DbOption = "cruce.duckdb") -> None:
 def outbox(
     db: DbOption = "cruce.duckdb",
     deliver: Annotated[bool, typer.Option("--deliver", help="Retry every waiting package now, back-off or not.")] = False,
-    retry_refused: Annotated[bool, typer.Option("--retry-refused", help="Queue again what recipients refused (once the cause is fixed).")] = False,
 ) -> None:
-    """Packages and messages sent, waiting (with their next attempt) or refused by the recipient."""
+    """Packages and messages sent, waiting (with their next attempt) or refused by the recipient
+    (final: share again, with the records as they are now, if it is still needed)."""
     from cruce.share._node import http_post
 
     with open_node(db) as node:
-        if retry_refused:
-            console.print(f"queued again: {node.sharing.retry_refused()}")
         if deliver:
             counts = node.sharing.deliver(http_post)
             console.print(f"delivered {counts['delivered']}, still waiting {counts['failed']}, "

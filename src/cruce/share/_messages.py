@@ -68,9 +68,22 @@ def seal_message(keys: NodeKeys, sender: str, recipient: Member, kind: str,
     return body + b"\n" + b64e(keys.signing_key.sign(PREFIX + body)).encode("ascii")
 
 
+class MessageExpired(PermissionDenied):
+    """Too old (or from the future) to be taken: 410, these bytes will never be taken."""
+
+    status = 410
+
+    def __init__(self, message: str, message_id: str) -> None:
+        super().__init__(message)
+        self.message_id = message_id
+
+
 def open_message(data: bytes, keys: NodeKeys, me: str, directory: Directory,
                  now: datetime | None = None) -> Message:
-    """Verify (sender's directory key), check it is ours and fresh, and decrypt."""
+    """Verify (sender's directory key), check it is ours and fresh, and decrypt.
+
+    Raises MessageExpired last, after every other check: a message already taken may be
+    sent again after its age limit (the answer was lost) and is then no error."""
     now = now or datetime.now(UTC)
     body, _, signature = bytes(data).rpartition(b"\n")
     header = _header(body)
@@ -87,8 +100,6 @@ def open_message(data: bytes, keys: NodeKeys, me: str, directory: Directory,
         raise SignatureInvalid(f"{member.id}'s directory key is not valid now")
     if header["recipient"] != me:
         raise PermissionDenied("this message is addressed to another agency")
-    if created > now + MAX_CLOCK_SKEW or now - created > MAX_AGE:
-        raise PermissionDenied(f"message {header['message_id']} is too old or from the future")
     entry = {"id": me, "epk": b64d(header["epk"], "epk"),
              "wrapped_key": b64d(header["wrapped_key"], "wrapped_key")}
     key = _unwrap(entry, keys, {"share_id": header["message_id"], "sender": member.id})
@@ -102,6 +113,9 @@ def open_message(data: bytes, keys: NodeKeys, me: str, directory: Directory,
         raise DecryptionFailed(f"message {header['message_id']} does not decrypt") from None
     if kind not in KINDS or not isinstance(fields, dict):
         raise InvalidInput(f"message {header['message_id']}: unknown kind {kind!r}")
+    if created > now + MAX_CLOCK_SKEW or now - created > MAX_AGE:
+        raise MessageExpired(f"message {header['message_id']} is too old or from the future",
+                             str(header["message_id"]))
     return Message(str(header["message_id"]), member.id, me, created, str(kind), fields)
 
 

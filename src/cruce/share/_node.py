@@ -35,7 +35,7 @@ from cruce.records import Envelope
 from cruce.share._consents import Consents
 from cruce.share._directory import Directory, Member
 from cruce.share._keys import NodeKeys
-from cruce.share._messages import open_message, seal_message
+from cruce.share._messages import MessageExpired, open_message, seal_message
 from cruce.share._notice import open_notice, seal_notice
 from cruce.share._package import ReplayDetected, Share, open_package, seal
 from cruce.share._requests import (
@@ -60,6 +60,9 @@ class Answer(Protocol):
 
     @property
     def headers(self) -> Mapping[str, str]: ...
+
+    @property
+    def content(self) -> bytes: ...
 
 
 # (url, body) -> the answer, or a bare HTTP status from a transport that has no headers (no
@@ -152,9 +155,11 @@ class Failure:
     refused: bool = False
 
 
-# Answers worth another try: authentication and membership follow the directory, which the
-# recipient may not have caught up with yet; the rest of 4xx is final for these bytes.
-_RETRYABLE = frozenset({401, 403, 408, 425, 429})
+# Answers that are final for these bytes, when they come from cruce itself (its JSON error):
+# malformed (400), about a thread or consent the recipient does not know (404), a closed thread
+# (409), too old to be taken (410). Anything else may change: the recipient's directory catching
+# up (401, 403, 422), load (429, 5xx), a proxy's own answer (any status without cruce's error).
+_FINAL = frozenset({400, 404, 409, 410})
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,15 +200,25 @@ def _attempt(deliver: Callable[[], Answer | int], member: Member, digest: bytes)
         return Attempt(Failure(f"{type(exc).__name__}: {exc}"))
     status = answer if isinstance(answer, int) else answer.status_code
     if status not in (200, 201):
-        refused = 400 <= status < 500 and status not in _RETRYABLE
-        return Attempt(Failure(f"HTTP {status}" + (" (refused: not retried)" if refused else ""),
-                               refused))
+        why = "" if isinstance(answer, int) else _cruce_error(answer.content)
+        refused = status in _FINAL and bool(why)
+        return Attempt(Failure(f"HTTP {status}" + (f": {why}" if why else "")
+                               + (" (refused: not sent again)" if refused else ""), refused))
     receipt = "" if isinstance(answer, int) else answer.headers.get(RECEIPT_HEADER, "")
     try:
         verify_receipt(member, digest, receipt)
     except SignatureInvalid as exc:  # taken, perhaps, but not provably: send it again
         return Attempt(Failure(f"HTTP {status} without a valid receipt: {exc.message}"))
     return Attempt(None, receipt)
+
+
+def _cruce_error(content: bytes) -> str:
+    """The message of a cruce node's JSON error answer ("" for anything else, e.g. a proxy's)."""
+    try:
+        error = json.loads(content)["error"]
+        return f"{error['type']}: {error['message']}"[:300]
+    except (ValueError, KeyError, TypeError):
+        return ""
 
 
 def backoff(attempts: int) -> timedelta:
@@ -466,45 +481,56 @@ class Sharing:
 
     def deliver(
         self, post: Post, guard: Callable[[], AbstractContextManager[object]] = nullcontext,
-        due_only: bool = False,
+        due_only: bool = False, wait: float | None = None,
     ) -> dict[str, int]:
-        """Send every undelivered package (with `due_only`, only those whose back-off is
-        over); a failure stays queued for a later attempt, a refusal is not sent again.
+        """Send what waits in the outbox, each recipient's items in the order they were queued
+        (an erasure notice never overtakes the share it erases, nor a reply its request).
 
-        `guard` is the server's lock around store access: it is not held while posting, so
-        two nodes delivering to each other at once never wait on one another.
+        With `due_only`, a recipient whose oldest waiting item is still backing off is left for
+        later. A transient failure stops that recipient's items for this round; a refusal is
+        final and not sent again. With `wait`, gives up (all counts 0) after that many seconds
+        if another round is still running (it, or the server's next round, takes the rest).
+        `guard` is the server's lock around store access: it is not held while posting, so two
+        nodes delivering to each other at once never wait on one another.
         """
-        with self._delivering:
+        if not self._delivering.acquire(timeout=-1 if wait is None else wait):
+            return {"delivered": 0, "failed": 0, "refused": 0}
+        try:
             return self._deliver(post, guard, due_only)
+        finally:
+            self._delivering.release()
 
     def _deliver(
         self, post: Post, guard: Callable[[], AbstractContextManager[object]], due_only: bool
     ) -> dict[str, int]:
         counts = {"delivered": 0, "failed": 0, "refused": 0}
-        due = "AND (next_attempt_at IS NULL OR next_attempt_at <= ?) " if due_only else ""
         with guard():
             rows = self.node.store._query(
-                "SELECT share_id, recipient, package, kind FROM outbox "
-                f"WHERE delivered_at IS NULL AND refused_at IS NULL {due}ORDER BY created_at",
-                (datetime.now(UTC),) if due_only else (),
+                "SELECT share_id, recipient, package, kind, next_attempt_at FROM outbox "
+                "WHERE delivered_at IS NULL AND refused_at IS NULL ORDER BY created_at"
             )
-        for share_id, recipient, package, kind in rows:
-            member = self.directory.member(str(recipient))
-            body = base64.b64decode(str(package))
-            url = member.endpoint.rstrip("/") + INBOX[str(kind)]
-            attempt = _attempt(partial(post, url, body), member, hashlib.sha256(body).digest())
+        now, held_back = datetime.now(UTC), set()
+        for share_id, recipient, package, kind, next_attempt in rows:
+            if recipient in held_back:
+                continue
+            if due_only and next_attempt is not None and next_attempt > now:
+                held_back.add(recipient)
+                continue
+            attempt = self._post(post, str(recipient), str(kind), str(package))
             with guard():
-                counts[self._mark(str(share_id), str(recipient), attempt)] += 1
+                outcome = self._mark(str(share_id), str(recipient), attempt)
+            counts[outcome] += 1
+            if outcome == "failed":
+                held_back.add(recipient)
         return counts
 
-    def retry_refused(self) -> int:
-        """Queue again what recipients refused (say, once they fixed what made them refuse)."""
-        store = self.node.store
-        with store.transaction():
-            count = len(store._query("SELECT 1 FROM outbox WHERE refused_at IS NOT NULL"))
-            store._execute("UPDATE outbox SET refused_at = NULL, next_attempt_at = NULL "
-                           "WHERE refused_at IS NOT NULL")
-        return count
+    def _post(self, post: Post, recipient: str, kind: str, package: str) -> Attempt:
+        member = self.directory.get(recipient)
+        if member is None:  # it left the compact: nothing can reach it any more
+            return Attempt(Failure(f"{recipient} is no longer in the compact directory", True))
+        body = base64.b64decode(package)
+        url = member.endpoint.rstrip("/") + INBOX[kind]
+        return _attempt(partial(post, url, body), member, hashlib.sha256(body).digest())
 
     def send_message(
         self, to: str, kind: str, fields: dict[str, Any], why: Justification,
@@ -524,11 +550,15 @@ class Sharing:
 
     def receive_message(self, data: bytes) -> str:
         """Open a message addressed to this node and act on it (once per message id)."""
-        message = open_message(data, self.keys, self.agency, self.directory)
+        try:
+            message = open_message(data, self.keys, self.agency, self.directory)
+        except MessageExpired as exc:  # too old now, but perhaps taken before the answer was lost
+            if self._holds_message(exc.message_id):
+                return "already received"
+            raise
         store = self.node.store
         with store.transaction():
-            if store._query("SELECT 1 FROM messages WHERE message_id = ?",
-                            (message.message_id,)):
+            if self._holds_message(message.message_id):
                 return "already received"
             handler = self.consents if message.kind.startswith("consent") else self.requests
             thread_id, why, record_ids = handler.received(message)
@@ -556,6 +586,10 @@ class Sharing:
             return None, "already received"
         self._keep(share)
         return share, "received"
+
+    def _holds_message(self, message_id: str) -> bool:
+        return bool(self.node.store._query("SELECT 1 FROM messages WHERE message_id = ?",
+                                           (message_id,)))
 
     def receipt(self, package: bytes) -> str:
         """This node's signed receipt of a delivery it took (the answer's X-Cruce-Receipt)."""

@@ -83,7 +83,10 @@ _ZERO_NONCE = bytes(12)
 
 
 class PackageExpired(PermissionDenied):
-    """The package is past its expires_at; the sender must send it again."""
+    """The package is past its expires_at; the sender must seal and send it again (410: these
+    bytes will never be taken)."""
+
+    status = 410
 
 
 class ReplayDetected(Conflict):
@@ -230,10 +233,10 @@ def open_package(
     entry = next((r for r in header["recipients"] if r["id"] == recipient_id), None)
     if entry is None:
         raise PermissionDenied(f"share {header['share_id']} is not addressed to {recipient_id}")
+    if seen.seen(header["share_id"]):  # first: a retry of a package held here is no error
+        raise ReplayDetected(f"share {header['share_id']} was already opened")
     if now >= expires_at:
         raise PackageExpired(f"share {header['share_id']} expired at {expires_at.isoformat()}")
-    if seen.seen(header["share_id"]):
-        raise ReplayDetected(f"share {header['share_id']} was already opened")
     content_key = _unwrap(entry, recipient_keys, header)
     try:
         plain = ChaCha20Poly1305(content_key).decrypt(header["nonce"], ciphertext, header_bytes)
