@@ -466,3 +466,24 @@ def test_records_postgres_cannot_hold_are_refused_clearly(pg_url: str) -> None:
         assert store.count() == 0
     finally:
         store.close()
+
+
+def test_many_rows_go_into_a_store_table_in_one_write_and_roll_back_together(
+    store: Store,
+) -> None:
+    """How a linkage run stores its pairs and clusters (a row per record)."""
+    rows = [(f"rec-{i:05d}", f"c-{i // 3:05d}", "m-1") for i in range(5000)]
+    store._append_rows("clusters", ("record_id", "canonical_id", "model_version"), rows)
+    stored = store._query("SELECT record_id, canonical_id, model_version FROM clusters "
+                          "ORDER BY record_id")
+    assert [tuple(r) for r in stored] == rows
+    pairs = [("a", "b", 0.97, "m-1", '{"name": "ñandú \\"quoted\\"\\ttab"}')]
+    store._append_rows("link_pairs", ("left_id", "right_id", "probability", "model_version",
+                                      "explanation"), pairs)
+    assert [tuple(r) for r in store._query("SELECT * FROM link_pairs")] == pairs
+    with pytest.raises(RuntimeError), store.transaction():
+        store._append_rows("clusters", ("record_id", "canonical_id", "model_version"),
+                           [("late", "c-late", "m-2")])
+        raise RuntimeError("the run fails after storing")
+    assert store._query("SELECT count(*) FROM clusters")[0][0] == 5000
+    store._append_rows("clusters", ("record_id", "canonical_id", "model_version"), [])

@@ -181,19 +181,14 @@ class Linkage:
 
     def _store_pairs(self, rows: list[dict[str, Any]], explainer: Any, version: str) -> None:
         self.store._execute("DELETE FROM link_pairs")
-        for row in rows:
-            self.store._execute(
-                "INSERT INTO link_pairs VALUES (?, ?, ?, ?, ?)",
-                (
-                    row["unique_id_l"],
-                    row["unique_id_r"],
-                    float(row["match_probability"]),
-                    version,
-                    json.dumps(explainer.explain(row)),
-                ),
-            )
+        self.store._append_rows(
+            "link_pairs",
+            ("left_id", "right_id", "probability", "model_version", "explanation"),
+            [(row["unique_id_l"], row["unique_id_r"], float(row["match_probability"]), version,
+              json.dumps(explainer.explain(row))) for row in rows],
+        )
 
     def _store_clusters(self, canon: dict[str, str], version: str) -> None:
         self.store._execute("DELETE FROM clusters")
-        for record, cid in canon.items():
-            self.store._execute("INSERT INTO clusters VALUES (?, ?, ?)", (record, cid, version))
+        self.store._append_rows("clusters", ("record_id", "canonical_id", "model_version"),
+                                [(record, cid, version) for record, cid in canon.items()])

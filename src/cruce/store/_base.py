@@ -86,6 +86,13 @@ class Store(ABC):
         """
 
     @abstractmethod
+    def _append_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Insert many rows into one of the store's own tables in one statement (a linkage
+        run stores a row per record: one INSERT each would cost more than the linkage)."""
+
+    @abstractmethod
     def _put_fragments(self, table: pa.Table, source: str) -> None:
         """Store what `source` contributes to each record of `table`, replacing its earlier part."""
 

@@ -75,6 +75,19 @@ class DuckDBStore(Store):
         finally:
             self.conn.unregister("incoming")
 
+    def _append_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        if not rows:
+            return
+        incoming = pa.table({c: [row[i] for row in rows] for i, c in enumerate(columns)})
+        self.conn.register("appending", incoming)
+        try:
+            cols = ", ".join(columns)
+            self.conn.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM appending")
+        finally:
+            self.conn.unregister("appending")
+
     def _put_fragments(self, table: pa.Table, source: str) -> None:
         self.conn.register("incoming", table.select(list(FRAGMENT_COLUMNS)))
         try:

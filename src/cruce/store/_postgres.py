@@ -122,6 +122,16 @@ class PostgresStore(Store):
                 (source, source),
             )
 
+    def _append_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        copy_sql = pgsql.SQL("COPY {} ({}) FROM STDIN").format(
+            pgsql.Identifier(table), pgsql.SQL(", ").join(map(pgsql.Identifier, columns))
+        )
+        with self.conn.cursor() as cur, cur.copy(copy_sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+
     def _fragments_elsewhere(self, table: pa.Table, source: str) -> list[dict[str, Any]]:
         with self.transaction():
             cur = self._load(table)
