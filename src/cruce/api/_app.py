@@ -18,6 +18,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from pydantic import Field as PydanticField
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cruce._node import Node
@@ -193,14 +194,18 @@ def create_app(
         data = await request.body()
         if not data or len(data) > MAX_PACKAGE:
             raise InvalidInput(f"a share package is 1 to {MAX_PACKAGE} bytes")
-        with lock:
-            share, status = node.sharing.receive(data)
-        response.headers[RECEIPT_HEADER] = node.sharing.receipt(data)
-        return {
-            "status": status,
-            "share_id": share.share_id if share else None,
-            "records": len(share.records) if share else 0,
-        }
+
+        def take() -> dict[str, Any]:  # in a worker thread: decrypting and storing block
+            with lock:
+                share, status = node.sharing.receive(data)
+            response.headers[RECEIPT_HEADER] = node.sharing.receipt(data)
+            return {
+                "status": status,
+                "share_id": share.share_id if share else None,
+                "records": len(share.records) if share else 0,
+            }
+
+        return await run_in_threadpool(take)
 
     @app.post("/api/v1/shares/notices", tags=["sharing"])
     async def notices(request: Request, response: Response) -> dict[str, Any]:
@@ -209,9 +214,14 @@ def create_app(
         data = await request.body()
         if not data or len(data) > MAX_PACKAGE:
             raise InvalidInput(f"a notice is 1 to {MAX_PACKAGE} bytes")
-        with lock:
-            erased = node.sharing.receive_notice(data)
-        response.headers[RECEIPT_HEADER] = node.sharing.receipt(data)
+
+        def apply() -> int:  # in a worker thread, off the event loop
+            with lock:
+                erased = node.sharing.receive_notice(data)
+            response.headers[RECEIPT_HEADER] = node.sharing.receipt(data)
+            return erased
+
+        erased = await run_in_threadpool(apply)
         return {"status": "applied", "erased": erased}
 
     nonces = NonceCache()

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Request
 from pydantic import BaseModel
 from pydantic import Field as PydanticField
+from starlette.concurrency import run_in_threadpool
 
 from cruce.api._users import Role, User
 from cruce.api._wiring import Wiring
@@ -41,15 +42,19 @@ def install_changes(app: FastAPI, wiring: Wiring) -> None:
         data = await request.body()
         if not data or len(data) > MAX_UPLOAD:
             raise InvalidInput(f"send 1 to {MAX_UPLOAD} bytes of JSON lines")
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "upload.jsonl"
-            path.write_bytes(data)
-            with acting(user) as acting_node:
-                result = acting_node.ingest(path)
-                corrections = acting_node.propagate_corrections(result.batch, reason)
-        return {"rows": result.rows, "inserted": result.inserted, "updated": result.updated,
-                "unchanged": result.unchanged, "batch": result.batch,
-                "corrections": corrections, "delivery": deliver()}
+
+        def ingest_upload() -> dict[str, Any]:  # in a worker thread, off the event loop
+            with tempfile.TemporaryDirectory() as folder:
+                path = Path(folder) / "upload.jsonl"
+                path.write_bytes(data)
+                with acting(user) as acting_node:
+                    result = acting_node.ingest(path)
+                    corrections = acting_node.propagate_corrections(result.batch, reason)
+            return {"rows": result.rows, "inserted": result.inserted,
+                    "updated": result.updated, "unchanged": result.unchanged,
+                    "batch": result.batch, "corrections": corrections, "delivery": deliver()}
+
+        return await run_in_threadpool(ingest_upload)
 
     @app.post("/api/v1/records/erase", tags=["records"])
     def erase(

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Query, Request, Response
 from pydantic import BaseModel
 from pydantic import Field as PydanticField
+from starlette.concurrency import run_in_threadpool
 
 from cruce._node import Node
 from cruce.api._users import Role, User
@@ -127,10 +128,14 @@ def install_messaging(app: FastAPI, wiring: Wiring) -> None:
         data = await request.body()
         if not data or len(data) > MAX_MESSAGE:
             raise InvalidInput(f"a message is 1 to {MAX_MESSAGE} bytes")
-        with lock:
-            status = node.sharing.receive_message(data)
-        response.headers[RECEIPT_HEADER] = node.sharing.receipt(data)
-        return {"status": status}
+
+        def take() -> dict[str, Any]:  # in a worker thread, off the event loop
+            with lock:
+                status = node.sharing.receive_message(data)
+            response.headers[RECEIPT_HEADER] = node.sharing.receipt(data)
+            return {"status": status}
+
+        return await run_in_threadpool(take)
 
     @app.post("/api/v1/consents", tags=["consent"])
     def ask_consent(
