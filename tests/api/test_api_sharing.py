@@ -1,6 +1,7 @@
 """Two nodes sharing through their APIs (in-process): the rules decide on the server, the
 recipient keeps each share exactly once, and both audit logs hold their side."""
 
+import base64
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -433,6 +434,36 @@ def test_a_delivery_counts_only_with_the_recipients_signed_receipt_of_those_byte
     verify_receipt(pair.hn.sharing.directory.member("gt_police"), digest, entry.receipt)
 
 
+def test_disclose_posts_nothing_ahead_of_what_already_waits_for_that_agency(
+    pair: Pair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`cruce share` posts each package as it is sealed; once one fails, or while older items
+    wait for that agency, the rest stay queued behind them and go in order later."""
+    import cruce.share._node as sharing_module
+    from cruce._why import justification
+
+    monkeypatch.setattr(sharing_module, "PACKAGE_RECORDS", 1)  # one record per package
+    two = ids(pair.hn, "tzul", "mejia")
+    why = justification("gangs_organized_crime", "HN-2026-0042", "in order")
+    posted: list[bytes] = []
+
+    def flaky(url: str, body: bytes) -> httpx.Response:
+        posted.append(body)
+        if len(posted) == 1:
+            raise ConnectionError("gt_police node is down")
+        return pair.post(url, body)
+
+    done = pair.hn.sharing.disclose(two, ["gt_police"], why, post=flaky)
+    assert done.delivery == {"delivered": 0, "failed": 2, "refused": 0}
+    assert len(posted) == 1  # the second package was not posted past the failed first
+    done = pair.hn.sharing.disclose(two[:1], ["gt_police"], why, post=flaky)
+    assert done.delivery == {"delivered": 0, "failed": 1, "refused": 0} and len(posted) == 1
+    assert [e.attempts for e in pair.hn.sharing.outbox()] == [1, 0, 0]
+    assert pair.hn.sharing.deliver(flaky) == {"delivered": 3, "failed": 0, "refused": 0}
+    assert posted[1:] == [base64.b64decode(str(r[0])) for r in pair.hn.store._query(
+        "SELECT package FROM outbox ORDER BY created_at, queued")]
+
+
 def test_disclose_posts_each_package_as_it_is_sealed_and_keeps_failures(pair: Pair) -> None:
     from cruce._why import justification
 
@@ -513,3 +544,38 @@ def test_the_server_erases_expired_records_tells_recipients_and_checks_peers_by_
     erasures = [e.event for e in pair.gt.audit.iter_events(None)
                 if e.event["op"] == "erasure" and hn_id in e.event["record_ids"]]
     assert len(erasures) == 1 and erasures[0]["actor"]["user"] == "node:hn_police"
+
+
+def test_the_outbox_through_the_api_shows_each_delivery_in_order_and_its_receipt(
+    pair: Pair,
+) -> None:
+    """A running DuckDB node holds its file: its users see the outbox through the API. A share
+    made while an older one to the same agency waits is queued behind it, not posted ahead."""
+    [suspect] = ids(pair.hn, "tzul")
+    auth = {"Authorization": f"Bearer {pair.token}"}
+
+    def listed() -> list[dict]:
+        response = pair.hn_client.get("/api/v1/shares/outbox", headers=auth)
+        assert response.status_code == 200, response.text
+        return list(response.json())
+
+    pair.down[0] = True
+    share(pair, [suspect])
+    pair.down[0] = False
+    assert share(pair, [suspect])["delivery"] == {"delivered": 0, "failed": 0, "refused": 0}
+    first, second = listed()
+    assert (first["state"], first["attempts"]) == ("waiting", 1)  # backing off
+    assert (second["state"], second["attempts"]) == ("waiting", 0)  # held behind it
+    assert set(first) == {"id", "kind", "recipient", "records", "attempts", "state", "since",
+                          "last_error", "receipt"}  # ids, counts and answers: no content
+
+    assert pair.hn.sharing.deliver(pair.post) == {"delivered": 2, "failed": 0, "refused": 0}
+    first, second = listed()
+    assert first["state"] == second["state"] == "delivered"
+    assert first["receipt"] and second["receipt"] and first["recipient"] == "gt_police"
+    for role in ("oversight", "border_officer", "admin"):
+        token = Users(pair.hn.store).add(f"someone.{role.replace('_', '-')}", role)
+        refused = pair.hn_client.get("/api/v1/shares/outbox",
+                                     headers={"Authorization": f"Bearer {token}"})
+        assert refused.status_code == 403
+    assert pair.hn_client.get("/api/v1/shares/outbox").status_code == 401

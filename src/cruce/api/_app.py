@@ -248,6 +248,13 @@ def create_app(
             for i, s, n, at in rows
         ]
 
+    @app.get("/api/v1/shares/outbox", tags=["sharing"])
+    def outbox(user: Annotated[User, Depends(consulting)]) -> list[dict[str, Any]]:
+        """What this node sent or is sending: state (delivered with the recipient's signed
+        receipt, waiting with its next attempt, or refused), attempts, the last answer."""
+        with acting(user) as acting_node:
+            return [entry.to_dict() for entry in acting_node.sharing.outbox()]
+
     install_messaging(app, wiring)
     install_changes(app, wiring)
     _install_error_handlers(app)

@@ -92,27 +92,37 @@ def inbox(db: DbOption = "cruce.duckdb") -> None:
 @reports_errors
 def outbox(
     db: DbOption = "cruce.duckdb",
-    deliver: Annotated[bool, typer.Option("--deliver", help="Retry every waiting package now, back-off or not.")] = False,
+    deliver: Annotated[bool, typer.Option("--deliver", help="Retry every waiting package now, back-off or not (not with --node: the server retries by itself).")] = False,
+    node: Annotated[str, typer.Option("--node", envvar="CRUCE_NODE",
+                                      help="Ask your running node's API.")] = "",
+    token: Annotated[str, typer.Option("--token", envvar="CRUCE_TOKEN",
+                                       help="Your API token (with --node).")] = "",
 ) -> None:
     """Packages and messages sent, waiting (with their next attempt) or refused by the recipient
     (final: share again, with the records as they are now, if it is still needed)."""
     from cruce.share._node import http_post
 
-    with open_node(db) as node:
+    if node:
         if deliver:
-            counts = node.sharing.deliver(http_post)
-            console.print(f"delivered {counts['delivered']}, still waiting {counts['failed']}, "
-                          f"refused {counts['refused']}")
-        entries = node.sharing.outbox()
+            raise InvalidInput("--deliver opens the store here; a running node retries by itself")
+        from cruce.api._client import NodeClient
+
+        with NodeClient(node, token) as client:
+            entries = client.get("/api/v1/shares/outbox")
+    else:
+        with open_node(db) as opened:
+            if deliver:
+                counts = opened.sharing.deliver(http_post)
+                console.print(f"delivered {counts['delivered']}, still waiting "
+                              f"{counts['failed']}, refused {counts['refused']}")
+            entries = [entry.to_dict() for entry in opened.sharing.outbox()]
     table = Table("id", "kind", "to", "records", "attempts")
     table.add_column("state", min_width=9, no_wrap=True)  # what the reader looks for first
     table.add_column("since / next attempt")
     table.add_column("last error")
     for e in entries:
-        when = {"delivered": e.delivered_at, "refused": e.refused_at,
-                "waiting": e.next_attempt_at}[e.state]
-        table.add_row(e.share_id, e.kind, e.recipient, str(e.records), str(e.attempts), e.state,
-                      when.isoformat(timespec="seconds") if when else "now", e.last_error or "")
+        table.add_row(e["id"], e["kind"], e["recipient"], str(e["records"]), str(e["attempts"]),
+                      e["state"], (e["since"] or "now")[:19], e["last_error"] or "")
     console.print(table)
 
 

@@ -90,21 +90,37 @@ class Disclosure:
 
 class Courier:
     """Posts packages on a worker thread while the caller seals the next; the outcomes are
-    written to the outbox by the caller's thread afterwards (the store is not shared)."""
+    written to the outbox by the caller's thread afterwards (the store is not shared).
+
+    A recipient gets its items in the order they were queued: one with older items still
+    waiting in the outbox, or whose earlier package of this share just failed, gets nothing
+    posted here; the package stays queued behind them for `deliver`.
+    """
 
     def __init__(self, sharing: Sharing, post: Post | None) -> None:
         self.sharing = sharing
         self.post = post
         self.pool = ThreadPoolExecutor(1, "cruce-courier") if post else None
-        self.sent: list[tuple[str, Member, bytes, Future[Answer | int]]] = []
+        self.sent: list[tuple[str, str, Future[Attempt | None]]] = []
         self.counts = {"delivered": 0, "failed": 0, "refused": 0}
+        self.stalled = sharing._waiting_recipients() if post else set()
 
     def send(self, share_id: str, member: Member, package: bytes) -> None:
-        if self.pool is None or self.post is None:
+        if self.pool is None:
             return
+        future = self.pool.submit(self._post, member, package)
+        self.sent.append((share_id, member.id, future))
+
+    def _post(self, member: Member, package: bytes) -> Attempt | None:
+        """On the worker thread: one attempt, or None if the recipient is held back."""
+        if member.id in self.stalled or self.post is None:
+            return None
         url = member.endpoint.rstrip("/") + INBOX["share"]
-        digest = hashlib.sha256(package).digest()
-        self.sent.append((share_id, member, digest, self.pool.submit(self.post, url, package)))
+        attempt = _attempt(partial(self.post, url, package), member,
+                           hashlib.sha256(package).digest())
+        if attempt.failure is not None and not attempt.failure.refused:
+            self.stalled.add(member.id)
+        return attempt
 
     def __enter__(self) -> Courier:
         return self
@@ -113,9 +129,12 @@ class Courier:
         if self.pool is None:
             return
         self.pool.shutdown(wait=True)
-        for share_id, member, digest, future in self.sent:
-            attempt = _attempt(future.result, member, digest)
-            self.counts[self.sharing._mark(share_id, member.id, attempt)] += 1
+        for share_id, recipient, future in self.sent:
+            attempt = future.result()
+            if attempt is None:  # queued behind older items: waiting, untouched
+                self.counts["failed"] += 1
+            else:
+                self.counts[self.sharing._mark(share_id, recipient, attempt)] += 1
 
 
 def http_post(url: str, body: bytes) -> Answer:
@@ -182,6 +201,22 @@ class OutboxEntry:
         if self.delivered_at is not None:
             return "delivered"
         return "refused" if self.refused_at is not None else "waiting"
+
+    @property
+    def since(self) -> datetime | None:
+        """When it was delivered or refused; for one waiting, its next attempt (None: now)."""
+        return {"delivered": self.delivered_at, "refused": self.refused_at,
+                "waiting": self.next_attempt_at}[self.state]
+
+    def to_dict(self) -> dict[str, Any]:
+        """As the API lists it (no package content: ids, counts, times, answers)."""
+        def iso(at: datetime | None) -> str | None:
+            return at.isoformat() if at else None
+
+        return {"id": self.share_id, "kind": self.kind, "recipient": self.recipient,
+                "records": self.records, "attempts": self.attempts, "state": self.state,
+                "since": iso(self.since), "last_error": self.last_error,
+                "receipt": self.receipt}
 
 
 @dataclass(frozen=True, slots=True)
@@ -507,7 +542,7 @@ class Sharing:
         with guard():
             rows = self.node.store._query(
                 "SELECT share_id, recipient, package, kind, next_attempt_at FROM outbox "
-                "WHERE delivered_at IS NULL AND refused_at IS NULL ORDER BY created_at"
+                "WHERE delivered_at IS NULL AND refused_at IS NULL ORDER BY created_at, queued"
             )
         now, held_back = datetime.now(UTC), set()
         for share_id, recipient, package, kind, next_attempt in rows:
@@ -587,6 +622,12 @@ class Sharing:
         self._keep(share)
         return share, "received"
 
+    def _waiting_recipients(self) -> set[str]:
+        """Recipients with items still waiting in the outbox (newer ones must queue behind)."""
+        rows = self.node.store._query("SELECT DISTINCT recipient FROM outbox "
+                                      "WHERE delivered_at IS NULL AND refused_at IS NULL")
+        return {str(r[0]) for r in rows}
+
     def _holds_message(self, message_id: str) -> bool:
         return bool(self.node.store._query("SELECT 1 FROM messages WHERE message_id = ?",
                                            (message_id,)))
@@ -605,7 +646,7 @@ class Sharing:
     def outbox(self) -> list[OutboxEntry]:
         rows = self.node.store._query(
             "SELECT share_id, recipient, records, attempts, last_error, delivered_at, "
-            "next_attempt_at, refused_at, kind, receipt FROM outbox ORDER BY created_at"
+            "next_attempt_at, refused_at, kind, receipt FROM outbox ORDER BY created_at, queued"
         )
         return [OutboxEntry(str(r[0]), str(r[1]), int(r[2]), int(r[3]), r[4], r[5], r[6], r[7],
                             str(r[8]), r[9]) for r in rows]
@@ -666,7 +707,7 @@ class Sharing:
     ) -> None:
         self.node.store._execute(
             "INSERT INTO outbox (share_id, recipient, package, records, created_at, attempts, "
-            "kind) VALUES (?, ?, ?, ?, CURRENT_TIMESTAMP, 0, ?)",
+            "kind, queued) VALUES (?, ?, ?, ?, CURRENT_TIMESTAMP, 0, ?, nextval('outbox_order'))",
             (share_id, recipient, base64.b64encode(package).decode("ascii"), records, kind),
         )
 

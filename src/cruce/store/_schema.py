@@ -264,12 +264,15 @@ MIGRATIONS: list[str] = [
     );
     """,
     # 10: the outbox backs off from a recipient that is down, stops sending what a recipient
-    # refused outright (the same bytes would be refused again), and keeps the recipient's
-    # signed receipt of what it took
+    # refused outright (the same bytes would be refused again), keeps the recipient's signed
+    # receipt of what it took, and numbers what it queues (one transaction's rows share their
+    # created_at, and each recipient's items must go in order)
     """
     ALTER TABLE outbox ADD COLUMN next_attempt_at TIMESTAMPTZ;
     ALTER TABLE outbox ADD COLUMN refused_at TIMESTAMPTZ;
     ALTER TABLE outbox ADD COLUMN receipt VARCHAR;
+    CREATE SEQUENCE outbox_order;
+    ALTER TABLE outbox ADD COLUMN queued BIGINT;
     """,
 ]
 
