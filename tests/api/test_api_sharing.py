@@ -285,14 +285,16 @@ def test_the_outbox_backs_off_from_a_recipient_that_stays_down(pair: Pair) -> No
     assert before + timedelta(seconds=3) <= waiting.next_attempt_at <= after + timedelta(seconds=3)
 
 
-def cruce_error(status: int) -> httpx.Response:
-    return httpx.Response(status, json={"error": {"type": "Refused", "message": "no"}})
+def cruce_error(status: int, kind: str = "Refused") -> httpx.Response:
+    return httpx.Response(status, json={"error": {"type": kind, "message": "no"}})
 
 
 @pytest.mark.parametrize(("answer", "outcome"), [
     (cruce_error(400), "refused"), (cruce_error(404), "refused"), (cruce_error(409), "refused"),
     (cruce_error(410), "refused"),
-    (cruce_error(401), "failed"), (cruce_error(403), "failed"), (cruce_error(422), "failed"),
+    (cruce_error(422, "DecryptionFailed"), "refused"),  # sealed for a key it no longer has
+    (cruce_error(401), "failed"), (cruce_error(403), "failed"),
+    (cruce_error(422, "SignatureInvalid"), "failed"),  # its directory may not list us yet
     (cruce_error(429), "failed"), (cruce_error(500), "failed"), (cruce_error(503), "failed"),
     (httpx.Response(404, text="<html>maintenance</html>"), "failed"),
     (httpx.Response(413, text="Request Entity Too Large"), "failed"),
@@ -323,6 +325,30 @@ def test_what_a_recipients_node_refuses_outright_is_not_sent_again(
     again = pair.hn.sharing.deliver(answers)
     assert len(posted) == (1 if outcome == "refused" else 2)
     assert again == {"delivered": 0, "failed": int(outcome == "failed"), "refused": 0}
+
+
+def test_an_item_not_delivered_within_30_days_is_given_up_and_frees_the_queue(
+    pair: Pair,
+) -> None:
+    from cruce._why import justification
+
+    two = ids(pair.hn, "tzul", "mejia")
+    why = justification("gangs_organized_crime", "HN-2026-0042", "given up")
+    pair.hn.sharing.disclose(two[:1], ["gt_police"], why, post=lambda url, body: 503)
+    pair.hn.sharing.disclose(two[1:], ["gt_police"], why, post=lambda url, body: 503)
+    old = datetime.now(UTC) - timedelta(days=31)
+    first = pair.hn.sharing.outbox()[0].share_id
+    pair.hn.store._execute("UPDATE outbox SET created_at = ? WHERE share_id = ?", (old, first))
+    posted: list[bytes] = []
+
+    def post(url: str, body: bytes) -> httpx.Response:
+        posted.append(body)
+        return pair.post(url, body)
+
+    assert pair.hn.sharing.deliver(post) == {"delivered": 1, "failed": 0, "refused": 1}
+    given_up, delivered = pair.hn.sharing.outbox()
+    assert given_up.state == "refused" and "within 30 days" in str(given_up.last_error)
+    assert delivered.state == "delivered" and len(posted) == 1
 
 
 def test_each_recipient_gets_its_items_in_order_so_a_notice_never_overtakes_its_share(

@@ -488,10 +488,11 @@ def test_a_recipient_killed_and_restarted_gets_its_share_exactly_once(
     share_id = done.json()["share_ids"]["sv_police"][0]
     assert done.json()["delivery"]["failed"] >= 1  # sv is down: the package waits
     sv.start()
-    # hn's outbox loop retries on its own; sv keeps the share once, however often it comes.
+    # hn's outbox loop retries on its own, backing off (each wait half as long again as the
+    # last: at most about half the time sv was down, plus a round); sv keeps the share once.
     with sv.client("analyst") as client:
         eventually(lambda: any(r["share_id"] == share_id
-                               for r in client.get("/api/v1/shares/received").json()))
+                               for r in client.get("/api/v1/shares/received").json()), 90)
         time.sleep(3)  # more delivery rounds: nothing is kept twice
         received = [r for r in client.get("/api/v1/shares/received").json()
                     if r["share_id"] == share_id]

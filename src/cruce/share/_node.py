@@ -179,6 +179,12 @@ class Failure:
 # (409), too old to be taken (410). Anything else may change: the recipient's directory catching
 # up (401, 403, 422), load (429, 5xx), a proxy's own answer (any status without cruce's error).
 _FINAL = frozenset({400, 404, 409, 410})
+# ... and, whatever its status, a payload the recipient's own key cannot open (sealed for a key
+# it has since replaced): no directory update will change that.
+_FINAL_TYPES = frozenset({"DecryptionFailed"})
+# An item not delivered within this long is given up (every package and message expires by
+# then): a recipient that keeps failing holds its queue up for a bounded time only.
+OUTBOX_LIMIT = timedelta(days=30)
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,8 +241,8 @@ def _attempt(deliver: Callable[[], Answer | int], member: Member, digest: bytes)
         return Attempt(Failure(f"{type(exc).__name__}: {exc}"))
     status = answer if isinstance(answer, int) else answer.status_code
     if status not in (200, 201):
-        why = "" if isinstance(answer, int) else _cruce_error(answer.content)
-        refused = status in _FINAL and bool(why)
+        kind, why = ("", "") if isinstance(answer, int) else _cruce_error(answer.content)
+        refused = bool(why) and (status in _FINAL or kind in _FINAL_TYPES)
         return Attempt(Failure(f"HTTP {status}" + (f": {why}" if why else "")
                                + (" (refused: not sent again)" if refused else ""), refused))
     receipt = "" if isinstance(answer, int) else answer.headers.get(RECEIPT_HEADER, "")
@@ -247,13 +253,14 @@ def _attempt(deliver: Callable[[], Answer | int], member: Member, digest: bytes)
     return Attempt(None, receipt)
 
 
-def _cruce_error(content: bytes) -> str:
-    """The message of a cruce node's JSON error answer ("" for anything else, e.g. a proxy's)."""
+def _cruce_error(content: bytes) -> tuple[str, str]:
+    """(type, "type: message") of a cruce node's JSON error answer; ("", "") for anything
+    else, e.g. a proxy's page."""
     try:
         error = json.loads(content)["error"]
-        return f"{error['type']}: {error['message']}"[:300]
+        return str(error["type"]), f"{error['type']}: {error['message']}"[:300]
     except (ValueError, KeyError, TypeError):
-        return ""
+        return "", ""
 
 
 def backoff(attempts: int) -> timedelta:
@@ -541,17 +548,22 @@ class Sharing:
         counts = {"delivered": 0, "failed": 0, "refused": 0}
         with guard():
             rows = self.node.store._query(
-                "SELECT share_id, recipient, package, kind, next_attempt_at FROM outbox "
-                "WHERE delivered_at IS NULL AND refused_at IS NULL ORDER BY created_at, queued"
+                "SELECT share_id, recipient, package, kind, next_attempt_at, created_at "
+                "FROM outbox WHERE delivered_at IS NULL AND refused_at IS NULL "
+                "ORDER BY created_at, queued"
             )
         now, held_back = datetime.now(UTC), set()
-        for share_id, recipient, package, kind, next_attempt in rows:
+        for share_id, recipient, package, kind, next_attempt, created in rows:
             if recipient in held_back:
                 continue
-            if due_only and next_attempt is not None and next_attempt > now:
+            if now - created > OUTBOX_LIMIT:
+                attempt = Attempt(Failure(f"not delivered within {OUTBOX_LIMIT.days} days: "
+                                          "given up (share again if still needed)", True))
+            elif due_only and next_attempt is not None and next_attempt > now:
                 held_back.add(recipient)
                 continue
-            attempt = self._post(post, str(recipient), str(kind), str(package))
+            else:
+                attempt = self._post(post, str(recipient), str(kind), str(package))
             with guard():
                 outcome = self._mark(str(share_id), str(recipient), attempt)
             counts[outcome] += 1
