@@ -417,6 +417,19 @@ def test_an_agency_that_left_the_compact_gets_nothing_more_and_holds_up_no_one(
     assert "no longer in the compact directory" in str(entry.last_error)
 
 
+def backdated(keys: NodeKeys, body: bytes) -> str:
+    """gt's receipt as its key would have signed it 30 days ago (before its validity)."""
+    import hashlib
+    import time
+
+    from cruce.share._canon import b64e
+    from cruce.share._requests import _receipt_message
+
+    at = str(int(time.time()) - 30 * 86400)
+    message = _receipt_message("gt_police", hashlib.sha256(body).digest(), at)
+    return f"{at}.{b64e(keys.signing_key.sign(message))}"
+
+
 def test_a_delivery_counts_only_with_the_recipients_signed_receipt_of_those_bytes(
     pair: Pair,
 ) -> None:
@@ -443,6 +456,8 @@ def test_a_delivery_counts_only_with_the_recipients_signed_receipt_of_those_byte
             {"X-Cruce-Receipt": pair.gt.sharing.receipt(body + b"x")}),
         "another member's": lambda url, body: answered(
             {"X-Cruce-Receipt": pair.hn.sharing.receipt(body)}),
+        "dated before gt's key was valid": lambda url, body: answered(
+            {"X-Cruce-Receipt": backdated(pair.gt.sharing.keys, body)}),
         "a bare 200": lambda url, body: 200,
     }
     pair.hn.sharing.disclose([hn_id], ["gt_police"], why, post=fakes.pop("no receipt"))

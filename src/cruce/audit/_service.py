@@ -80,6 +80,8 @@ class LogService:
         self._stopping = False
 
     async def start(self) -> None:
+        if not hasattr(socket, "SO_PEERCRED"):  # who is connecting must be known
+            raise CruceError("the audit log service needs Linux (SO_PEERCRED)")
         self._lock_fd = _claim(self.path)
         try:
             self._server = await asyncio.start_unix_server(self._accept, sock=_bind(self.path))

@@ -18,6 +18,7 @@ import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
+from datetime import UTC, datetime
 
 from cryptography.exceptions import InvalidSignature
 
@@ -109,6 +110,8 @@ def verify_receipt(member: Member, digest: bytes, receipt: str) -> None:
     at, _, signature = receipt.partition(".")
     if not at.isdigit() or not signature:
         raise SignatureInvalid(f"no signed receipt from {member.id}")
+    if not member.is_valid_at(datetime.fromtimestamp(int(at), UTC)):
+        raise SignatureInvalid(f"the receipt is dated outside {member.id}'s key validity")
     try:
         member.verify_key().verify(b64d(signature, "receipt"),
                                    _receipt_message(member.id, digest, at))
