@@ -114,14 +114,7 @@ class GroupCommitter:
 
     def submit(self, ticket: ThreadTicket) -> int:
         """Block until the ticket's records are durable; returns the first one's index."""
-        with self._mutex:
-            if self._closing or self.failure:
-                raise CruceError(self.failure or "the audit log is closed")
-            pending = self._pending
-            pending.append(ticket)
-            if self._idle and len(pending) >= self._want:
-                self._idle = False  # one notify suffices
-                self._cond.notify()
+        self.enqueue(ticket)
         ticket.done.acquire()
         if ticket.next is not None:  # wake the next writer of the batch (see _release)
             ticket.next.done.release()
@@ -129,16 +122,16 @@ class GroupCommitter:
             raise ticket.error
         return ticket.index
 
-    def enqueue(self, ticket: FutureTicket) -> None:
-        """Queue an asyncio writer's ticket; its future is settled once the batch is durable
-        (or failed). Raises at once if the log is closing or failed."""
+    def enqueue(self, ticket: Ticket) -> None:
+        """Queue a ticket without waiting: an asyncio writer's future is settled once the batch
+        is durable (or failed). Raises at once if the log is closing or failed."""
         with self._mutex:
             if self._closing or self.failure:
                 raise CruceError(self.failure or "the audit log is closed")
             pending = self._pending
             pending.append(ticket)
             if self._idle and len(pending) >= self._want:
-                self._idle = False
+                self._idle = False  # one notify suffices
                 self._cond.notify()
 
     def fail(self, message: str) -> None:
