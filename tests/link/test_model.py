@@ -75,24 +75,12 @@ def _level_sql(comparison: str, label: str) -> str:
 
 def test_guarded_edit_distance_equals_the_plain_one() -> None:
     """The guard only skips pairs the edit distance would reject anyway."""
-    sql = _level_sql("documents", "document numbers one edit apart")
-    values = ["0801199012345", "0801199012354", "8011990123450", "0801199012", "A1234567",
-              "A1234576", "B1234567", "1234567A", "0801-1990", "12345", "21345", "12354"]
-    con = duckdb.connect()
-    con.execute("CREATE TABLE v (x VARCHAR)")
-    con.executemany("INSERT INTO v VALUES (?)", [(v,) for v in values])
-    rows = con.execute(
-        f"SELECT ({sql}) = (damerau_levenshtein(doc1_l, doc1_r) <= 1) FROM "
-        "(SELECT a.x AS doc1_l, b.x AS doc1_r FROM v a, v b)").fetchall()
-    assert all(r[0] for r in rows)
+    documents = ["0801199012345", "0801199012354", "8011990123450", "0801199012", "A1234567",
+                 "A1234576", "B1234567", "1234567A", "0801-1990", "12345", "21345", "12354"]
+    assert agrees_with_one_edit(_level_sql("documents", "document numbers one edit apart"),
+                                "doc1", documents)
     dates = ["1990-03-05", "1990-03-06", "1909-03-05", "1990-05-03", "1991-03-05", "2001-12-31"]
-    sql = _level_sql("birth_date", "one digit apart")
-    con.execute("CREATE TABLE d (x VARCHAR)")
-    con.executemany("INSERT INTO d VALUES (?)", [(v,) for v in dates])
-    rows = con.execute(
-        f"SELECT ({sql}) = (damerau_levenshtein(dob_l, dob_r) <= 1) FROM "
-        "(SELECT a.x AS dob_l, b.x AS dob_r FROM d a, d b)").fetchall()
-    assert all(r[0] for r in rows)
+    assert agrees_with_one_edit(_level_sql("birth_date", "one digit apart"), "dob", dates)
 
 
 def test_names_in_each_others_fields_are_a_level_of_their_own() -> None:
@@ -130,3 +118,15 @@ def test_a_wide_rule_in_use_replaces_the_rules_it_covers() -> None:
     assert not any("phones" in s for s in sql)
     assert any("dob_swapped" in s for s in sql)  # not a plain equality: kept
     assert len(with_dob) == len(everything) - 4 - 1 + 1
+
+
+def agrees_with_one_edit(sql: str, column: str, values: list[str]) -> bool:
+    """Whether the level's SQL says the same as `damerau_levenshtein <= 1` for every pair of
+    `values` (as `column`_l and `column`_r)."""
+    con = duckdb.connect()
+    con.execute("CREATE TABLE v (x VARCHAR)")
+    con.executemany("INSERT INTO v VALUES (?)", [(v,) for v in values])
+    rows = con.execute(
+        f"SELECT ({sql}) = (damerau_levenshtein({column}_l, {column}_r) <= 1) FROM "
+        f"(SELECT a.x AS {column}_l, b.x AS {column}_r FROM v a, v b)").fetchall()
+    return all(r[0] for r in rows)

@@ -19,7 +19,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from functools import partial
 from typing import TYPE_CHECKING, Any, Protocol
 
 from cruce.audit._events import AccessEvent, Actor, Justification, Operation
@@ -115,9 +114,7 @@ class Courier:
         """On the worker thread: one attempt, or None if the recipient is held back."""
         if member.id in self.stalled or self.post is None:
             return None
-        url = member.endpoint.rstrip("/") + INBOX["share"]
-        attempt = _attempt(partial(self.post, url, package), member,
-                           hashlib.sha256(package).digest())
+        attempt = _attempt(self.post, member, "share", package)
         if attempt.failure is not None and not attempt.failure.refused:
             self.stalled.add(member.id)
         return attempt
@@ -233,10 +230,12 @@ class Attempt:
     receipt: str | None = None
 
 
-def _attempt(deliver: Callable[[], Answer | int], member: Member, digest: bytes) -> Attempt:
-    """Post once; delivered only if the recipient signed a receipt for these very bytes."""
+def _attempt(post: Post, member: Member, kind: str, body: bytes) -> Attempt:
+    """Post `body` once to the member's inbox for `kind`; delivered only if the recipient
+    signed a receipt for these very bytes."""
+    url = member.endpoint.rstrip("/") + INBOX[kind]
     try:
-        answer = deliver()
+        answer = post(url, body)
     except Exception as exc:  # the recipient is down: try again later
         return Attempt(Failure(f"{type(exc).__name__}: {exc}"))
     status = answer if isinstance(answer, int) else answer.status_code
@@ -247,7 +246,7 @@ def _attempt(deliver: Callable[[], Answer | int], member: Member, digest: bytes)
                                + (" (refused: not sent again)" if refused else ""), refused))
     receipt = "" if isinstance(answer, int) else answer.headers.get(RECEIPT_HEADER, "")
     try:
-        verify_receipt(member, digest, receipt)
+        verify_receipt(member, hashlib.sha256(body).digest(), receipt)
     except SignatureInvalid as exc:  # taken, perhaps, but not provably: send it again
         return Attempt(Failure(f"HTTP {status} without a valid receipt: {exc.message}"))
     return Attempt(None, receipt)
@@ -575,9 +574,7 @@ class Sharing:
         member = self.directory.get(recipient)
         if member is None:  # it left the compact: nothing can reach it any more
             return Attempt(Failure(f"{recipient} is no longer in the compact directory", True))
-        body = base64.b64decode(package)
-        url = member.endpoint.rstrip("/") + INBOX[kind]
-        return _attempt(partial(post, url, body), member, hashlib.sha256(body).digest())
+        return _attempt(post, member, kind, base64.b64decode(package))
 
     def send_message(
         self, to: str, kind: str, fields: dict[str, Any], why: Justification,
