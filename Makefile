@@ -46,11 +46,11 @@ $(BIN)/python: | python-version
 	$(BIN)/pip install -q --upgrade pip
 
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python sysdeps
-	$(BIN)/pip install -q -e .
+	$(BIN)/pip install -q -e '.[binary]'
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python sysdeps
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[binary,test]'
 	touch $@ $(VENV)/.installed-run
 
 clean:
