@@ -493,7 +493,12 @@ def test_a_recipient_killed_and_restarted_gets_its_share_exactly_once(
     with sv.client("analyst") as client:
         eventually(lambda: any(r["share_id"] == share_id
                                for r in client.get("/api/v1/shares/received").json()), 90)
-        time.sleep(3)  # more delivery rounds: nothing is kept twice
+        # Delivered only once hn holds sv's receipt: from then on no round sends it again, and
+        # sv, which may have taken it more than once before, keeps it once.
+        with hn.client("analyst") as sender:
+            eventually(lambda: any(
+                e["id"] == share_id and e["state"] == "delivered" and e["receipt"]
+                for e in sender.get("/api/v1/shares/outbox").json()), 90)
         received = [r for r in client.get("/api/v1/shares/received").json()
                     if r["share_id"] == share_id]
     assert len(received) == 1 and received[0]["records"] == 1
