@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from cruce._files import node_folder
 from cruce._why import checked
 from cruce.audit import AuditLog
 from cruce.audit._events import AccessEvent, Actor, Justification, Operation
@@ -231,8 +232,10 @@ def _sharing_from_env(node: Node) -> Sharing:
     if not directory_file or not authority:
         raise InvalidInput("sharing needs the compact directory: set CRUCE_DIRECTORY (the signed "
                            "file) and CRUCE_AUTHORITY_KEY (the authority's public key file)")
-    keys_dir = os.environ.get("CRUCE_KEYS_DIR") or str(node.store.url) + ".keys"
-    keys = NodeKeys.load_or_generate(Path(keys_dir))
+    keys_dir = node_folder(node.store.url, "keys")
+    if keys_dir is None:
+        raise InvalidInput("an in-memory node keeps no keys: set CRUCE_KEYS_DIR")
+    keys = NodeKeys.load_or_generate(keys_dir)
     directory = Directory.load(Path(directory_file), authority_key(Path(authority)))
     return Sharing(node, keys, directory)
 
@@ -253,11 +256,6 @@ def authority_key(path: Path) -> bytes:
 
 def default_audit_dir(db: str | Path) -> Path | None:
     """The audit log lives beside a store file (`node.duckdb` -> `node.duckdb.audit/`); a
-    server store names its own with CRUCE_AUDIT_DIR; an in-memory store keeps events in it."""
-    text = str(db)
-    if text.startswith(("postgresql://", "postgres://")):
-        configured = os.environ.get("CRUCE_AUDIT_DIR")
-        return Path(configured) if configured else None
-    if text == ":memory:":
-        return None
-    return Path(text + ".audit")
+    server store names its own with CRUCE_AUDIT_DIR; an in-memory store keeps events in it
+    (see `cruce._files.node_folder`, the one derivation every command and the server use)."""
+    return node_folder(db, "audit")

@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from cruce import Node
@@ -32,7 +33,7 @@ def test_init_without_agency_is_a_usage_error(tmp_path: Path) -> None:
 
 def test_ingest_a_mapped_csv_then_stats(tmp_path: Path, agency_dir: Path) -> None:
     db = str(tmp_path / "n.duckdb")
-    result = run("ingest", str(agency_dir / "personas.csv"), "--mapping", str(agency_dir / "mapping.yml"), "--db", db)
+    result = run("ingest", str(agency_dir / "personas.csv"), "--mapping", str(agency_dir / "mapping.yml"), "--db", db, "--create")
     assert result.exit_code == 0, result.output
     assert "4 rows -> 9 new, 0 changed, 0 unchanged records" in " ".join(result.output.split())
     stats = run("stats", "--db", db, "--by", "schema")
@@ -42,7 +43,7 @@ def test_ingest_a_mapped_csv_then_stats(tmp_path: Path, agency_dir: Path) -> Non
 
 def test_ingest_a_mapping_file_ingests_every_source_it_names(tmp_path: Path, agency_dir: Path) -> None:
     db = tmp_path / "n.duckdb"
-    result = run("ingest", str(agency_dir / "mapping.yml"), "--db", str(db))
+    result = run("ingest", str(agency_dir / "mapping.yml"), "--db", str(db), "--create")
     assert result.exit_code == 0, result.output
     with Node.open(db) as node:
         assert node.store.count() == 9
@@ -51,7 +52,7 @@ def test_ingest_a_mapping_file_ingests_every_source_it_names(tmp_path: Path, age
 def test_bad_row_is_one_error_line_with_exit_2(tmp_path: Path, agency_dir: Path) -> None:
     path = agency_dir / "personas.csv"
     path.write_text(path.read_text().replace("05/03/1990", "1990-31-12"))
-    result = run("ingest", str(path), "--mapping", str(agency_dir / "mapping.yml"), "--db", str(tmp_path / "n.duckdb"))
+    result = run("ingest", str(path), "--mapping", str(agency_dir / "mapping.yml"), "--db", str(tmp_path / "n.duckdb"), "--create")
     assert result.exit_code == 2
     assert " ".join(result.output.split()) == (
         f"Error: {path}, line 2, column 'fecha_nacimiento': '1990-31-12' is not a date in the "
@@ -60,14 +61,14 @@ def test_bad_row_is_one_error_line_with_exit_2(tmp_path: Path, agency_dir: Path)
 
 
 def test_missing_file_is_an_error_not_a_traceback(tmp_path: Path, agency_dir: Path) -> None:
-    result = run("ingest", str(tmp_path / "nope.csv"), "--mapping", str(agency_dir / "mapping.yml"), "--db", str(tmp_path / "n.duckdb"))
+    result = run("ingest", str(tmp_path / "nope.csv"), "--mapping", str(agency_dir / "mapping.yml"), "--db", str(tmp_path / "n.duckdb"), "--create")
     assert result.exit_code == 2
     assert result.output.strip() == f"Error: {tmp_path / 'nope.csv'}: no such file"
 
 
 def test_search_show_export_need_a_justification(tmp_path: Path, agency_dir: Path) -> None:
     db = str(tmp_path / "n.duckdb")
-    run("ingest", str(agency_dir / "mapping.yml"), "--db", db)
+    run("ingest", str(agency_dir / "mapping.yml"), "--db", db, "--create")
     for args in (["search", "jose"], ["show", "x"], ["export"]):
         result = run(*args, "--db", db)
         assert result.exit_code == 2, args
@@ -79,7 +80,7 @@ def test_search_show_export_need_a_justification(tmp_path: Path, agency_dir: Pat
 
 def test_search_then_show_a_record(tmp_path: Path, agency_dir: Path) -> None:
     db = str(tmp_path / "n.duckdb")
-    run("ingest", str(agency_dir / "mapping.yml"), "--db", db)
+    run("ingest", str(agency_dir / "mapping.yml"), "--db", db, "--create")
     with Node.open(db) as node:
         [row] = node.store._query("SELECT id FROM records WHERE search_text LIKE '%tzul%'")
     found = run("search", "Tzul", "--db", db, *JUSTIFY)
@@ -94,7 +95,7 @@ def test_search_then_show_a_record(tmp_path: Path, agency_dir: Path) -> None:
 
 def test_show_unknown_id_is_not_found(tmp_path: Path, agency_dir: Path) -> None:
     db = str(tmp_path / "n.duckdb")
-    run("ingest", str(agency_dir / "mapping.yml"), "--db", db)
+    run("ingest", str(agency_dir / "mapping.yml"), "--db", db, "--create")
     result = run("show", "nope", "--db", db, *JUSTIFY)
     assert result.exit_code == 2
     assert result.output.strip() == "Error: no record with id 'nope'"
@@ -103,7 +104,7 @@ def test_show_unknown_id_is_not_found(tmp_path: Path, agency_dir: Path) -> None:
 def test_export_writes_ftm_json_lines_with_envelopes(tmp_path: Path, agency_dir: Path) -> None:
     db = str(tmp_path / "n.duckdb")
     out = tmp_path / "out.jsonl"
-    run("ingest", str(agency_dir / "mapping.yml"), "--db", db)
+    run("ingest", str(agency_dir / "mapping.yml"), "--db", db, "--create")
     result = run("export", "--db", db, "--out", str(out), "--schema", "Person", *JUSTIFY)
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in out.read_text().splitlines()]
@@ -122,7 +123,7 @@ def test_every_command_has_help() -> None:
 def test_erase_on_a_node_outside_the_compact_erases_and_logs(tmp_path: Path, agency_dir: Path, monkeypatch) -> None:
     monkeypatch.delenv("CRUCE_DIRECTORY", raising=False)
     db = str(tmp_path / "n.duckdb")
-    run("ingest", str(agency_dir / "mapping.yml"), "--db", db)
+    run("ingest", str(agency_dir / "mapping.yml"), "--db", db, "--create")
     with Node.open(db) as node:
         [row] = node.store._query("SELECT id FROM records WHERE search_text LIKE '%tzul%'")
     result = run("erase", row[0], "--db", db, *JUSTIFY, "--why", "court order")
@@ -131,3 +132,39 @@ def test_erase_on_a_node_outside_the_compact_erases_and_logs(tmp_path: Path, age
     with Node.open(db) as node:
         assert not node.store._query("SELECT 1 FROM records WHERE id = ?", (row[0],))
         assert [e.event["op"] for e in node.audit.iter_events()][-1] == "erasure"
+
+
+# -- a mistyped --db never starts a node (issue 11 #3) ----------------------------------------
+def test_a_mistyped_db_is_refused_and_creates_nothing(tmp_path: Path, agency_dir: Path) -> None:
+    db = tmp_path / "hn.duckdb"
+    assert run("init", "--db", str(db), "--agency", "hn_police").exit_code == 0
+    typo = tmp_path / "hn.dukdb"
+    for args in (["search", "jose", *JUSTIFY], ["show", "x", *JUSTIFY], ["export", *JUSTIFY],
+                 ["stats"], ["inbox"], ["outbox"], ["erase", "x", *JUSTIFY], ["users", "list"],
+                 ["ingest", str(agency_dir / "mapping.yml")]):
+        result = run(*args, "--db", str(typo))
+        assert result.exit_code == 2, (args, result.output)
+        assert " ".join(result.output.split()) == (
+            f"Error: no node at {typo}: check --db (or CRUCE_DB), or create it with "
+            f"cruce init --db {typo} --agency <agency>")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hn.duckdb", "hn.duckdb.audit",
+                                                          "hn_police"]
+
+
+def test_inbox_without_db_leaves_nothing_in_the_working_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CRUCE_DB", raising=False)
+    result = run("inbox")
+    assert result.exit_code == 2
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_duplicate_user_exits_2(tmp_path: Path) -> None:
+    db = str(tmp_path / "n.duckdb")
+    run("init", "--db", db, "--agency", "hn_police")
+    assert run("users", "add", "ana", "--role", "analyst", "--db", db).exit_code == 0
+    again = run("users", "add", "ana", "--role", "analyst", "--db", db)
+    assert again.exit_code == 2
+    assert again.output.strip() == "Error: user 'ana' exists already"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import typer
 
+from cruce._files import restrict_umask
 from cruce.cli import _audit, _records, _requests, _server, _share
 from cruce.cli._demo import demo
 from cruce.cli._link import evaluate, judge, link, review
@@ -15,6 +16,14 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+
+
+@app.callback()
+def _start() -> None:
+    """Everything cruce writes from here on is private to this account (0600 / 0700)."""
+    restrict_umask()
+
+
 app.command()(_records.init)
 app.command()(_records.ingest)
 app.command()(_records.show)

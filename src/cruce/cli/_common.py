@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 import typer
 from rich.console import Console
 
-from cruce.errors import CruceError
+from cruce._files import is_server_url
+from cruce.errors import CruceError, NotFound
 from cruce.settings import Settings
 
 if TYPE_CHECKING:
@@ -47,13 +48,32 @@ def reports_errors(func: F) -> F:
             return func(*args, **kwargs)
         except CruceError as exc:
             err_console.print(f"Error: {exc.message}", markup=False, highlight=False, soft_wrap=True)
-            raise typer.Exit(exc.exit_code) from None
+            raise typer.Exit(exit_code(exc)) from None
 
     return wrapper  # type: ignore[return-value]
 
 
-def open_node(db: str | Path, agency: str | None = None) -> Node:
+def exit_code(exc: CruceError) -> int:
+    """2 for everything the caller can fix (every 4xx: bad data or usage, a name taken, the log
+    held by another process), the error's own code (1) for a bug or a broken state."""
+    return 2 if 400 <= exc.status < 500 else exc.exit_code
+
+
+def open_node(db: str | Path, agency: str | None = None, *, create: bool = False) -> Node:
+    """Open the node the operator named. A store file that does not exist is refused unless the
+    command creates nodes (`init`, `ingest --create`): a mistyped --db must not start a new,
+    empty node with keys and a log of its own."""
     from cruce._node import Node
 
     settings = Settings.from_env()
+    if not create:
+        must_exist(db)
     return Node.open(db, agency=agency, user=settings.user, role="admin")
+
+
+def must_exist(db: str | Path) -> None:
+    text = str(db)
+    if text == ":memory:" or is_server_url(text) or Path(text).exists():
+        return
+    raise NotFound(f"no node at {text}: check --db (or CRUCE_DB), or create it with "
+                   f"cruce init --db {text} --agency <agency>")

@@ -11,6 +11,7 @@ import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from cruce._files import private_dir, private_file, redact_url
 from cruce._why import justification
 from cruce.cli._common import (
     CaseOption,
@@ -35,8 +36,8 @@ def init(
     """Create a node's store (or check an existing one) and bind it to its agency."""
     if not agency:
         raise InvalidInput("init needs --agency (e.g. --agency hn_police)")
-    with open_node(db, agency) as node:
-        console.print(f"node {node.agency} ready in {db}")
+    with open_node(db, agency, create=True) as node:
+        console.print(f"node {node.agency} ready in {redact_url(str(db))}", highlight=False)
 
 
 @reports_errors
@@ -48,10 +49,11 @@ def ingest(
     agency: Annotated[str | None, typer.Option(help="Owning agency, for JSON lines.")] = None,
     envelope: Annotated[str | None, typer.Option(help="Envelope defaults for JSON lines, as JSON.")] = None,
     rejects: Annotated[Path | None, typer.Option(help="Write bad rows here and store the rest.")] = None,
+    create: Annotated[bool, typer.Option("--create", help="Create the node if --db names none yet (else refused: a mistyped path must not start a new node).")] = False,
 ) -> None:
     """Ingest files; each file is one transaction (all of it or nothing)."""
     defaults = _envelope_defaults(envelope, agency)
-    with open_node(db) as node:
+    with open_node(db, create=create) as node:
         jobs = _jobs(node, files, mapping)
         for path, map_file in jobs:
             result = _ingest_one(node, path, map_file, dataset, defaults, rejects)
@@ -158,7 +160,7 @@ def export(
     """Export records as FtM JSON lines, each with its envelope (a logged consultation)."""
     with open_node(db) as node:
         records = node.export(justification(purpose, case, why), schema=schema, dataset=dataset)
-        fh = sys.stdout if str(out) == "-" else out.open("w", encoding="utf-8")
+        fh = sys.stdout if str(out) == "-" else private_file(private_dir(out.parent) / out.name)
         try:
             for record in records:
                 fh.write(json.dumps(record.to_dict(), ensure_ascii=False, sort_keys=True) + "\n")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -11,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from cruce._files import node_folder
 from cruce._why import justification
 from cruce.cli._common import (
     CaseOption,
@@ -131,7 +131,9 @@ def keys(db: DbOption = "cruce.duckdb") -> None:
     """The node's public keys, for the compact authority's directory (private keys stay put)."""
     from cruce.share import NodeKeys
 
-    folder = Path(os.environ.get("CRUCE_KEYS_DIR") or str(db) + ".keys")
+    folder = node_folder(db, "keys")
+    if folder is None:
+        raise InvalidInput("an in-memory node keeps no keys: give --db or CRUCE_KEYS_DIR")
     pub = NodeKeys.load_or_generate(folder).public()
     console.print_json(json.dumps({"signing_key": pub.signing.hex(),
                                    "encryption_key": pub.encryption.hex()}))

@@ -10,6 +10,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from cruce._files import make_private, restrict_umask
 from cruce.audit._events import MAX_LISTED_IDS
 from cruce.errors import CruceError
 from cruce.store._base import AccessSink, IdSet, Store
@@ -22,10 +23,16 @@ class DuckDBStore(Store):
 
     def __init__(self, path: Path, sink: AccessSink | None = None) -> None:
         self.url = str(path)
+        # The file and its WAL hold case data and token digests: private to this account. DuckDB
+        # creates the WAL anew at writes, with the process umask, so the umask is tightened.
+        restrict_umask()
         try:
             self.conn = duckdb.connect(str(path))
         except duckdb.IOException as exc:
             raise CruceError(f"cannot open store {path}: {_first_line(exc)}") from None
+        if self.url != ":memory:":
+            for made in (path, Path(f"{path}.wal")):
+                make_private(made)
         self._depth = 0
         self.migrate()
         self.sink = sink if sink is not None else TableSink(self)

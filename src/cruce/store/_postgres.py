@@ -23,6 +23,7 @@ import pyarrow.csv as pacsv
 from psycopg import sql as pgsql
 from psycopg.copy import QueuedLibpqWriter
 
+from cruce._files import redact_url
 from cruce.audit._events import MAX_LISTED_IDS
 from cruce.errors import CruceError, InvalidInput
 from cruce.store._base import AccessSink, IdSet, Store
@@ -235,15 +236,6 @@ class PostgresStore(Store):
             (status,),
         ).fetchone()
         return IdSet(count, (), str(row[0]) if row else None)
-
-
-def redact_url(url: str) -> str:
-    """The URL without its password (in the authority or as a `password=` parameter)."""
-    url = re.sub(r"^([a-z]+://)([^:/?#@]*):[^/?#@]*@",
-                 lambda m: m.group(1) + (m.group(2) + "@" if m.group(2) else ""), url, flags=re.I)
-    url = re.sub(r"([?&])password=[^&#]*(&?)", lambda m: m.group(1) if m.group(2) else "", url,
-                 flags=re.I)
-    return url.rstrip("?&")
 
 
 _PLACEHOLDERS = re.compile(r"(?P<list>\b(?P<not>NOT\s+)?IN\s*\(\s*\?(?:\s*,\s*\?)*\s*\))|\?", re.I)
