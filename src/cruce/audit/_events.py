@@ -31,6 +31,7 @@ class Operation(StrEnum):
     DISCLOSURE = "disclosure"
     COMBINATION = "combination"
     ERASURE = "erasure"
+    ADMINISTRATION = "administration"  # user management: who may use the node (no records)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from cruce.records import Envelope, Record, make_entity
 from cruce.records._search import fold
 from cruce.store._fragments import merge_fragments
 from cruce.store._schema import DIALECTS, MIGRATIONS, RECORD_COLUMNS
+from cruce.store._user_tables import UserTables
 
 
 class AccessSink(Protocol):
@@ -64,7 +65,7 @@ class RecordQuery:
     limit: int | None = None
 
 
-class Store(ABC):
+class Store(UserTables, ABC):
     """A node's records. Open with `cruce.store.open_store(url)`."""
 
     url: str
