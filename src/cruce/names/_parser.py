@@ -8,18 +8,35 @@ from cruce.names._aliases import split_aliases, split_bare_moniker
 from cruce.names._layout import choose_split, surname_like, unit_scores
 from cruce.names._lexicon import sex_of
 from cruce.names._model import Layout, PersonName
-from cruce.names._text import is_all_upper
+from cruce.names._text import is_all_upper, norm_token
 from cruce.names._units import Kind, Unit, marks_marriage, to_units, to_words
 
 
-def _is_female(given: list[Unit]) -> bool:
-    """From the first given name whose sex the lexicon knows; else a final -a ('Xiomara')."""
+def _sex_of_given(given: list[Unit]) -> str | None:
+    """'F' or 'M' from the first given name whose sex the lexicon knows; else 'F' for a final
+    -a ('Xiomara'); None when nothing tells."""
     words = [u for u in given if u.kind != Kind.INITIAL and not u.particle]
     for unit in words:
         sex = sex_of(unit.core)
         if sex in ("M", "F"):
-            return sex == "F"
-    return bool(words) and words[0].core.endswith("a") and sex_of(words[0].core) is None
+            return sex
+    if words and words[0].core.endswith("a") and sex_of(words[0].core) is None:
+        return "F"
+    return None
+
+
+def _is_married_tail(given: list[Unit], surnames: list[Unit]) -> bool:
+    """The last surname unit is a wife's married name: 'de X' after her own surname(s).
+
+    After a space ('Zelaya de Santos') it takes a woman's given name, since 'Cruz de León'
+    can be a maternal surname; after a hyphen ('Recinos-DeEspinoza', 'Zelaya-de-Santos') it
+    takes only that the given names are not a man's: the hyphen is how US records keep a
+    married woman's maiden and husband's surnames together.
+    """
+    if len(surnames) < 2 or not marks_marriage(surnames[-1]):
+        return False
+    sex = _sex_of_given(given)
+    return sex != "M" if surnames[-2].bonded else sex == "F"
 
 
 def _take_widow(units: list[Unit]) -> tuple[Unit | None, list[Unit]]:
@@ -28,10 +45,22 @@ def _take_widow(units: list[Unit]) -> tuple[Unit | None, list[Unit]]:
 
 
 def _married_text(unit: Unit) -> str:
-    """'de Hernández' -> 'Hernández': the 'de' marks the marriage, it is no surname particle."""
+    """'de Hernández' -> 'Hernández': the 'de' marks the marriage, it is no surname particle.
+
+    A 'de' glued to the surname ('DeEspinoza', as US systems write it) is cut off too.
+    """
     if unit.kind == Kind.WIDOW or not marks_marriage(unit):
         return unit.text
-    return unit.text.split(maxsplit=1)[1]
+    words = unit.text.split(maxsplit=1)
+    return words[1] if len(words) == 2 else _unglued(unit.text, unit.core)
+
+
+def _unglued(text: str, core: str) -> str:
+    """'DeEspinoza' -> 'Espinoza': the written rest whose normalised form is the core."""
+    for cut in range(1, len(text)):
+        if text[cut].isalpha() and norm_token(text[cut:]) == core:
+            return text[cut:]
+    return text
 
 
 def _person(
@@ -78,14 +107,18 @@ def _build(
 ) -> PersonName:
     """Spot a married 'de X' after the surnames of a woman, then assemble."""
     surnames = list(surnames)
-    trailing_de = len(surnames) >= 2 and marks_marriage(surnames[-1])
-    if married is None and trailing_de and _is_female(given):
+    if married is None and _is_married_tail(given, surnames):
         married = surnames.pop()
     return _person(given, list(surnames), married, layout, aliases, raw)
 
 
 def _us_form(units: list[Unit], married: Unit | None, aliases: list[str], raw: str) -> PersonName:
-    """'first [middle...] last': last word paternal, a surname among the middle words maternal."""
+    """'first [middle...] last': last word paternal, a surname among the middle words maternal.
+
+    A married 'de X' at the end ('Ana Recinos-DeEspinoza') is taken off first.
+    """
+    if married is None and len(units) >= 3 and _is_married_tail(units[:-2], units[-2:]):
+        return _us_form(units[:-1], units[-1], aliases, raw)
     tail = 2 if len(units) >= 3 and units[-2].bonded else 1
     scores = unit_scores(units)
     middle = list(zip(units[1:-tail], scores[1:-tail], strict=True))
