@@ -18,7 +18,7 @@ JUSTIFY = ["--purpose", "gangs_organized_crime", "--case", "HN-2026-0042"]
 @pytest.fixture()
 def db(tmp_path: Path, agency_dir: Path) -> str:
     path = str(tmp_path / "n.duckdb")
-    assert runner.invoke(app, ["ingest", str(agency_dir / "mapping.yml"), "--db", path]).exit_code == 0
+    assert runner.invoke(app, ["ingest", str(agency_dir / "mapping.yml"), "--db", path, "--create"]).exit_code == 0
     assert runner.invoke(app, ["search", "tzul", "--db", path, *JUSTIFY, "--why", "lead 7"]).exit_code == 0
     return path
 

@@ -26,7 +26,7 @@ def big_csv(path: Path, rows: int, tag: str) -> Path:
 
 def start_ingest(folder: Path, db: Path, csv_name: str) -> subprocess.Popen[bytes]:
     cmd = [sys.executable, "-m", "cruce", "ingest", str(folder / csv_name),
-           "--mapping", str(folder / "mapping.yml"), "--db", str(db)]
+           "--mapping", str(folder / "mapping.yml"), "--db", str(db), "--create"]
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
