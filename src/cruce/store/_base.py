@@ -63,6 +63,7 @@ class RecordQuery:
     ids: Sequence[str] | None = None
     text: str | None = None
     limit: int | None = None
+    purposes: Sequence[str] | None = None  # only records collected for one of these purposes
 
 
 class Store(UserTables, ABC):
@@ -318,6 +319,11 @@ class Store(UserTables, ABC):
     def count(self) -> int:
         return int(self._query("SELECT COUNT(*) FROM records")[0][0])
 
+    def count_matching(self, query: RecordQuery) -> int:
+        """How many records a query selects (its limit aside): a count, no record is read."""
+        where, params = _where(query)
+        return int(self._query(f"SELECT COUNT(*) FROM records{where}", params)[0][0])
+
     # -- internals --------------------------------------------------------------------------
     def _select(self, query: RecordQuery, columns: str = "*") -> list[tuple[Any, ...]]:
         where, params = _where(query)
@@ -392,6 +398,10 @@ def _where(query: RecordQuery) -> tuple[str, tuple[Any, ...]]:
     elif query.ids is not None:
         clauses.append(f"id IN ({_marks(len(query.ids))})" if query.ids else "1 = 0")
         params.extend(query.ids)
+    if query.purposes is not None:
+        clauses.append(f"purpose IN ({_marks(len(query.purposes))})" if query.purposes
+                       else "1 = 0")
+        params.extend(query.purposes)
     for token in fold(query.text or "").split():
         clauses.append("search_text LIKE ?")
         params.append(f"%{token}%")
