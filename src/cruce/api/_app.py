@@ -23,6 +23,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cruce._node import Node
 from cruce._why import justification
+from cruce.api._admin import install_users
 from cruce.api._changes import install_changes
 from cruce.api._messaging import (
     DEFAULT_HOUSEKEEPING,
@@ -30,7 +31,8 @@ from cruce.api._messaging import (
     housekeeping,
     install_messaging,
 )
-from cruce.api._users import Role, User, Users
+from cruce.api._tokens import TokenTable
+from cruce.api._users import Role, User
 from cruce.api._wiring import Wiring
 from cruce.audit._events import Justification
 from cruce.errors import CruceError, InvalidInput, NotFound, PermissionDenied
@@ -55,7 +57,7 @@ def create_app(
     lock = threading.Lock()
     lifespan = housekeeping(node, send, get or http_get, lock, every) if every else None
     app = FastAPI(title="cruce node", version="1", description=__doc__, lifespan=lifespan)
-    users = Users(node.store)
+    tokens = TokenTable(node.store, lock)
 
     @contextmanager
     def acting(user: User) -> Iterator[Node]:
@@ -65,8 +67,8 @@ def create_app(
     def current_user(
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> User:
-        with lock:
-            return users.authenticate(credentials.credentials if credentials else None)
+        # In memory, without the store lock: a long ingest must not hold up every request.
+        return tokens.authenticate(credentials.credentials if credentials else None)
 
     def consulting(user: Annotated[User, Depends(current_user)]) -> User:
         return _require(user, CONSULTING)
@@ -87,7 +89,7 @@ def create_app(
     ) -> Justification:
         return justification(purpose, case, text)
 
-    wiring = Wiring(node, lock, acting, consulting, why, send)
+    wiring = Wiring(node, lock, acting, current_user, consulting, why, send)
 
     @app.get("/api/v1/me", tags=["node"])
     def me(user: Annotated[User, Depends(current_user)]) -> dict[str, str | None]:
@@ -256,6 +258,7 @@ def create_app(
             return [entry.to_dict() for entry in acting_node.sharing.outbox()]
 
     install_messaging(app, wiring)
+    install_users(app, wiring, tokens)
     install_changes(app, wiring)
     _install_error_handlers(app)
     return app

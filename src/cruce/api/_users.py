@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import re
 import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
-from cruce.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
+from cruce.audit._events import Actor
+from cruce.errors import InvalidInput, NotAuthenticated
 from cruce.store import Store
 
 _NAME = re.compile(r"^[a-z][a-z0-9_.\-]{1,63}$")
 TOKEN_PREFIX = "cruce_"
+UNAUTHENTICATED = "a valid API token is required (Authorization: Bearer …)"
 
 
 class Role(StrEnum):
@@ -30,53 +31,65 @@ class User:
     role: Role
 
 
-def _digest(token: str) -> str:
-    # Tokens carry 256 random bits: a plain SHA-256 is enough (no dictionary to guess from).
+def token_digest(token: str) -> str:
+    """What the store keeps of a token. Tokens carry 256 random bits: a plain SHA-256 is
+    enough (there is no dictionary to guess from)."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-class Users:
-    """Adding, listing, disabling users, and authenticating a bearer token."""
+def new_token() -> str:
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
 
-    def __init__(self, store: Store) -> None:
+
+def role_named(role: str) -> Role:
+    try:
+        return Role(role)
+    except ValueError:
+        raise InvalidInput(
+            f"role {role!r} is not one of {', '.join(r.value for r in Role)}") from None
+
+
+class Users:
+    """Adding, listing, disabling users, rotating their tokens, and authenticating a bearer
+    token. Every change is logged as an administrative event by `by` (default: the system).
+
+    >>> from cruce.store import open_store
+    >>> users = Users(open_store(":memory:"))
+    >>> users.add("ana.lopez", "analyst").startswith("cruce_")
+    True
+    """
+
+    def __init__(self, store: Store, by: Actor | None = None) -> None:
         self.store = store
+        self.by = by or Actor(store.get_setting("agency") or "unknown", "system", "system")
 
     def add(self, name: str, role: str) -> str:
         """Create a user; returns the API token, which is not stored and cannot be shown again."""
         if not _NAME.match(name):
-            raise InvalidInput(f"user name {name!r} must be lower case letters, digits, _ . -")
-        try:
-            value = Role(role)
-        except ValueError:
-            raise InvalidInput(
-                f"role {role!r} is not one of {', '.join(r.value for r in Role)}"
-            ) from None
-        if self.store._query("SELECT 1 FROM users WHERE name = ?", (name,)):
-            raise Conflict(f"user {name!r} exists already")
-        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        self.store._execute(
-            "INSERT INTO users VALUES (?, ?, ?, CURRENT_TIMESTAMP, FALSE)",
-            (name, value.value, _digest(token)),
-        )
+            raise InvalidInput(f"user name {name!r} must be 2 to 64 lower case letters, "
+                               "digits, _ . - (starting with a letter)")
+        token = new_token()
+        self.store.add_user(name, role_named(role).value, token_digest(token), self.by)
         return token
 
     def disable(self, name: str) -> None:
-        if not self.store._query("SELECT 1 FROM users WHERE name = ?", (name,)):
-            raise NotFound(f"no user {name!r}")
-        self.store._execute("UPDATE users SET disabled = TRUE WHERE name = ?", (name,))
+        """The user's token stops working (NotFound if there is no such user)."""
+        self.store.disable_user(name, self.by)
+
+    def rotate(self, name: str) -> str:
+        """A new token for the user; the old one stops working. Returns the new token."""
+        token = new_token()
+        self.store.replace_user_token(name, token_digest(token), self.by)
+        return token
 
     def list(self) -> list[tuple[str, str, bool]]:
-        rows = self.store._query("SELECT name, role, disabled FROM users ORDER BY name")
-        return [(str(r[0]), str(r[1]), bool(r[2])) for r in rows]
+        """(name, role, is disabled) for every user, by name; tokens are never shown."""
+        return [(u.name, u.role, u.is_disabled) for u in self.store.list_users()]
 
     def authenticate(self, token: str | None) -> User:
         """The user a bearer token belongs to; one message for every failure (no oracle)."""
-        if not token or not token.startswith(TOKEN_PREFIX):
-            raise NotAuthenticated("a valid API token is required (Authorization: Bearer …)")
-        digest = _digest(token)
-        for name, role, stored, disabled in self.store._query(
-            "SELECT name, role, token_hash, disabled FROM users WHERE token_hash = ?", (digest,)
-        ):
-            if hmac.compare_digest(str(stored), digest) and not disabled:
-                return User(str(name), Role(str(role)))
-        raise NotAuthenticated("a valid API token is required (Authorization: Bearer …)")
+        if token and token.startswith(TOKEN_PREFIX):
+            row = self.store.user_by_token_digest(token_digest(token))
+            if row is not None and not row.is_disabled:
+                return User(row.name, Role(row.role))
+        raise NotAuthenticated(UNAUTHENTICATED)

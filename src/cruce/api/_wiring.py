@@ -18,11 +18,13 @@ Acting = Callable[[User], AbstractContextManager[Node]]
 @dataclass(frozen=True)
 class Wiring:
     """The node, the lock around its store, the node acting for a user, the dependencies that
-    require a consulting role and a justification, and the transport to other nodes."""
+    require a user (any role), a consulting role and a justification, and the transport to
+    other nodes."""
 
     node: Node
     lock: threading.Lock
     acting: Acting
+    authenticated: Callable[..., User]
     consulting: Callable[..., User]
     why: Callable[..., Justification]
     send: Post

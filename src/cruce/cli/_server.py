@@ -1,16 +1,49 @@
-"""`cruce users …` and `cruce node serve`: who may use a node, and serving its API."""
+"""`cruce users …` and `cruce node serve`: who may use a node, and serving its API.
+
+The user commands work on a running node through its API (`--node URL --token T`, an admin's
+token; CRUCE_NODE and CRUCE_TOKEN) or on a stopped node's store (`--db`).
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from cruce.cli._common import DbOption, console, open_node, reports_errors
 
+if TYPE_CHECKING:
+    from cruce._node import Node
+    from cruce.api._client import NodeClient
+    from cruce.api._users import Users
+
 users_app = typer.Typer(help="The node's users and their roles.", no_args_is_help=True)
 node_app = typer.Typer(help="Run the node's API server.", no_args_is_help=True)
+
+NodeOption = Annotated[str, typer.Option(
+    "--node", envvar="CRUCE_NODE",
+    help="A running node's API, e.g. http://127.0.0.1:8700 (instead of --db).")]
+TokenOption = Annotated[str, typer.Option(
+    "--token", envvar="CRUCE_TOKEN", help="An admin's API token (with --node).")]
+
+
+def _client(node: str, token: str) -> NodeClient:
+    from cruce.api._client import NodeClient
+
+    return NodeClient(node, token)
+
+
+def _users(node: Node) -> Users:
+    """The store's users, each change logged as made by the operator."""
+    from cruce.api import Users
+
+    return Users(node.store, node.actor)
+
+
+def _print_token(name: str, what: str, token: str) -> None:
+    console.print(f"user {name} {what}; API token (shown once, keep it safe):", highlight=False)
+    console.print(token, highlight=False, soft_wrap=True)
 
 
 @users_app.command("add")
@@ -18,26 +51,31 @@ node_app = typer.Typer(help="Run the node's API server.", no_args_is_help=True)
 def add_user(
     name: Annotated[str, typer.Argument(help="The user's name, e.g. ana.lopez")],
     role: Annotated[str, typer.Option(help="analyst, border_officer, supervisor, oversight or admin")],
-    db: DbOption = "cruce.duckdb",
+    db: DbOption = "cruce.duckdb", node: NodeOption = "", token: TokenOption = "",
 ) -> None:
     """Add a user; prints the API token once (only its digest is kept)."""
-    from cruce.api import Users
-
-    with open_node(db) as node:
-        token = Users(node.store).add(name, role)
-    console.print(f"user {name} ({role}) added; API token (shown once, keep it safe):",
-                  highlight=False)
-    console.print(token, highlight=False, soft_wrap=True)
+    if node:
+        with _client(node, token) as client:
+            new = str(client.post("/api/v1/users", {"name": name, "role": role})["token"])
+    else:
+        with open_node(db) as opened:
+            new = _users(opened).add(name, role)
+    _print_token(name, f"({role}) added", new)
 
 
 @users_app.command("list")
 @reports_errors
-def list_users(db: DbOption = "cruce.duckdb") -> None:
+def list_users(
+    db: DbOption = "cruce.duckdb", node: NodeOption = "", token: TokenOption = "",
+) -> None:
     """List users and roles (tokens are never shown)."""
-    from cruce.api import Users
-
-    with open_node(db) as node:
-        rows = Users(node.store).list()
+    if node:
+        with _client(node, token) as client:
+            rows = [(u["name"], u["role"], bool(u["disabled"]))
+                    for u in client.get("/api/v1/users")]
+    else:
+        with open_node(db) as opened:
+            rows = _users(opened).list()
     table = Table("user", "role", "disabled")
     for name, role, disabled in rows:
         table.add_row(name, role, "yes" if disabled else "")
@@ -48,14 +86,38 @@ def list_users(db: DbOption = "cruce.duckdb") -> None:
 @reports_errors
 def disable_user(
     name: Annotated[str, typer.Argument(help="The user to disable")],
-    db: DbOption = "cruce.duckdb",
+    db: DbOption = "cruce.duckdb", node: NodeOption = "", token: TokenOption = "",
 ) -> None:
-    """Disable a user: their token stops working at once."""
-    from cruce.api import Users
-
-    with open_node(db) as node:
-        Users(node.store).disable(name)
+    """Disable a user: their token stops working at once (on a running node too)."""
+    if node:
+        with _client(node, token) as client:
+            client.post(f"/api/v1/users/{_path(name)}/disable")
+    else:
+        with open_node(db) as opened:
+            _users(opened).disable(name)
     console.print(f"user {name} disabled", highlight=False)
+
+
+@users_app.command("rotate")
+@reports_errors
+def rotate_token(
+    name: Annotated[str, typer.Argument(help="The user whose token is replaced")],
+    db: DbOption = "cruce.duckdb", node: NodeOption = "", token: TokenOption = "",
+) -> None:
+    """Give a user a new API token (printed once); the old one stops working at once."""
+    if node:
+        with _client(node, token) as client:
+            new = str(client.post(f"/api/v1/users/{_path(name)}/rotate")["token"])
+    else:
+        with open_node(db) as opened:
+            new = _users(opened).rotate(name)
+    _print_token(name, "has a new token", new)
+
+
+def _path(name: str) -> str:
+    from urllib.parse import quote
+
+    return quote(name, safe="")
 
 
 @node_app.command("serve")
