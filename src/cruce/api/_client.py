@@ -32,6 +32,12 @@ class NodeClient:
         return self._call("POST", path, why, json=body if body is not None else {})
 
     def _call(self, method: str, path: str, why: Justification | None, **kwargs: Any) -> Any:
+        return self.answer(method, path, why, **kwargs).json()
+
+    def answer(self, method: str, path: str, why: Justification | None = None,
+               **kwargs: Any) -> httpx.Response:
+        """The whole answer (headers such as X-Cruce-Withheld, or a JSON-lines body); an
+        error answer raises as `get` and `post` do."""
         headers = {}
         if why is not None:
             headers = {"X-Cruce-Purpose": why.purpose, "X-Cruce-Case": why.case_reference,
@@ -43,7 +49,7 @@ class NodeClient:
                                       ) from None
         if response.status_code >= 400:
             raise _error(response)
-        return response.json()
+        return response
 
     def close(self) -> None:
         self.http.close()
