@@ -4,6 +4,7 @@
     ├── InvalidInput                (400) the caller's data or usage is wrong: fix and retry
     │   ├── InvalidEnvelope               an envelope field has a bad value
     │   ├── InvalidEntity                 an FtM entity does not fit its schema
+    │   │   └── InvalidEntityField        ...naming the field (id, schema, a property)
     │   ├── InvalidMapping                a mapping file is malformed
     │   ├── BadRow                        one row of an ingested file cannot be read
     │   └── LinkageConfigError            a linkage model or setting is unusable
@@ -44,6 +45,7 @@ class InvalidEnvelope(InvalidInput):
     def __init__(self, field: str, message: str) -> None:
         super().__init__(f"envelope field {field!r}: {message}")
         self.field = field
+        self.reason = message
 
 
 class InvalidEntity(InvalidInput):
@@ -100,6 +102,15 @@ class AuditChainBroken(CruceError):
     status = 500
 
 
+class InvalidEntityField(InvalidEntity):
+    """One field of an FtM entity (its id, schema or a property) has a bad value."""
+
+    def __init__(self, where: str, field: str, reason: str) -> None:
+        super().__init__(f"{where}: {field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
 __all__ = [
     "AuditChainBroken",
     "BadRow",
@@ -107,6 +118,7 @@ __all__ = [
     "CruceError",
     "DecryptionFailed",
     "InvalidEntity",
+    "InvalidEntityField",
     "InvalidEnvelope",
     "InvalidInput",
     "InvalidMapping",
