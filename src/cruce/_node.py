@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -16,9 +17,29 @@ from cruce.errors import InvalidInput, NotFound, PermissionDenied
 from cruce.ingest import IngestResult, Progress, ingest_file, load_mapping
 from cruce.ingest._jsonl import peek_agency
 from cruce.records import Record
+from cruce.records._purposes import readable
 from cruce.share import Directory, NodeKeys
 from cruce.share._node import Sharing
 from cruce.store import RecordQuery, Store, open_store
+
+
+class Found(list[Record]):
+    """The records a search returned; `withheld` counts the matches its purpose may not read."""
+
+    def __init__(self, records: Iterable[Record] = (), withheld: int = 0) -> None:
+        super().__init__(records)
+        self.withheld = withheld
+
+
+class Exported(Iterator[Record]):
+    """An export's records, streamed; `withheld` counts those its purpose may not read."""
+
+    def __init__(self, records: Iterator[Record], withheld: int) -> None:
+        self._records = records
+        self.withheld = withheld
+
+    def __next__(self) -> Record:
+        return next(self._records)
 
 
 class Node:
@@ -30,7 +51,8 @@ class Node:
     """
 
     def __init__(
-        self, store: Store, user: str = "system", role: str = "admin", audit: AuditLog | None = None
+        self, store: Store, user: str = "system", role: str = "operator",
+        audit: AuditLog | None = None
     ) -> None:
         from cruce.link._node import Linkage
 
@@ -105,7 +127,7 @@ class Node:
         *,
         agency: str | None = None,
         user: str = "system",
-        role: str = "admin",
+        role: str = "operator",
         audit_dir: Path | None = None,
     ) -> Node:
         """Open a node: its store and, beside a store file, its tamper-evident audit log.
@@ -200,24 +222,49 @@ class Node:
             if q.path is not None
         ]
 
-    # -- reads (each one is a logged consultation) ----------------------------------------------
+    # -- reads (each one is a logged consultation, limited to the stated purpose) ---------------
     def get(self, record_id: str, why: Justification) -> Record:
-        return self.store.get(record_id, self.actor, checked(why))
+        """One record, if its purpose is compatible with the stated one (see
+        `cruce.records._purposes`); otherwise refused, naming the rule, and nothing is read."""
+        why = checked(why)
+        allowed = readable(why.purpose)
+        found = self.store.read(RecordQuery(ids=[record_id], purposes=allowed), self.actor, why)
+        if found:
+            return found[0]
+        if self.store.count_matching(RecordQuery(ids=[record_id])):
+            raise PermissionDenied(
+                f"record {record_id!r} was collected for a purpose not compatible with "
+                f"{why.purpose} (purpose limitation, Directive 2016/680 Art. 4(1)(b))")
+        raise NotFound(f"no record with id {record_id!r}")
 
     def search(
         self, text: str, why: Justification, *, schema: str | None = None, limit: int = 20
-    ) -> list[Record]:
+    ) -> Found:
+        """Records whose names hold every word, among those the stated purpose may read;
+        `withheld` counts the matches it may not (they are neither read nor logged as read)."""
         if not text.strip():
             raise InvalidInput("search needs a name or words to look for")
+        why = checked(why)
         query = RecordQuery(text=text, schema=schema, limit=limit)
-        return self.store.read(query, self.actor, checked(why))
+        allowed = replace(query, purposes=readable(why.purpose))
+        records = self.store.read(allowed, self.actor, why)
+        return Found(records, self._withheld(query, allowed))
 
     def export(
         self, why: Justification, *, schema: str | None = None, dataset: str | None = None
-    ) -> Iterator[Record]:
-        return self.store.iter_read(
-            RecordQuery(schema=schema, dataset=dataset), self.actor, checked(why)
-        )
+    ) -> Exported:
+        """Stream the records the stated purpose may read (one logged consultation);
+        `withheld` counts the others the filters select."""
+        why = checked(why)
+        query = RecordQuery(schema=schema, dataset=dataset)
+        allowed = replace(query, purposes=readable(why.purpose))
+        withheld = self._withheld(query, allowed)
+        return Exported(self.store.iter_read(allowed, self.actor, why), withheld)
+
+    def _withheld(self, query: RecordQuery, allowed: RecordQuery) -> int:
+        every = replace(query, limit=None)
+        return self.store.count_matching(every) - self.store.count_matching(
+            replace(allowed, limit=None))
 
     def stats(self, *group_by: str) -> list[tuple[Any, ...]]:
         """Aggregate counts only; no record is read."""

@@ -24,7 +24,7 @@ def test_ingest_logs_one_collection_with_who_what_why(node: Node, agency_dir: Pa
     result = node.ingest(agency_dir / "personas.csv", mapping=agency_dir / "mapping.yml")
     [event] = events(node)
     assert event["op"] == Operation.COLLECTION
-    assert event["actor"] == {"agency": "hn_police", "user": "analyst1", "role": "admin"}
+    assert event["actor"] == {"agency": "hn_police", "user": "analyst1", "role": "operator"}
     assert event["justification"]["purpose"] == "gangs_organized_crime"
     assert event["record_count"] == result.inserted == len(event["record_ids"])
     assert event["batch"] == result.batch

@@ -25,6 +25,7 @@ from cruce._node import Node
 from cruce._why import justification
 from cruce.api._admin import install_users
 from cruce.api._changes import install_changes
+from cruce.api._export import install_export
 from cruce.api._messaging import (
     DEFAULT_HOUSEKEEPING,
     Housekeeping,
@@ -111,12 +112,17 @@ def create_app(
         user: Annotated[User, Depends(consulting)],
         reason: Annotated[Justification, Depends(why)],
         q: Annotated[str, Query(min_length=1, max_length=200, description="Name words")],
+        response: Response,
         schema: Annotated[str | None, Query(max_length=64)] = None,
         limit: Annotated[int, Query(ge=1, le=100)] = 20,
     ) -> list[dict[str, Any]]:
-        """Records whose names, aliases or identifiers hold every word; a logged consultation."""
+        """Records whose names, aliases or identifiers hold every word, among those the stated
+        purpose may read; a logged consultation. The `X-Cruce-Withheld` header counts the
+        matches withheld as collected for a purpose not compatible with it."""
         with acting(user) as acting_node:
-            return [r.to_dict() for r in acting_node.search(q, reason, schema=schema, limit=limit)]
+            found = acting_node.search(q, reason, schema=schema, limit=limit)
+            response.headers["X-Cruce-Withheld"] = str(found.withheld)
+            return [r.to_dict() for r in found]
 
     @app.get("/api/v1/stats", tags=["records"])
     def stats(
@@ -260,6 +266,7 @@ def create_app(
     install_messaging(app, wiring)
     install_users(app, wiring, tokens)
     install_changes(app, wiring)
+    install_export(app, wiring)
     _install_error_handlers(app)
     return app
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
+from cruce import __version__
 from cruce._files import restrict_umask
-from cruce.cli import _audit, _records, _requests, _server, _share
+from cruce.cli import _audit, _reads, _records, _requests, _server, _share
+from cruce.cli._common import set_operator
 from cruce.cli._demo import demo
 from cruce.cli._link import evaluate, judge, link, review
 
@@ -18,18 +22,33 @@ app = typer.Typer(
 )
 
 
+def _show_version(asked: bool) -> None:
+    if asked:
+        typer.echo(f"cruce {__version__}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _start() -> None:
-    """Everything cruce writes from here on is private to this account (0600 / 0700)."""
+def _start(
+    user: Annotated[str | None, typer.Option(
+        "--user", envvar="CRUCE_USER",
+        help="Who is consulting: the name every access is logged under (default: your login "
+             "name; role 'operator').")] = None,
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_show_version, is_eager=True,
+        help="Print cruce's version and exit.")] = False,
+) -> None:
+    # Everything cruce writes from here on is private to this account (0600 / 0700).
     restrict_umask()
+    set_operator(user)
 
 
 app.command()(_records.init)
 app.command()(_records.ingest)
-app.command()(_records.show)
-app.command()(_records.search)
-app.command()(_records.export)
-app.command()(_records.stats)
+app.command()(_reads.show)
+app.command()(_reads.search)
+app.command()(_reads.export)
+app.command()(_reads.stats)
 app.command()(link)
 app.command()(review)
 app.command()(judge)

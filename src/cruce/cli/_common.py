@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import json
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.table import Table
 
 from cruce._files import is_server_url
 from cruce.errors import CruceError, NotFound
@@ -65,10 +67,24 @@ def open_node(db: str | Path, agency: str | None = None, *, create: bool = False
     empty node with keys and a log of its own."""
     from cruce._node import Node
 
-    settings = Settings.from_env()
     if not create:
         must_exist(db)
-    return Node.open(db, agency=agency, user=settings.user, role="admin")
+    return Node.open(db, agency=agency, user=operator(), role=OPERATOR_ROLE)
+
+
+# The CLI consults as the person at the keyboard, with a role of its own: not `admin` (admins
+# read no case data), not any API role (those are the server's users).
+OPERATOR_ROLE = "operator"
+_operator: list[str] = []  # set by `cruce --user …` for this invocation
+
+
+def set_operator(user: str | None) -> None:
+    _operator[:] = [user] if user and user.strip() else []
+
+
+def operator() -> str:
+    """`--user`, else CRUCE_USER, else the login name."""
+    return _operator[0] if _operator else Settings.from_env().user
 
 
 def must_exist(db: str | Path) -> None:
@@ -77,3 +93,31 @@ def must_exist(db: str | Path) -> None:
         return
     raise NotFound(f"no node at {text}: check --db (or CRUCE_DB), or create it with "
                    f"cruce init --db {text} --agency <agency>")
+
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def print_json(data: Any) -> None:
+    """Machine-readable output: one JSON document on stdout, never wrapped or coloured."""
+    typer.echo(json.dumps(data, ensure_ascii=False, default=str))
+
+
+def print_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], *,
+                ids: Sequence[str] = (), title: str | None = None) -> None:
+    """A table whose id columns are never cut: as wide as their longest id, folded (not
+    shortened with …) only when the terminal is narrower than that."""
+    table = Table(title=title)
+    for name in columns:
+        if name in ids:
+            widest = max((len(str(r.get(name) or "")) for r in rows), default=len(name))
+            table.add_column(name, min_width=min(widest, 80), overflow="fold")
+        else:
+            table.add_column(name)
+    for row in rows:
+        table.add_row(*[_cell(row.get(name)) for name in columns])
+    console.print(table)
+
+
+def _cell(value: Any) -> str:
+    return "-" if value is None else str(value)

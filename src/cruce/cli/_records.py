@@ -1,23 +1,17 @@
-"""Commands on a node's own records: init, ingest, show, search, export, stats."""
+"""Creating a node and bringing records in: init, ingest (the reads are in `_reads`)."""
 
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from cruce._files import private_dir, private_file, redact_url
-from cruce._why import justification
+from cruce._files import redact_url
 from cruce.cli._common import (
-    CaseOption,
     DbOption,
-    PurposeOption,
-    WhyOption,
     console,
     open_node,
     reports_errors,
@@ -25,6 +19,7 @@ from cruce.cli._common import (
 from cruce.errors import InvalidInput
 
 if TYPE_CHECKING:
+    from cruce._node import Node
     from cruce.ingest import IngestResult
 
 
@@ -60,17 +55,17 @@ def ingest(
             _print_result(result)
 
 
-def _jobs(node: object, files: list[Path], mapping: Path | None) -> list[tuple[Path, Path | None]]:
+def _jobs(node: Node, files: list[Path], mapping: Path | None) -> list[tuple[Path, Path | None]]:
     jobs: list[tuple[Path, Path | None]] = []
     for path in files:
         if path.suffix.lower() in (".yml", ".yaml"):
-            jobs += [(src, path) for _, src in node.sources_of(path)]  # type: ignore[attr-defined]
+            jobs += [(src, path) for _, src in node.sources_of(path)]
         else:
             jobs.append((path, mapping))
     return jobs
 
 
-def _ingest_one(node: object, path: Path, mapping: Path | None, dataset: str | None,
+def _ingest_one(node: Node, path: Path, mapping: Path | None, dataset: str | None,
                 defaults: dict[str, str], rejects: Path | None) -> IngestResult:
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     steps = ["reading", "cleaning", "mapping", "writing"]
@@ -83,9 +78,9 @@ def _ingest_one(node: object, path: Path, mapping: Path | None, dataset: str | N
 
         ds = dataset
         if mapping is not None and ds is None:
-            named = [d for d, src in node.sources_of(mapping) if src.name == path.name]  # type: ignore[attr-defined]
+            named = [d for d, src in node.sources_of(mapping) if src.name == path.name]
             ds = named[0] if len(named) == 1 else None
-        return node.ingest(path, mapping=mapping, dataset=ds, envelope=defaults or None,  # type: ignore[attr-defined, no-any-return]
+        return node.ingest(path, mapping=mapping, dataset=ds, envelope=defaults or None,
                            rejects=rejects, progress=progress)
 
 
@@ -108,76 +103,3 @@ def _print_result(r: IngestResult) -> None:
         f"{r.unchanged} unchanged records in {r.dataset} ({r.agency}){rejected}",
         highlight=False,
     )
-
-
-@reports_errors
-def show(
-    record_id: Annotated[str, typer.Argument(help="The record's id.")],
-    db: DbOption = "cruce.duckdb",
-    purpose: PurposeOption = None,
-    case: CaseOption = None,
-    why: WhyOption = "",
-) -> None:
-    """Show one record with its envelope (a logged consultation)."""
-    with open_node(db) as node:
-        record = node.get(record_id, justification(purpose, case, why))
-        console.print_json(json.dumps(record.to_dict(), ensure_ascii=False))
-
-
-@reports_errors
-def search(
-    name: Annotated[str, typer.Argument(help="Name, alias or identifier words to look for.")],
-    db: DbOption = "cruce.duckdb",
-    schema: Annotated[str | None, typer.Option(help="Only this FtM schema.")] = None,
-    limit: Annotated[int, typer.Option(help="At most this many results.")] = 20,
-    purpose: PurposeOption = None,
-    case: CaseOption = None,
-    why: WhyOption = "",
-) -> None:
-    """Find records by name words (a logged consultation)."""
-    with open_node(db) as node:
-        records = node.search(name, justification(purpose, case, why), schema=schema, limit=limit)
-        table = Table("id", "schema", "caption", "agency", "category", "handling", "TLP")
-        for r in records:
-            e = r.envelope
-            table.add_row(r.id, r.schema, r.caption, e.agency,
-                          e.subject_category.value if e.subject_category else "",
-                          e.handling_code.value, e.tlp.value)
-        console.print(table)
-        console.print(f"{len(records)} records")
-
-
-@reports_errors
-def export(
-    db: DbOption = "cruce.duckdb",
-    out: Annotated[Path, typer.Option("--out", "-o", help="File to write; - for stdout.")] = Path("-"),
-    schema: Annotated[str | None, typer.Option(help="Only this FtM schema.")] = None,
-    dataset: Annotated[str | None, typer.Option(help="Only this dataset.")] = None,
-    purpose: PurposeOption = None,
-    case: CaseOption = None,
-    why: WhyOption = "",
-) -> None:
-    """Export records as FtM JSON lines, each with its envelope (a logged consultation)."""
-    with open_node(db) as node:
-        records = node.export(justification(purpose, case, why), schema=schema, dataset=dataset)
-        fh = sys.stdout if str(out) == "-" else private_file(private_dir(out.parent) / out.name)
-        try:
-            for record in records:
-                fh.write(json.dumps(record.to_dict(), ensure_ascii=False, sort_keys=True) + "\n")
-        finally:
-            if fh is not sys.stdout:
-                fh.close()
-
-
-@reports_errors
-def stats(
-    db: DbOption = "cruce.duckdb",
-    by: Annotated[list[str] | None, typer.Option(help="Group by: agency, schema, purpose, handling_code, tlp, subject_category, dataset.")] = None,
-) -> None:
-    """Aggregate counts of the node's records (no record is read)."""
-    groups = by or ["schema"]
-    with open_node(db) as node:
-        table = Table(*groups, "records")
-        for row in node.stats(*groups):
-            table.add_row(*[str(v) if v is not None else "-" for v in row])
-        console.print(table)
