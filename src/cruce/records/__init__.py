@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from cruce.records._envelope import Envelope, Provenance, protect_victim
+from cruce.records._envelope import (
+    ENVELOPE_FIELDS,
+    POLICY_FIELDS,
+    Envelope,
+    Provenance,
+    protect_victim,
+)
+from cruce.records._ids import MAX_ID_LENGTH, check_record_id, id_problem
 from cruce.records._vocab import (
     TLP,
     HandlingCode,
@@ -18,6 +25,9 @@ if TYPE_CHECKING:
     from cruce.records._record import Record, make_entity
 
 __all__ = [
+    "ENVELOPE_FIELDS",
+    "MAX_ID_LENGTH",
+    "POLICY_FIELDS",
     "TLP",
     "Envelope",
     "HandlingCode",
@@ -27,6 +37,8 @@ __all__ = [
     "Record",
     "SourceReliability",
     "SubjectCategory",
+    "check_record_id",
+    "id_problem",
     "make_entity",
     "protect_victim",
 ]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from functools import cache
@@ -17,6 +17,7 @@ from cruce.records._vocab import (
     PurposeArea,
     SourceReliability,
     SubjectCategory,
+    nearest_key,
 )
 
 _SLUG = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
@@ -31,7 +32,7 @@ class Provenance:
     line: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Envelope:
     """How one record may be used. Invalid envelopes cannot be built.
 
@@ -42,17 +43,18 @@ class Envelope:
     'GREEN'
     """
 
+    # In the store's column order (`store._schema` takes its columns from these fields).
     agency: str
     dataset: str
     purpose: PurposeArea
+    subject_category: SubjectCategory | None = None
     handling_code: HandlingCode
+    handling_restriction: str | None = None
     tlp: TLP
     source_reliability: SourceReliability
     information_accuracy: InformationAccuracy
-    retain_until: date
-    subject_category: SubjectCategory | None = None
-    handling_restriction: str | None = None
     is_shareable: bool = True
+    retain_until: date
     provenance: Provenance = field(default_factory=Provenance)
     created_at: datetime | None = None
     updated_at: datetime | None = None
@@ -111,26 +113,96 @@ _ENUMS: dict[str, type[StrEnum]] = {
 }
 
 
-def coerce_fields(values: dict[str, Any]) -> dict[str, Any]:
-    """Turn strings into the envelope's types; unknown fields and bad values are named."""
-    known = set(Envelope.__dataclass_fields__)
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise InvalidEnvelope(
-            unknown[0], f"unknown field; known fields: {', '.join(sorted(known))}"
-        )
+# One definition of the envelope's fields, derived from the dataclass: the store's columns
+# (`store._schema.ENVELOPE_COLUMNS`), its rows (`store._base`) and the mapping's envelope keys
+# (`ingest._mapping`) all take theirs from here.
+ENVELOPE_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Envelope))
+# Kept about a record rather than decided for it: where it came from and when.
+RECORD_KEEPING_FIELDS: tuple[str, ...] = ("provenance", "created_at", "updated_at")
+# What the sharing rules read: every field but the record keeping, in the store's order.
+POLICY_FIELDS: tuple[str, ...] = tuple(
+    name for name in ENVELOPE_FIELDS if name not in RECORD_KEEPING_FIELDS
+)
+REQUIRED_FIELDS: tuple[str, ...] = tuple(
+    f.name for f in fields(Envelope) if f.default is MISSING and f.default_factory is MISSING
+)
+
+
+def coerce_fields(values: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
+    """Turn strings into the envelope's types; unknown, missing and mistyped fields and bad
+    values are named. With `partial`, missing fields are left to be given later (defaults
+    that each line of a file completes)."""
+    for name in values:
+        if name not in ENVELOPE_FIELDS:
+            raise InvalidEnvelope(
+                str(name), "unknown field" + (nearest_key(str(name), ENVELOPE_FIELDS)
+                                              or f"; known fields: {', '.join(ENVELOPE_FIELDS)}")
+            )
+    if not partial:
+        for name in REQUIRED_FIELDS:
+            if values.get(name) is None:
+                raise InvalidEnvelope(name, "missing")
     out = dict(values)
     for name, enum in _ENUMS.items():
         if out.get(name) is not None and not isinstance(out[name], enum):
             out[name] = coerce_enum(name, enum, out[name])
     if isinstance(out.get("retain_until"), str):
         out["retain_until"] = coerce_date("retain_until", out["retain_until"])
-    if isinstance(out.get("provenance"), dict):
-        out["provenance"] = Provenance(**out["provenance"])
+    if "provenance" in out:
+        out["provenance"] = _provenance(out["provenance"])
     for name in ("created_at", "updated_at"):
         if isinstance(out.get(name), str):
-            out[name] = datetime.fromisoformat(out[name])
+            out[name] = coerce_time(name, out[name])
+    _check_types(out)
     return out
+
+
+def check_partial(values: dict[str, Any]) -> None:
+    """Check envelope defaults field by field, before any record completes them."""
+    out = coerce_fields(values, partial=True)
+    for name in ("agency", "dataset"):
+        if name in out:
+            _check_name(name, out[name])
+    if "retain_until" in out:
+        _check_day(out["retain_until"])
+
+
+def _check_types(values: dict[str, Any]) -> None:
+    # Values a record's JSON may give in any JSON type: refused here by type, not stored as
+    # whatever the JSON held (a list as Python text, a number as a restriction).
+    restriction = values.get("handling_restriction")
+    if restriction is not None and not isinstance(restriction, str):
+        raise InvalidEnvelope(
+            "handling_restriction", f"must be text, not {type(restriction).__name__}"
+        )
+    shareable = values.get("is_shareable", True)
+    if not isinstance(shareable, bool):
+        raise InvalidEnvelope("is_shareable", f"must be true or false, not {_shown(shareable)}")
+    for name in ("created_at", "updated_at"):
+        if values.get(name) is not None and not isinstance(values[name], datetime):
+            raise InvalidEnvelope(name, f"{_shown(values[name])} is not a time (ISO 8601)")
+
+
+def _provenance(value: Any) -> Provenance:
+    if value is None:
+        return Provenance()
+    if isinstance(value, Provenance):
+        return value
+    if not isinstance(value, dict) or set(value) - {"file", "line"}:
+        raise InvalidEnvelope("provenance", "must be an object with 'file' and 'line'")
+    file, line = value.get("file"), value.get("line")
+    if (file is not None and not isinstance(file, str)) or (
+        line is not None and (not isinstance(line, int) or isinstance(line, bool))
+    ):
+        raise InvalidEnvelope("provenance", "'file' must be text and 'line' a number")
+    return Provenance(file, line)
+
+
+def coerce_time(name: str, value: str) -> datetime:
+    try:
+        return datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise InvalidEnvelope(name, f"{_shown(value)} is not a time (ISO 8601)") from None
 
 
 def coerce_enum(name: str, enum: type[StrEnum], value: Any) -> StrEnum:
@@ -138,7 +210,7 @@ def coerce_enum(name: str, enum: type[StrEnum], value: Any) -> StrEnum:
     member = _members(enum).get(text.upper())
     if member is None:
         allowed = ", ".join(m.value for m in enum)
-        raise InvalidEnvelope(name, f"{text!r} is not one of {allowed}")
+        raise InvalidEnvelope(name, f"{_shown(text)} is not one of {allowed}")
     return member
 
 
@@ -152,25 +224,40 @@ def coerce_date(name: str, value: str) -> date:
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        raise InvalidEnvelope(name, f"{value!r} is not a date (YYYY-MM-DD)") from None
+        raise InvalidEnvelope(name, f"{_shown(value)} is not a date (YYYY-MM-DD)") from None
 
 
 def check_envelope(env: Envelope) -> None:
     """The rules an envelope must keep; raises InvalidEnvelope naming the first field broken."""
-    if not isinstance(env.agency, str) or not _SLUG.match(env.agency):
-        raise InvalidEnvelope("agency", f"{env.agency!r} is not a lowercase slug like 'hn_police'")
-    if not isinstance(env.dataset, str) or not _DATASET.match(env.dataset):
-        raise InvalidEnvelope("dataset", f"{env.dataset!r} is not a dataset name")
+    _check_name("agency", env.agency)
+    _check_name("dataset", env.dataset)
     for name, enum in _ENUMS.items():
         value = getattr(env, name)
         if name == "subject_category" and value is None:
             continue
         if not isinstance(value, enum):
             raise InvalidEnvelope(name, f"{value!r} is not a {enum.__name__}")
-    if not isinstance(env.retain_until, date) or isinstance(env.retain_until, datetime):
-        raise InvalidEnvelope("retain_until", f"{env.retain_until!r} is not a date")
+    _check_day(env.retain_until)
     _check_handling(env)
     _check_victim(env)
+
+
+def _check_name(name: str, value: Any) -> None:
+    if name == "agency" and not (isinstance(value, str) and _SLUG.fullmatch(value)):
+        raise InvalidEnvelope("agency", f"{_shown(value)} is not a lowercase slug like 'hn_police'")
+    if name == "dataset" and not (isinstance(value, str) and _DATASET.fullmatch(value)):
+        raise InvalidEnvelope("dataset", f"{_shown(value)} is not a dataset name")
+
+
+def _check_day(value: Any) -> None:
+    if not isinstance(value, date) or isinstance(value, datetime):
+        raise InvalidEnvelope("retain_until", f"{_shown(value)} is not a date")
+
+
+def _shown(value: Any) -> str:
+    # The bad value as the caller gave it, cut short: a 1 MB agency is not echoed back.
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _check_handling(env: Envelope) -> None:

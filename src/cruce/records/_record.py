@@ -7,9 +7,12 @@ from typing import Any
 
 from followthemoney import EntityProxy, model
 from followthemoney.exc import InvalidData
+from followthemoney.schema import Schema
 
-from cruce.errors import InvalidEntity
+from cruce.errors import InvalidEntity, InvalidEntityField
 from cruce.records._envelope import Envelope
+from cruce.records._ids import check_record_id
+from cruce.records._vocab import nearest_key
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,30 +43,55 @@ class Record:
 
 
 def make_entity(data: dict[str, Any], *, where: str = "entity") -> EntityProxy:
-    """Build and validate an FtM entity from its JSON form, naming what is wrong."""
+    """Build and validate an FtM entity from its JSON form, naming what is wrong.
+
+    Every way a record enters a node (JSON lines, the API, a package) comes through here: the
+    id follows the one id rule (`records._ids`), the schema is a concrete FtM schema (not an
+    abstract one such as `Thing`), and every property is a list of text values.
+    """
     if not isinstance(data, dict):
         raise InvalidEntity(f"{where}: expected a JSON object, got {type(data).__name__}")
-    if not data.get("id"):
-        raise InvalidEntity(f"{where}: the entity has no 'id'")
-    schema = data.get("schema")
-    if not isinstance(schema, str) or model.get(schema) is None:
-        raise InvalidEntity(f"{where}: {schema!r} is not a FollowTheMoney schema")
-    properties = data.get("properties") or {}
+    check_record_id(data.get("id"), where)
+    schema = _schema(data.get("schema"), where)
+    properties = data.get("properties")
+    if properties is None:
+        properties = {}
     if not isinstance(properties, dict):
-        raise InvalidEntity(f"{where}: 'properties' must be an object of lists")
-    _check_properties(model.get(schema).name, properties, where)  # type: ignore[union-attr]
+        raise InvalidEntityField(where, "properties", "must be an object of lists of text")
+    _check_properties(schema, properties, where)
     try:
-        return model.get_proxy({"id": data["id"], "schema": schema, "properties": properties})
+        return model.get_proxy({"id": data["id"], "schema": schema.name, "properties": properties})
     except InvalidData as exc:
         raise InvalidEntity(f"{where}: {exc}") from None
 
 
-def _check_properties(schema: str, properties: dict[str, Any], where: str) -> None:
-    entity_schema = model.get(schema)
-    assert entity_schema is not None
+def _schema(name: Any, where: str) -> Schema:
+    schema = model.get(name) if isinstance(name, str) else None
+    if schema is None:
+        shown = repr(name) if len(repr(name)) <= 60 else repr(name)[:57] + "..."
+        raise InvalidEntityField(where, "schema", f"{shown} is not a FollowTheMoney schema")
+    if schema.abstract:
+        raise InvalidEntityField(
+            where, "schema", f"{schema.name!r} is abstract; use a concrete schema such as Person"
+        )
+    return schema
+
+
+def _check_properties(schema: Schema, properties: dict[Any, Any], where: str) -> None:
     for name, values in properties.items():
-        prop = entity_schema.get(name)
+        prop = schema.get(name) if isinstance(name, str) else None
         if prop is None:
-            raise InvalidEntity(f"{where}: {schema} has no property {name!r}")
+            short = str(name)[:64]
+            hint = nearest_key(short, schema.properties)
+            raise InvalidEntityField(
+                where, f"properties.{short}", f"{schema.name} has no property {short!r}{hint}"
+            )
         if not isinstance(values, list):
-            raise InvalidEntity(f"{where}: property {name!r} must be a list of values")
+            raise InvalidEntityField(
+                where, f"properties.{name}", "must be a list of values (text)"
+            )
+        for value in values:
+            if not isinstance(value, str):
+                raise InvalidEntityField(
+                    where, f"properties.{name}", f"values must be text, not {type(value).__name__}"
+                )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from difflib import get_close_matches
 from enum import StrEnum
 
 
@@ -69,3 +71,14 @@ class InformationAccuracy(StrEnum):
     KNOWN_TO_SOURCE = "2"  # known personally to the source, not to the official
     CORROBORATED = "3"  # not known to the source, corroborated by held information
     UNCORROBORATED = "4"  # not known to the source and not corroborated
+
+
+def nearest_key(word: str, known: Iterable[str]) -> str:
+    """' (did you mean ...?)' for a mistyped key, or '' when nothing is close: a mapping's
+    `properites:` or an envelope's `tpl` is refused with the key it was meant to be.
+
+    >>> nearest_key("properites", ["properties", "schema"])
+    " (did you mean 'properties'?)"
+    """
+    close = get_close_matches(str(word), sorted(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""

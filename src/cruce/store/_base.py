@@ -22,7 +22,7 @@ from cruce.errors import NotFound
 from cruce.records import Envelope, Record, make_entity
 from cruce.records._search import fold
 from cruce.store._fragments import merge_fragments
-from cruce.store._schema import DIALECTS, MIGRATIONS, RECORD_COLUMNS
+from cruce.store._schema import DIALECTS, ENVELOPE_COLUMNS, MIGRATIONS, RECORD_COLUMNS
 from cruce.store._user_tables import UserTables
 
 
@@ -408,9 +408,7 @@ def _where(query: RecordQuery) -> tuple[str, tuple[Any, ...]]:
     return (" WHERE " + " AND ".join(clauses) if clauses else ""), tuple(params)
 
 
-_POLICY_COLUMNS = ("agency", "dataset", "purpose", "subject_category", "handling_code",
-                   "handling_restriction", "tlp", "source_reliability", "information_accuracy",
-                   "is_shareable", "retain_until")
+_POLICY_COLUMNS = ENVELOPE_COLUMNS
 
 
 def row_to_payload(
@@ -450,17 +448,7 @@ def _row_to_record(row: tuple[Any, ...]) -> Record:
         {"id": data["id"], "schema": data["schema"], "properties": json.loads(data["properties"])}
     )
     envelope = Envelope.build(
-        agency=data["agency"],
-        dataset=data["dataset"],
-        purpose=data["purpose"],
-        subject_category=data["subject_category"],
-        handling_code=data["handling_code"],
-        handling_restriction=data["handling_restriction"],
-        tlp=data["tlp"],
-        source_reliability=data["source_reliability"],
-        information_accuracy=data["information_accuracy"],
-        is_shareable=data["is_shareable"],
-        retain_until=data["retain_until"],
+        **{c: data[c] for c in ENVELOPE_COLUMNS},
         provenance={"file": data["source_file"], "line": data["source_line"]},
         created_at=data["created_at"],
         updated_at=data["updated_at"],

@@ -4,20 +4,11 @@ SQL kept portable (DuckDB, PostgreSQL)."""
 
 from __future__ import annotations
 
-# The envelope's columns, as stored (provenance and times follow them in RECORD_COLUMNS).
-ENVELOPE_COLUMNS: tuple[str, ...] = (
-    "agency",
-    "dataset",
-    "purpose",
-    "subject_category",
-    "handling_code",
-    "handling_restriction",
-    "tlp",
-    "source_reliability",
-    "information_accuracy",
-    "is_shareable",
-    "retain_until",
-)
+from cruce.records import POLICY_FIELDS
+
+# The envelope's columns, as stored: its policy fields, in the order the envelope declares
+# them (provenance and times follow them in RECORD_COLUMNS, as source_file/line and times).
+ENVELOPE_COLUMNS: tuple[str, ...] = POLICY_FIELDS
 
 # Columns of `records`, in order; the bulk path writes Arrow tables with exactly these columns.
 RECORD_COLUMNS: tuple[str, ...] = (
@@ -38,15 +29,7 @@ RECORD_COLUMNS: tuple[str, ...] = (
 CONTENT_COLUMNS: tuple[str, ...] = (
     "schema",
     "properties",
-    "purpose",
-    "subject_category",
-    "handling_code",
-    "handling_restriction",
-    "tlp",
-    "source_reliability",
-    "information_accuracy",
-    "is_shareable",
-    "retain_until",
+    *(c for c in ENVELOPE_COLUMNS if c not in ("agency", "dataset")),
 )
 
 # Dialect differences, kept here. DuckDB keeps no index on records.id: maintaining its ART index
