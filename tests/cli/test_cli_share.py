@@ -33,6 +33,20 @@ def ok(*args: str) -> str:
     return result.output
 
 
+def serve(db: str, port: int) -> subprocess.Popen[bytes]:
+    """`cruce node serve` in its own process, once it answers."""
+    cmd = [sys.executable, "-m", "cruce", "node", "serve", "--db", db, "--port", str(port)]
+    server = subprocess.Popen(cmd, env=dict(os.environ), stderr=subprocess.PIPE)
+    for _ in range(100):
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=0.5)
+            return server
+        except httpx.TransportError:
+            time.sleep(0.1)
+    server.kill()
+    raise AssertionError(f"the node at {db} did not start")
+
+
 @pytest.fixture()
 def compact(tmp_path: Path, agency_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict]:
     hn, gt = str(tmp_path / "hn.duckdb"), str(tmp_path / "gt.duckdb")
@@ -43,8 +57,10 @@ def compact(tmp_path: Path, agency_dir: Path, monkeypatch: pytest.MonkeyPatch) -
     members = []
     for agency, country, db, endpoint in (("hn_police", "HN", hn, "http://127.0.0.1:1/"),
                                           ("gt_police", "GT", gt, f"http://127.0.0.1:{port}/")):
-        keys = json.loads(ok("keys", "--db", db))
-        members.append({"id": agency, "country": country, "endpoint": endpoint, **keys})
+        entry = json.loads(ok("keys", "--db", db, "--country", country, "--endpoint", endpoint))
+        assert list(entry) == ["id", "country", "endpoint", "signing_key", "encryption_key"]
+        assert entry["id"] == agency
+        members.append(entry)
     (tmp_path / "members.json").write_text(json.dumps(members))
     ok("directory", "keygen", "--out", str(tmp_path / "authority"))
     ok("directory", "sign", str(tmp_path / "members.json"), "--key",
@@ -55,15 +71,7 @@ def compact(tmp_path: Path, agency_dir: Path, monkeypatch: pytest.MonkeyPatch) -
     servers: list[subprocess.Popen[bytes]] = []
 
     def start() -> None:
-        cmd = [sys.executable, "-m", "cruce", "node", "serve", "--db", gt, "--port", str(port)]
-        servers.append(subprocess.Popen(cmd, env=dict(os.environ), stderr=subprocess.PIPE))
-        for _ in range(100):
-            try:
-                httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=0.5)
-                return
-            except httpx.TransportError:
-                time.sleep(0.1)
-        raise AssertionError("gt_police node did not start")
+        servers.append(serve(gt, port))
 
     def stop() -> None:
         servers[-1].kill()
@@ -122,3 +130,59 @@ def test_a_node_cross_checks_a_running_peers_audit_log(compact: dict) -> None:
     before = int(first.split("0 ->")[1].split()[0])
     after = int(second.split("->")[1].split()[0])
     assert after > before, (first, second)
+
+
+@pytest.fixture()
+def serving(tmp_path: Path, agency_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict]:
+    """hn_police's node (its own gang records) served on 127.0.0.1, outside any compact."""
+    monkeypatch.delenv("CRUCE_DIRECTORY", raising=False)
+    db = str(tmp_path / "hn.duckdb")
+    ok("init", "--db", db, "--agency", "hn_police")
+    ok("ingest", str(agency_dir / "mapping.yml"), "--db", db)
+    token = ok("users", "add", "gabriela", "--role", "analyst", "--db", db).strip().splitlines()[-1]
+    port = free_port()
+    server = serve(db, port)
+    yield {"db": db, "server": server, "remote": ["--node", f"http://127.0.0.1:{port}",
+                                                  "--token", token]}
+    server.kill()
+    server.wait()
+
+
+def test_read_commands_ask_the_running_node_whose_store_is_locked(
+    serving: dict, tmp_path: Path
+) -> None:
+    """While the node serves, its store is the server's: search, show, export and stats go
+    through its API with the user's token, and the server logs them as that user."""
+    db, remote = serving["db"], serving["remote"]
+    locked = runner.invoke(app, ["search", "tzul", "--db", db, *JUSTIFY])
+    assert locked.exit_code != 0  # the server holds the store
+    found = json.loads(ok("search", "tzul", *remote, *JUSTIFY, "--json"))
+    [suspect] = [r["id"] for r in found["records"]]
+    assert found["withheld"] == 0
+    elsewhere = json.loads(ok("search", "tzul", *remote, "--purpose", "border_security",
+                              "--case", "GT-1", "--json"))
+    assert (elsewhere["records"], elsewhere["withheld"]) == ([], 1)
+    table = " ".join(ok("search", "tzul", *remote, *JUSTIFY).split())
+    assert suspect in table  # the id whole, never cut with …
+    shown = json.loads(ok("show", suspect, *remote, *JUSTIFY))
+    assert shown["properties"]["name"] == ["Cruz Tzul Pedro"]
+    out = tmp_path / "export.jsonl"
+    ok("export", *remote, "-o", str(out), "--schema", "Person", *JUSTIFY)
+    assert len(out.read_text().splitlines()) == 4
+    assert {"schema": "Person", "records": 4} in json.loads(ok("stats", *remote, "--json"))
+    serving["server"].kill()
+    serving["server"].wait()
+    with Node.open(db) as node:
+        users = [e.event["actor"]["user"] for e in node.audit.iter_events()
+                 if e.event["op"] == "consultation"]
+    assert users == ["gabriela"] * 4  # search, search, show, export (the refused one read none)
+
+
+def test_inbox_asks_the_running_node(compact: dict) -> None:
+    remote = ["--node", f"http://127.0.0.1:{compact['port']}", "--token", compact["token"]]
+    assert json.loads(ok("inbox", *remote, "--json")) == []
+    ok("share", person(compact["hn"], "tzul"), "--to", "gt_police", "--db", compact["hn"],
+       *JUSTIFY)
+    [share] = json.loads(ok("inbox", *remote, "--json"))
+    assert (share["sender"], share["records"]) == ("hn_police", 1)
+    assert share["share_id"] in " ".join(ok("inbox", *remote).split())

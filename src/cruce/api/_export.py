@@ -1,8 +1,8 @@
 """`GET /api/v1/export`: a node's records as FtM JSON lines with their envelopes, for
 `cruce export --node` while the node serves (the store is locked by the server then)."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: FastAPI reads the routes' annotations, which
+# name the wiring's dependencies (locals of install_export).
 import json
 from collections.abc import Iterator
 from itertools import islice

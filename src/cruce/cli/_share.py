@@ -10,17 +10,23 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from cruce._files import node_folder
+from cruce._files import is_server_url, node_folder
 from cruce._why import justification
+from cruce.cli import _remote
 from cruce.cli._common import (
     CaseOption,
     DbOption,
+    JsonOption,
     PurposeOption,
     WhyOption,
     console,
+    err_console,
     open_node,
+    print_json,
+    print_table,
     reports_errors,
 )
+from cruce.cli._remote import NodeOption, TokenOption
 from cruce.errors import InvalidInput
 
 directory_app = typer.Typer(help="The compact directory: the signed list of member agencies.",
@@ -79,14 +85,24 @@ def share(
 
 
 @reports_errors
-def inbox(db: DbOption = "cruce.duckdb") -> None:
-    """Shares this node has received."""
-    with open_node(db) as node:
-        rows = node.sharing.inbox()
-    table = Table("share", "from", "records", "received")
-    for share_id, sender, n, at in rows:
-        table.add_row(share_id, sender, str(n), at.isoformat(timespec="seconds"))
-    console.print(table)
+def inbox(
+    db: DbOption = "cruce.duckdb",
+    as_json: JsonOption = False,
+    node: NodeOption = "",
+    token: TokenOption = "",
+) -> None:
+    """Shares this node has received (who sent how many records, when)."""
+    if node:
+        rows = _remote.inbox(node, token)
+    else:
+        with open_node(db) as opened:
+            rows = [{"share_id": share_id, "sender": sender, "records": n,
+                     "received_at": at.isoformat(timespec="seconds")}
+                    for share_id, sender, n, at in opened.sharing.inbox()]
+    if as_json:
+        print_json(rows)
+    else:
+        print_table(rows, ("share_id", "sender", "records", "received_at"), ids=("share_id",))
 
 
 @reports_errors
@@ -97,6 +113,7 @@ def outbox(
                                       help="Ask your running node's API.")] = "",
     token: Annotated[str, typer.Option("--token", envvar="CRUCE_TOKEN",
                                        help="Your API token (with --node).")] = "",
+    as_json: JsonOption = False,
 ) -> None:
     """Packages and messages sent, waiting (with their next attempt) or refused by the recipient
     (final: share again, with the records as they are now, if it is still needed)."""
@@ -116,7 +133,14 @@ def outbox(
                 console.print(f"delivered {counts['delivered']}, still waiting "
                               f"{counts['failed']}, refused {counts['refused']}")
             entries = [entry.to_dict() for entry in opened.sharing.outbox()]
-    table = Table("id", "kind", "to", "records", "attempts")
+    if as_json:
+        print_json(entries)
+        return
+    widest = max((len(str(e["id"])) for e in entries), default=2)
+    table = Table()
+    table.add_column("id", min_width=min(widest, 80), overflow="fold")  # never cut
+    for name in ("kind", "to", "records", "attempts"):
+        table.add_column(name)
     table.add_column("state", min_width=9, no_wrap=True)  # what the reader looks for first
     table.add_column("since / next attempt")
     table.add_column("last error")
@@ -127,16 +151,31 @@ def outbox(
 
 
 @reports_errors
-def keys(db: DbOption = "cruce.duckdb") -> None:
-    """The node's public keys, for the compact authority's directory (private keys stay put)."""
+def keys(
+    db: DbOption = "cruce.duckdb",
+    country: Annotated[str, typer.Option(help="The member's country code, e.g. HN.")] = "",
+    endpoint: Annotated[str, typer.Option(help="The node's public API address, e.g. https://cruce.hn-police.example/.")] = "",
+    agency: Annotated[str, typer.Option(help="The member id (default: the node's agency).")] = "",
+) -> None:
+    """The node's member entry for the compact authority's directory: id, country, endpoint and
+    public keys, as JSON ready for the list `cruce directory sign` takes (private keys stay
+    put, in the node's key folder)."""
     from cruce.share import NodeKeys
 
     folder = node_folder(db, "keys")
     if folder is None:
         raise InvalidInput("an in-memory node keeps no keys: give --db or CRUCE_KEYS_DIR")
+    if not agency and not is_server_url(db) and Path(db).exists():
+        with open_node(db) as opened:
+            agency = opened.agency or ""
     pub = NodeKeys.load_or_generate(folder).public()
-    console.print_json(json.dumps({"signing_key": pub.signing.hex(),
-                                   "encryption_key": pub.encryption.hex()}))
+    entry = {"id": agency, "country": country, "endpoint": endpoint}
+    missing = [name for name, value in entry.items() if not value]
+    if missing:
+        err_console.print(f"fill in {', '.join(missing)} before the authority signs it "
+                          "(--agency, --country, --endpoint)", highlight=False)
+    print_json({**{k: v for k, v in entry.items() if v}, "signing_key": pub.signing.hex(),
+                "encryption_key": pub.encryption.hex()})
 
 
 @directory_app.command("keygen")
