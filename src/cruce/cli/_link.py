@@ -12,7 +12,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from cruce.cli._common import DbOption, console, err_console, open_node, reports_errors
-from cruce.errors import InvalidInput
+from cruce.errors import BadRow, InvalidInput
 
 
 @reports_errors
@@ -31,6 +31,12 @@ def link(
     With files: `cruce link A.jsonl B.jsonl --out pairs.csv --clusters clusters.csv`.
     Without: links the node's own people, stores pairs (with the model version) and clusters
     with stable canonical ids, honouring reviewers' judgements.
+
+    Bad input: one bad record never sinks a run. A line that is not a valid FtM entity is
+    skipped with a warning (FILE:LINE: field: why) and counted (skipped_lines: N); a name the
+    parser cannot read is linked on its raw words and counted (unparsed_names: N). A file
+    that is not JSON lines at all (its first line is not a JSON object, or no line is a valid
+    entity) stops the run with one line, Error: FILE:LINE: field: why, and exit code 2.
     """
     if not 0.0 < threshold <= 1.0:
         raise InvalidInput(f"--threshold must be in (0, 1], not {threshold}")
@@ -50,22 +56,30 @@ def _link_node(db: str, threshold: float, engine: str, retrain: bool) -> None:
     console.print(f"{summary.records} people: {summary.pairs} pairs at or above {threshold}, "
                   f"{summary.clusters} clusters ({summary.linked_records} records linked to "
                   f"another), model {summary.model_version}", highlight=False)
+    _report_unparsed(summary.unparsed_names)
 
 
 def _link_files(files: list[Path], out: Path, clusters: Path | None, threshold: float,
                 explain: int, engine: str) -> None:
     from cruce.link import link_files, summarise
 
-    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-    with Progress(*columns, console=err_console, transient=True) as bar:
-        task = bar.add_task("starting", total=None)
-        result = link_files(files, threshold=threshold, engine=engine,
-                            progress=lambda step: bar.update(task, description=step))
+    with _spinner() as step:
+        try:
+            result = link_files(files, threshold=threshold, engine=engine, progress=step)
+        except BadRow as exc:  # the file is not JSON lines: one line, file:line: field: why
+            raise InvalidInput(f"{exc.file}:{exc.line}: {exc.column}: {exc.reason}") from None
         n_pairs = result.write_pairs(out)
         if clusters is not None:
             result.write_clusters(clusters)
+    for bad in result.skipped:
+        err_console.print(f"Warning: skipped {bad}", markup=False, highlight=False,
+                          soft_wrap=True)
     console.print(f"{result.records} records, {n_pairs} pairs at or above {threshold} "
                   f"(model {result.model_version}) -> {out}", highlight=False)
+    if result.skipped_lines:
+        console.print(f"skipped_lines: {result.skipped_lines} (not valid FtM entities)",
+                      highlight=False)
+    _report_unparsed(result.unparsed_names)
     if explain:
         table = Table("probability", "left", "right", "evidence", title="Cross-file links")
         for row in result.explained_pairs(explain, "source_l <> source_r"):
@@ -74,10 +88,18 @@ def _link_files(files: list[Path], out: Path, clusters: Path | None, threshold: 
         console.print(table)
 
 
+def _report_unparsed(count: int) -> None:
+    """Names the parser could not read were linked on their normalised raw words."""
+    if count:
+        console.print(f"unparsed_names: {count} (linked on the raw name)", highlight=False)
+
+
 @contextmanager
 def _spinner() -> Iterator[Callable[[str], None]]:
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-    with Progress(*columns, console=err_console, transient=True) as bar:
+    # No spinner where nobody watches (a pipe, a log): it would leave a blank line there.
+    with Progress(*columns, console=err_console, transient=True,
+                  disable=not err_console.is_terminal) as bar:
         task = bar.add_task("starting", total=None)
         yield lambda step: bar.update(task, description=step)
 

@@ -27,6 +27,7 @@ class LinkSummary:
     clusters: int
     linked_records: int
     model_version: str
+    unparsed_names: int = 0  # records linked on their raw name: the parser could not read it
 
 
 class Linkage:
@@ -75,6 +76,7 @@ class Linkage:
             len(sizes),
             linked,
             result.model_version,
+            result.unparsed_names,
         )
 
     def judge(self, a: str, b: str, verdict: str, reason: str) -> Judgement:

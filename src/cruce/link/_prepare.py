@@ -17,7 +17,8 @@ import duckdb
 import pyarrow as pa
 
 from cruce.errors import InvalidInput
-from cruce.names import is_common_moniker, moniker_key, name_features, parse_name_parts
+from cruce.link._input import FileCheck, check_jsonl, good_people
+from cruce.names import is_common_moniker, moniker_key, name_features, normalise, parse_name_parts
 
 NAME_PROPS = ("name", "firstName", "middleName", "lastName", "fatherName", "motherName", "alias")
 LIST_FEATURES = ("given_all", "given_canonical_all", "surname_all", "aliases_norm", "aliases_rare")
@@ -35,19 +36,46 @@ TEXT_FEATURES = (
 PARALLEL_FROM = 40_000  # distinct names; below this a process pool costs more than it saves
 
 
-def load_jsonl(con: duckdb.DuckDBPyConnection, files: Sequence[Path]) -> int:
-    """Table `entities` (id, source, props) from FtM JSON lines; only Person entities."""
+def load_jsonl(
+    con: duckdb.DuckDBPyConnection, files: Sequence[Path]
+) -> tuple[int, list[FileCheck]]:
+    """Table `entities` (id, source, props) from FtM JSON lines; only Person entities.
+
+    Every line is checked first (`check_jsonl`): a file that is not JSON lines is refused
+    (BadRow), a bad line among good ones is skipped and reported in the checks returned.
+    """
     missing = [f for f in files if not Path(f).exists()]
     if missing:
         raise InvalidInput(f"{missing[0]}: no such file")
-    paths = ", ".join("'" + str(f).replace("'", "''") + "'" for f in files)
+    checks = [check_jsonl(Path(f)) for f in files]
+    clean = [c.path for c in checks if not c.skipped]
+    paths = ", ".join("'" + str(f).replace("'", "''") + "'" for f in clean)
     con.execute(
-        "CREATE OR REPLACE TABLE entities AS SELECT id, filename AS source, properties AS props "
-        f"FROM read_json([{paths}], format = 'newline_delimited', filename = true, "
-        "columns = {'id': 'VARCHAR', 'schema': 'VARCHAR', "
-        "'properties': 'MAP(VARCHAR, VARCHAR[])'}) WHERE schema = 'Person' AND id IS NOT NULL"
+        "CREATE OR REPLACE TABLE entities (id VARCHAR, source VARCHAR, "
+        "props MAP(VARCHAR, VARCHAR[]))"
     )
-    return _count(con, "entities")
+    if clean:
+        con.execute(
+            "INSERT INTO entities SELECT id, filename AS source, properties AS props "
+            f"FROM read_json([{paths}], format = 'newline_delimited', filename = true, "
+            "columns = {'id': 'VARCHAR', 'schema': 'VARCHAR', "
+            "'properties': 'MAP(VARCHAR, VARCHAR[])'}) WHERE schema = 'Person' AND id IS NOT NULL"
+        )
+    for check in checks:
+        if check.skipped:  # only the good lines, read in Python (a rare, slower path)
+            _insert_people(con, str(check.path), list(good_people(check.path)))
+    return _count(con, "entities"), checks
+
+
+def _insert_people(con: duckdb.DuckDBPyConnection, source: str,
+                   people: list[tuple[str, str]]) -> None:
+    table = pa.table({"id": [p[0] for p in people], "properties": [p[1] for p in people]})
+    con.register("good_people", table)
+    con.execute(
+        "INSERT INTO entities SELECT id, ?, CAST(properties::JSON AS MAP(VARCHAR, VARCHAR[])) "
+        "FROM good_people", (source,)
+    )
+    con.unregister("good_people")
 
 
 def load_table(con: duckdb.DuckDBPyConnection, table: pa.Table) -> int:
@@ -61,8 +89,9 @@ def load_table(con: duckdb.DuckDBPyConnection, table: pa.Table) -> int:
     return _count(con, "entities")
 
 
-def build_features(con: duckdb.DuckDBPyConnection) -> None:
-    """Table `features`: one row per record, the columns the comparisons read."""
+def build_features(con: duckdb.DuckDBPyConnection) -> int:
+    """Table `features`: one row per record, the columns the comparisons read. Returns how
+    many records had a name the parser could not read (linked on the raw name instead)."""
     con.execute(
         f"CREATE OR REPLACE TABLE raw AS SELECT id AS unique_id, source, {_raw_columns()} "
         "FROM entities"
@@ -73,7 +102,12 @@ def build_features(con: duckdb.DuckDBPyConnection) -> None:
         f"CREATE OR REPLACE TABLE features AS SELECT r.unique_id, r.source, "
         f"{_feature_columns()} FROM raw r LEFT JOIN name_features n ON n.name_key = r.name_key"
     )
+    row = con.execute(
+        "SELECT count(*) FROM raw r JOIN name_features n ON n.name_key = r.name_key "
+        "WHERE n.unparsed"
+    ).fetchall()[0]
     con.unregister("name_features")
+    return int(row[0])
 
 
 def _raw_columns() -> str:
@@ -174,16 +208,40 @@ def _name_table(con: duckdb.DuckDBPyConnection) -> pa.Table:
     else:
         parts = [_columns_of_chunk(rows)]
     columns: dict[str, list[Any]] = {"name_key": [r[0] for r in rows]}
-    for col in TEXT_FEATURES + LIST_FEATURES:
+    for col in (*TEXT_FEATURES, *LIST_FEATURES, "unparsed"):
         columns[col] = [value for part in parts for value in part[col]]
     types = {c: pa.list_(pa.string()) if c in LIST_FEATURES else pa.string() for c in columns}
+    types["unparsed"] = pa.bool_()
     return pa.table({c: pa.array(v, types[c]) for c, v in columns.items()})
 
 
 def _columns_of_chunk(rows: list[tuple[Any, ...]]) -> dict[str, list[Any]]:
     """Features of a chunk as columns: far cheaper to send back from a worker than dicts."""
-    features = [_features_of(row) for row in rows]
-    return {col: [f[col] for f in features] for col in TEXT_FEATURES + LIST_FEATURES}
+    features = [_features_or_raw(row) for row in rows]
+    return {col: [f[col] for f in features] for col in (*TEXT_FEATURES, *LIST_FEATURES, "unparsed")}
+
+
+def _features_or_raw(row: tuple[Any, ...]) -> dict[str, Any]:
+    """A record's name features; a name standardisation cannot read is linked on its
+    normalised raw words instead, and marked, so that one record never sinks a run."""
+    try:
+        return {**_features_of(row), "unparsed": False}
+    except Exception:  # noqa: BLE001 - any fault in one name must cost that name only
+        return _raw_name_features(row)
+
+
+def _raw_name_features(row: tuple[Any, ...]) -> dict[str, Any]:
+    """Only `full_norm`: the record's name words, normalised and sorted (order-proof)."""
+    _, *fields, aliases = row
+    text = " ".join(str(v) for v in fields if v)
+    try:
+        words = normalise(text).split()
+    except Exception:  # noqa: BLE001 - the fallback itself must not fail
+        words = text.casefold().split()
+    features: dict[str, Any] = dict.fromkeys((*TEXT_FEATURES, *LIST_FEATURES))
+    features["full_norm"] = " ".join(sorted(words)) or None
+    features["unparsed"] = True
+    return features
 
 
 def _features_of(row: tuple[Any, ...]) -> dict[str, Any]:

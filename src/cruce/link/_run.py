@@ -15,6 +15,7 @@ from cruce.errors import LinkageConfigError
 from cruce.link import _engine, _prepare
 from cruce.link._backends import backend
 from cruce.link._explain import Explainer
+from cruce.link._input import BadLine
 
 Progress = Callable[[str], None]
 
@@ -30,6 +31,9 @@ class LinkResult:
     model_version: str
     records: int
     threshold: float
+    unparsed_names: int = 0  # records linked on their raw name: the parser could not read it
+    skipped: list[BadLine] = field(default_factory=list)  # the first bad input lines skipped
+    skipped_lines: int = 0  # every bad input line skipped
     explainer: Explainer = field(init=False)
 
     def __post_init__(self) -> None:
@@ -81,8 +85,11 @@ def link_files(
     """Link and dedupe FtM Person JSON lines, all files together."""
     con = duckdb.connect()
     progress("reading records")
-    records = _prepare.load_jsonl(con, files)
-    return _link(con, records, threshold, engine, progress)
+    records, checks = _prepare.load_jsonl(con, files)
+    result = _link(con, records, threshold, engine, progress)
+    result.skipped = [bad for check in checks for bad in check.bad]
+    result.skipped_lines = sum(check.skipped for check in checks)
+    return result
 
 
 def link_table(
@@ -110,13 +117,14 @@ def _link(
     if records < 2:
         raise LinkageConfigError(f"linkage needs at least two Person records, found {records}")
     progress("standardising names, dates, documents")
-    _prepare.build_features(con)
+    unparsed = _prepare.build_features(con)
     if engine != "duckdb":
         progress(f"starting {engine}")
     runner = backend(con, engine)
     linker, trained = _engine.train(runner, records, progress, labels)
     pairs, clusters = _engine.predict_and_cluster(runner, linker, threshold, progress)
-    return LinkResult(con, pairs, clusters, trained.model, trained.version, records, threshold)
+    return LinkResult(con, pairs, clusters, trained.model, trained.version, records, threshold,
+                      unparsed)
 
 
 def read_pairs(path: Path) -> list[tuple[str, str, float]]:
