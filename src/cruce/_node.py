@@ -88,10 +88,7 @@ class Node:
         shared, to every agency that received it (the rules are checked again)."""
         if not self.is_sharing:
             return {"corrected": 0, "recipients": 0}
-        rows = self.store._query(
-            "SELECT DISTINCT d.record_id FROM disclosed d JOIN records r ON r.id = d.record_id "
-            "WHERE r.batch = ? ORDER BY d.record_id", (batch,))
-        ids = [str(r[0]) for r in rows]
+        ids = self.store.disclosed_from_batch(batch)
         if not ids:
             return {"corrected": 0, "recipients": 0}
         done = self.sharing.correct(ids, why)

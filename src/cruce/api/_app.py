@@ -5,7 +5,6 @@ oversight role, and only it, reads the audit log (its reads are logged too); adm
 but read no case data; border officers will use the checks endpoints.
 """
 
-import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,19 +12,19 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Query, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from pydantic import Field as PydanticField
 from starlette.concurrency import run_in_threadpool
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cruce._node import Node
 from cruce._why import justification
 from cruce.api._admin import install_users
 from cruce.api._changes import install_changes
+from cruce.api._errors import install_error_handlers
 from cruce.api._export import install_export
+from cruce.api._limits import MAX_NOTICE, MAX_PACKAGE, BodyLimits
 from cruce.api._messaging import (
     DEFAULT_HOUSEKEEPING,
     Housekeeping,
@@ -36,12 +35,15 @@ from cruce.api._tokens import TokenTable
 from cruce.api._users import Role, User
 from cruce.api._wiring import Wiring
 from cruce.audit._events import Justification
-from cruce.errors import CruceError, InvalidInput, NotFound, PermissionDenied
+from cruce.errors import InvalidInput, NotFound, PermissionDenied
+from cruce.records._search import fold
 from cruce.share._node import Get, Post, http_get, http_post
 from cruce.share._requests import RECEIPT_HEADER, NonceCache, sign_answer, verify_request
 
 bearer = HTTPBearer(auto_error=False, description="A node user's API token")
 CONSULTING = {Role.ANALYST, Role.SUPERVISOR}
+# What any role may count by: how much the node holds at each protection level, no more.
+HOLDINGS_FIELDS = {"schema", "tlp", "handling_code"}
 
 
 def create_app(
@@ -59,6 +61,7 @@ def create_app(
     lifespan = housekeeping(node, send, get or http_get, lock, every) if every else None
     app = FastAPI(title="cruce node", version="1", description=__doc__, lifespan=lifespan)
     tokens = TokenTable(node.store, lock)
+    app.add_middleware(BodyLimits, is_valid_token=tokens.is_valid)
 
     @contextmanager
     def acting(user: User) -> Iterator[Node]:
@@ -88,6 +91,10 @@ def create_app(
             str, Header(alias="X-Cruce-Why", description="Free-text justification")
         ] = "",
     ) -> Justification:
+        for name, value, most in (("X-Cruce-Purpose", purpose, 64),
+                                  ("X-Cruce-Case", case, 64), ("X-Cruce-Why", text, 2000)):
+            if value is not None and len(value) > most:
+                raise InvalidInput(f"{name} is {len(value)} characters: at most {most}")
         return justification(purpose, case, text)
 
     wiring = Wiring(node, lock, acting, current_user, consulting, why, send)
@@ -119,6 +126,9 @@ def create_app(
         """Records whose names, aliases or identifiers hold every word, among those the stated
         purpose may read; a logged consultation. The `X-Cruce-Withheld` header counts the
         matches withheld as collected for a purpose not compatible with it."""
+        if not fold(q).split():  # '_', '%' or '%00' would otherwise select every record
+            raise InvalidInput("search needs letters or digits to look for (punctuation and "
+                               "control characters are ignored)")
         with acting(user) as acting_node:
             found = acting_node.search(q, reason, schema=schema, limit=limit)
             response.headers["X-Cruce-Withheld"] = str(found.withheld)
@@ -129,8 +139,11 @@ def create_app(
         user: Annotated[User, Depends(current_user)],
         by: Annotated[list[str] | None, Query(description="Group by these envelope fields")] = None,
     ) -> list[dict[str, Any]]:
-        """Aggregate counts only: no record is read."""
+        """Aggregate counts only: no record is read. Counts by case-data fields (dataset,
+        purpose, subject category, agency) are for the consulting roles only."""
         groups = by or ["schema"]
+        if user.role not in CONSULTING and not set(groups) <= HOLDINGS_FIELDS:
+            _require(user, CONSULTING)
         with acting(user) as acting_node:
             try:
                 rows = acting_node.stats(*groups)
@@ -184,8 +197,10 @@ def create_app(
         """Disclose records to other agencies under their envelopes' rules (checked here, per
         record and recipient); refused records are listed with the rule that refused them."""
         with acting(user) as acting_node:
-            done = acting_node.sharing.disclose(body.records, body.recipients, reason,
-                                                release=body.release)
+            # A recipient or record named twice is one disclosure (one package each).
+            done = acting_node.sharing.disclose(
+                list(dict.fromkeys(body.records)), list(dict.fromkeys(body.recipients)),
+                reason, release=body.release)
         delivery = wiring.deliver() if body.deliver else {}
         return {
             "share_ids": done.share_ids,
@@ -220,8 +235,8 @@ def create_app(
         """A providing agency tells this node to erase records it shared (a signed notice
         naming ids only); applied once, logged as an erasure here; answered with a receipt."""
         data = await request.body()
-        if not data or len(data) > MAX_PACKAGE:
-            raise InvalidInput(f"a notice is 1 to {MAX_PACKAGE} bytes")
+        if not data or len(data) > MAX_NOTICE:
+            raise InvalidInput(f"a notice is 1 to {MAX_NOTICE} bytes")
 
         def apply() -> int:  # in a worker thread, off the event loop
             with lock:
@@ -267,11 +282,8 @@ def create_app(
     install_users(app, wiring, tokens)
     install_changes(app, wiring)
     install_export(app, wiring)
-    _install_error_handlers(app)
+    install_error_handlers(app)
     return app
-
-
-MAX_PACKAGE = 64 * 1024 * 1024
 
 
 class ShareRequest(BaseModel):
@@ -296,43 +308,3 @@ def _log(node: Node) -> Any:
     if node.audit is None:
         raise NotFound("this node keeps no audit log")
     return node.audit
-
-
-
-def error_body(status: int, kind: str, message: str) -> dict[str, Any]:
-    """The one JSON error shape of the API."""
-    return {"error": {"status": status, "type": kind, "message": message}}
-
-
-def _install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(CruceError)
-    def cruce_error(_: Request, exc: CruceError) -> JSONResponse:
-        return JSONResponse(
-            error_body(exc.status, type(exc).__name__, exc.message), status_code=exc.status
-        )
-
-    @app.exception_handler(RequestValidationError)
-    def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
-        first = exc.errors()[0] if exc.errors() else {}
-        where = ".".join(str(p) for p in first.get("loc", ()))
-        message = f"{where}: {first.get('msg', 'invalid request')}"
-        return JSONResponse(error_body(422, "InvalidRequest", message), status_code=422)
-
-    @app.exception_handler(StarletteHTTPException)
-    def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        # Routing and body-parsing errors raised by the framework itself: same shape.
-        kind = {404: "NotFound", 405: "MethodNotAllowed", 401: "NotAuthenticated"}.get(
-            exc.status_code, "InvalidRequest"
-        )
-        return JSONResponse(
-            error_body(exc.status_code, kind, str(exc.detail)),
-            status_code=exc.status_code,
-            headers=getattr(exc, "headers", None),
-        )
-
-    @app.exception_handler(Exception)
-    def unexpected(_: Request, exc: Exception) -> JSONResponse:
-        # A bug: say so without leaking case data or internals; the trace goes to the
-        # server's own log for its engineers.
-        logging.getLogger("cruce.api").error("unexpected error", exc_info=exc)
-        return JSONResponse(error_body(500, "InternalError", "internal error"), status_code=500)

@@ -20,6 +20,7 @@ from pydantic import Field as PydanticField
 from starlette.concurrency import run_in_threadpool
 
 from cruce._node import Node
+from cruce.api._limits import MAX_MESSAGE
 from cruce.api._users import Role, User
 from cruce.api._wiring import Wiring
 from cruce.audit._events import Justification
@@ -28,7 +29,6 @@ from cruce.share._node import Get, Post
 from cruce.share._requests import RECEIPT_HEADER
 from cruce.share._threads import Priority, ThreadStatus
 
-MAX_MESSAGE = 1024 * 1024
 log = logging.getLogger("cruce.api")
 
 

@@ -39,6 +39,11 @@ class TokenTable:
             raise NotAuthenticated(UNAUTHENTICATED)
         return user
 
+    def is_valid(self, token: str) -> bool:
+        """Is this a known, enabled token as the table last read them (no store access: for
+        checks on the event loop before a body is read; the route authenticates again)."""
+        return token.startswith(TOKEN_PREFIX) and token_digest(token) in self._users
+
     def refresh(self) -> None:
         """Read the users again if they changed (the caller holds the store lock)."""
         generation = self.store.users_generation()

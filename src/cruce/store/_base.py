@@ -324,6 +324,14 @@ class Store(UserTables, ABC):
         where, params = _where(query)
         return int(self._query(f"SELECT COUNT(*) FROM records{where}", params)[0][0])
 
+    def disclosed_from_batch(self, batch: str) -> list[str]:
+        """Ids of the records a batch wrote that had been disclosed to another agency (their
+        recipients need the new version); ids only, no content is read."""
+        rows = self._query(
+            "SELECT DISTINCT d.record_id FROM disclosed d JOIN records r ON r.id = d.record_id "
+            "WHERE r.batch = ? ORDER BY d.record_id", (batch,))
+        return [str(r[0]) for r in rows]
+
     # -- internals --------------------------------------------------------------------------
     def _select(self, query: RecordQuery, columns: str = "*") -> list[tuple[Any, ...]]:
         where, params = _where(query)
