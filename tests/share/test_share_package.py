@@ -1,14 +1,18 @@
 from __future__ import annotations
 
+import json
 import struct
 import uuid
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from share_support import T0, make_record
+from v1_fixture import V1_CREATED, V1_PACKAGE, v1_compact
 
 from cruce.errors import (
     Conflict,
@@ -24,9 +28,13 @@ from cruce.share import (
     NodeKeys,
     PackageExpired,
     ReplayDetected,
+    Share,
     open_package,
     seal,
 )
+from cruce.share._canon import b64d, b64e, canonical_json
+from cruce.share._format_v1 import V1_ACCEPTED_UNTIL, FormatRetired
+from cruce.share._package import SIGN_PREFIX
 
 NOW = T0 + timedelta(hours=1)
 SHARE_ID = "0b6f2c9e-4f8e-4c61-9a3e-6a1d2f0c7b11"
@@ -247,3 +255,158 @@ def test_package_from_a_sender_whose_directory_entry_has_lapsed_is_rejected(keys
     lapsed = directory.member("hn_police").valid_until
     with pytest.raises(SignatureInvalid, match="not valid"):
         open_as(data, "gt_police", keys, directory, now=lapsed + timedelta(seconds=1))
+
+
+# -- format 2: RFC 9180 HPKE key wrap, every field bound --------------------------------------
+def header_of(data: bytes) -> dict[str, Any]:
+    start, end = header_span(data)
+    return dict(json.loads(data[start:end]))
+
+
+def rebuilt(data: bytes, change: Callable[[dict[str, Any]], None],
+            signer: NodeKeys | None = None) -> bytes:
+    """The package with its header changed; re-signed by `signer` (an insider holding a
+    sender's key), else with the original signature left in place."""
+    start, end = header_span(data)
+    header = json.loads(data[start:end])
+    change(header)
+    header_bytes = canonical_json(header)
+    body = data[:5] + struct.pack(">I", len(header_bytes)) + header_bytes + data[end:-64]
+    signature = signer.signing_key.sign(SIGN_PREFIX + body) if signer else data[-64:]
+    return body + signature
+
+
+def test_a_package_is_sealed_in_format_2_with_the_hpke_suite(keys, directory) -> None:
+    data = sealed(keys, directory, ["gt_police", "sv_police"])
+    assert data[4] == 2
+    header = header_of(data)
+    assert header["v"] == 2
+    assert header["suite"] == "HPKE-base/DHKEM(X25519,HKDF-SHA256)/HKDF-SHA256/ChaCha20Poly1305"
+    assert [sorted(r) for r in header["recipients"]] == [["id", "sealed_key"]] * 2
+
+
+def _other_recipient(h: dict[str, Any]) -> None:
+    h["recipients"][0]["id"] = "us_border"
+
+
+def _flip_sealed_key(h: dict[str, Any]) -> None:
+    key = bytearray(b64d(h["recipients"][0]["sealed_key"], "k"))
+    key[-1] ^= 1
+    h["recipients"][0]["sealed_key"] = b64e(bytes(key))
+
+
+HEADER_CHANGES: dict[str, Callable[[dict[str, Any]], None]] = {
+    "share_id": lambda h: h.update(share_id="9d7d3b52-1c1e-4e0a-8f51-3b9a3c2e7d01"),
+    "sender": lambda h: h.update(sender="sv_police"),
+    "created_at": lambda h: h.update(created_at=(T0 - timedelta(seconds=1)).isoformat()),
+    "expires_at": lambda h: h.update(expires_at=(T0 + timedelta(days=8)).isoformat()),
+    "purpose": lambda h: h.update(purpose="border_security"),
+    "nonce": lambda h: h.update(nonce=b64e(bytes(12))),
+    "recipient id": _other_recipient,
+    "sealed key": _flip_sealed_key,
+    "recipient dropped": lambda h: h["recipients"].pop(),
+    "recipients swapped": lambda h: h["recipients"].reverse(),
+}
+
+
+@pytest.mark.parametrize("field", sorted(HEADER_CHANGES))
+def test_changing_any_header_field_breaks_the_signature(keys, directory, field: str) -> None:
+    data = rebuilt(sealed(keys, directory, ["gt_police", "sv_police"]), HEADER_CHANGES[field])
+    with pytest.raises(SignatureInvalid):
+        open_as(data, "gt_police", keys, directory)
+
+
+@pytest.mark.parametrize("field", sorted(set(HEADER_CHANGES) - {"sender"}))
+def test_a_header_change_resigned_by_the_sender_still_does_not_open(keys, directory,
+                                                                   field: str) -> None:
+    """Beyond the signature: the header is the payload's associated data and each sealed key
+    is bound to its share, sender and recipient, so the sender's own key cannot make altered
+    bytes open either (the package no longer matches what was encrypted)."""
+    data = rebuilt(sealed(keys, directory, ["gt_police", "sv_police"]), HEADER_CHANGES[field],
+                   keys["hn_police"])
+    opener = "us_border" if field == "recipient id" else "gt_police"
+    with pytest.raises(DecryptionFailed):
+        open_as(data, opener, keys, directory)
+
+
+def test_a_recipient_cannot_resend_a_package_as_its_own(keys, directory) -> None:
+    """gt_police re-signs hn_police's package in its own name for sv_police: sv_police's
+    sealed key names hn_police as the sender and does not open."""
+    data = rebuilt(sealed(keys, directory, ["gt_police", "sv_police"]),
+                   lambda h: h.update(sender="gt_police"), keys["gt_police"])
+    with pytest.raises(DecryptionFailed, match="content key does not open"):
+        open_as(data, "sv_police", keys, directory)
+
+
+def test_a_sealed_key_moved_to_another_recipient_does_not_open(keys, directory) -> None:
+    def swap_keys(h: dict[str, Any]) -> None:
+        first, second = h["recipients"]
+        first["sealed_key"], second["sealed_key"] = second["sealed_key"], first["sealed_key"]
+
+    data = rebuilt(sealed(keys, directory, ["gt_police", "sv_police"]), swap_keys,
+                   keys["hn_police"])
+    with pytest.raises(DecryptionFailed, match="content key does not open"):
+        open_as(data, "gt_police", keys, directory)
+
+
+def test_a_sealed_key_moved_to_another_share_does_not_open(keys, directory) -> None:
+    other = sealed(keys, directory, ["gt_police"], share_id="9d7d3b52-1c1e-4e0a-8f51-3b9a3c2e7d01")
+    moved = header_of(other)["recipients"]
+    data = rebuilt(sealed(keys, directory, ["gt_police"]),
+                   lambda h: h.update(recipients=moved), keys["hn_police"])
+    with pytest.raises(DecryptionFailed, match="content key does not open"):
+        open_as(data, "gt_police", keys, directory)
+
+
+def test_a_format_2_package_labelled_format_1_is_refused(keys, directory) -> None:
+    data = bytearray(sealed(keys, directory, ["gt_police"]))
+    data[4] = 1
+    with pytest.raises(SignatureInvalid, match="malformed"):
+        open_as(bytes(data), "gt_police", keys, directory)
+
+
+def test_an_unknown_format_is_refused_naming_the_formats_read(keys, directory) -> None:
+    data = bytearray(sealed(keys, directory, ["gt_police"]))
+    data[4] = 3
+    with pytest.raises(SignatureInvalid, match="reads 1 and 2"):
+        open_as(bytes(data), "gt_police", keys, directory)
+
+
+# -- format 1, sealed by the previous release: read until the end of the transition --------
+@pytest.fixture(scope="module", name="v1_compact")
+def v1_compact_fixture() -> tuple[dict[str, NodeKeys], Directory]:
+    return v1_compact()
+
+
+def open_v1(v1_compact: tuple[dict[str, NodeKeys], Directory], data: bytes, agency: str,
+            now: datetime) -> Share:
+    v1_keys, v1_directory = v1_compact
+    return open_package(data, v1_keys[agency], agency, v1_directory, MemoryReplayGuard(),
+                        now=now)
+
+
+def test_a_format_1_package_in_flight_is_still_accepted(v1_compact) -> None:
+    data = V1_PACKAGE
+    assert data[4] == 1
+    share = open_v1(v1_compact, data, "gt_police", V1_CREATED + timedelta(hours=1))
+    assert share.sender == "hn_police" and share.recipients == ("gt_police", "sv_police")
+    assert share.records[0].entity.id == "hn-persona-1"
+    assert share.conditions == {"hn-persona-1": ("H2: ask before onward sharing",)}
+    assert open_v1(v1_compact, data, "sv_police", V1_CREATED + timedelta(hours=1))
+
+
+def test_a_format_1_package_is_still_checked_like_any_other(v1_compact) -> None:
+    data = V1_PACKAGE
+    with pytest.raises(PermissionDenied, match="not addressed to hn_police"):
+        open_v1(v1_compact, data, "hn_police", V1_CREATED + timedelta(hours=1))
+    broken = bytearray(data)
+    broken[len(data) // 2] ^= 0x04
+    with pytest.raises(SignatureInvalid):
+        open_v1(v1_compact, bytes(broken), "gt_police", V1_CREATED + timedelta(hours=1))
+
+
+def test_a_format_1_package_is_refused_for_good_after_the_transition(v1_compact) -> None:
+    data = V1_PACKAGE
+    with pytest.raises(FormatRetired, match="format 1") as err:
+        open_v1(v1_compact, data, "gt_police", V1_ACCEPTED_UNTIL)
+    assert err.value.status == 410 and isinstance(err.value, PermissionDenied)

@@ -2,38 +2,52 @@
 answers. Signed by the sender's directory key and encrypted to the one recipient (a request
 names the people and the case it is about: no one but the addressee may read it).
 
-    canonical JSON {"v": 1, "type": "message", "message_id", "sender", "recipient",
-                    "created_at", "epk", "wrapped_key", "nonce", "ciphertext"}
+Format 2::
+
+    canonical JSON {"v": 2, "type": "message", "message_id", "sender", "recipient",
+                    "created_at", "sealed"}
     + "\\n" + base64 Ed25519 signature over PREFIX + that JSON
 
-The ciphertext (ChaCha20-Poly1305, the header without the ciphertext as associated data)
-holds {"kind": …, "fields": {…}}; the content key is wrapped to the recipient exactly as a
-share package's is (`_package._wrap`), bound to this message id, sender and recipient.
+`sealed` is RFC 9180 HPKE, mode base, single-shot (the suite in _hpke) to the recipient's
+directory key, of {"kind": …, "fields": {…}}, with info = INFO + canonical JSON of the header
+without `sealed`: the format version, message id, sender, recipient and time are bound to
+the ciphertext as well as signed.
+
+Format 1 (a content key wrapped by hand, as format-1 packages did) is still accepted until
+_format_v1.V1_ACCEPTED_UNTIL, then refused as final (FormatRetired, 410): messages sealed
+before a sender upgraded wait in its outbox, and the nodes upgrade on their own dates (the
+reasoning is in _format_v1). This node seals format 2 only.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature, InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
+from cryptography.exceptions import InvalidSignature
 
 from cruce.errors import DecryptionFailed, InvalidInput, PermissionDenied, SignatureInvalid
+from cruce.share import _format_v1
 from cruce.share._canon import b64d, b64e, canonical_json, parse_time
 from cruce.share._directory import Directory, Member
+from cruce.share._hpke import open_sealed, seal_to
 from cruce.share._keys import NodeKeys
-from cruce.share._package import MAX_CLOCK_SKEW, _unwrap, _wrap
+from cruce.share._package import MAX_CLOCK_SKEW
 
-PREFIX = b"cruce/share/message/v1\x00"
+VERSION = 2
+PREFIX = b"cruce/share/message/v2\x00"
+INFO = b"cruce/share/message-key/v2\x00"
 KINDS = ("request", "reply", "close", "consent-request", "consent-answer")
 # A message older than this is refused (its id would have to be remembered for ever).
 MAX_AGE = timedelta(days=30)
 MAX_MESSAGE = 1024 * 1024
+_FIELDS = {1: _format_v1.MESSAGE_FIELDS,
+           2: frozenset({"v", "type", "message_id", "sender", "recipient", "created_at",
+                         "sealed"})}
+_PREFIXES = {1: _format_v1.MESSAGE_PREFIX, 2: PREFIX}
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,18 +65,12 @@ def seal_message(keys: NodeKeys, sender: str, recipient: Member, kind: str,
     """Encrypt `fields` of a `kind` message to `recipient` and sign it as `sender`."""
     if kind not in KINDS:
         raise InvalidInput(f"message kind {kind!r} is not one of {', '.join(KINDS)}")
-    message_id = message_id or str(uuid.uuid4())
-    content_key = ChaCha20Poly1305.generate_key()
-    binding = {"share_id": message_id, "sender": sender}
-    wrapped = _wrap(content_key, recipient, binding)
-    header = {"v": 1, "type": "message", "message_id": message_id, "sender": sender,
-              "recipient": recipient.id, "created_at": datetime.now(UTC).isoformat(),
-              "epk": wrapped["epk"], "wrapped_key": wrapped["wrapped_key"],
-              "nonce": b64e(os.urandom(12))}
+    header = {"v": VERSION, "type": "message", "message_id": message_id or str(uuid.uuid4()),
+              "sender": sender, "recipient": recipient.id,
+              "created_at": datetime.now(UTC).isoformat()}
     plain = canonical_json({"kind": kind, "fields": fields})
-    ciphertext = ChaCha20Poly1305(content_key).encrypt(
-        b64d(header["nonce"], "nonce"), plain, canonical_json(header))
-    body = canonical_json({**header, "ciphertext": b64e(ciphertext)})
+    sealed = seal_to(recipient, plain, INFO + canonical_json(header))
+    body = canonical_json({**header, "sealed": b64e(sealed)})
     if len(body) > MAX_MESSAGE:
         raise InvalidInput(f"a message is at most {MAX_MESSAGE} bytes sealed")
     return body + b"\n" + b64e(keys.signing_key.sign(PREFIX + body)).encode("ascii")
@@ -87,12 +95,14 @@ def open_message(data: bytes, keys: NodeKeys, me: str, directory: Directory,
     now = now or datetime.now(UTC)
     body, _, signature = bytes(data).rpartition(b"\n")
     header = _header(body)
+    if header["v"] == 1:
+        _format_v1.refuse_if_retired(now, f"message {header['message_id']}")
     member = directory.get(header["sender"])
     if member is None:
         raise SignatureInvalid(f"sender {header['sender']!r} is not in the compact directory")
     try:
         member.verify_key().verify(b64d(signature.decode("ascii", "replace"), "signature"),
-                                   PREFIX + body)
+                                   _PREFIXES[header["v"]] + body)
     except (InvalidSignature, InvalidInput):
         raise SignatureInvalid("the message signature does not verify") from None
     created = parse_time(header["created_at"], "created_at")
@@ -100,16 +110,10 @@ def open_message(data: bytes, keys: NodeKeys, me: str, directory: Directory,
         raise SignatureInvalid(f"{member.id}'s directory key is not valid now")
     if header["recipient"] != me:
         raise PermissionDenied("this message is addressed to another agency")
-    entry = {"id": me, "epk": b64d(header["epk"], "epk"),
-             "wrapped_key": b64d(header["wrapped_key"], "wrapped_key")}
-    key = _unwrap(entry, keys, {"share_id": header["message_id"], "sender": member.id})
-    ciphertext = b64d(header.pop("ciphertext"), "ciphertext")
+    content = _content(header, keys, me)
     try:
-        plain = ChaCha20Poly1305(key).decrypt(b64d(header["nonce"], "nonce"), ciphertext,
-                                              canonical_json(header))
-        content = json.loads(plain)
         kind, fields = content["kind"], content["fields"]
-    except (InvalidTag, ValueError, KeyError, TypeError):
+    except (KeyError, TypeError):
         raise DecryptionFailed(f"message {header['message_id']} does not decrypt") from None
     if kind not in KINDS or not isinstance(fields, dict):
         raise InvalidInput(f"message {header['message_id']}: unknown kind {kind!r}")
@@ -119,12 +123,26 @@ def open_message(data: bytes, keys: NodeKeys, me: str, directory: Directory,
     return Message(str(header["message_id"]), member.id, me, created, str(kind), fields)
 
 
+def _content(header: dict[str, Any], keys: NodeKeys, me: str) -> Any:
+    """The decrypted {"kind", "fields"} of a signed message addressed to `me`."""
+    if header["v"] == 1:
+        return _format_v1.open_message_content(header, keys, me)
+    bound = {k: v for k, v in header.items() if k != "sealed"}
+    what = f"message {header['message_id']}"
+    plain = open_sealed(keys, b64d(header["sealed"], "sealed"),
+                        INFO + canonical_json(bound), what)
+    try:
+        return json.loads(plain)
+    except ValueError:
+        raise DecryptionFailed(f"{what} does not decrypt") from None
+
+
 def _header(body: bytes) -> dict[str, Any]:
-    expected = {"v", "type", "message_id", "sender", "recipient", "created_at", "epk",
-                "wrapped_key", "nonce", "ciphertext"}
     try:
         header = json.loads(body)
-        ok = (isinstance(header, dict) and set(header) == expected and header["v"] == 1
+        version = header.get("v") if isinstance(header, dict) else None
+        expected = _FIELDS.get(version) if type(version) is int else None
+        ok = (expected is not None and set(header) == expected
               and header["type"] == "message" and canonical_json(header) == body
               and all(isinstance(header[k], str) for k in expected - {"v"}))
         ok = ok and bool(uuid.UUID(header["message_id"]))
