@@ -248,13 +248,16 @@ class Node:
         return Found(records, self._withheld(query, allowed))
 
     def export(
-        self, why: Justification, *, schema: str | None = None, dataset: str | None = None
+        self, why: Justification, *, schema: str | None = None, dataset: str | None = None,
+        collected_for: Sequence[str] | None = None,
     ) -> Exported:
-        """Stream the records the stated purpose may read (one logged consultation);
-        `withheld` counts the others the filters select."""
+        """Stream the records the stated purpose may read (one logged consultation), only
+        those collected for `collected_for` if given; `withheld` counts the others the
+        filters select."""
         why = checked(why)
-        query = RecordQuery(schema=schema, dataset=dataset)
-        allowed = replace(query, purposes=readable(why.purpose))
+        query = RecordQuery(schema=schema, dataset=dataset, purposes=collected_for)
+        may = readable(why.purpose)
+        allowed = replace(query, purposes=[p for p in collected_for or may if p in may])
         withheld = self._withheld(query, allowed)
         return Exported(self.store.iter_read(allowed, self.actor, why), withheld)
 

@@ -11,7 +11,7 @@ from tests.demo.conftest import PEOPLE_FILES
 
 from cruce import Node, justification
 from cruce.demo import AGENCIES, WorldSpec, generate_world, write_people_jsonl
-from cruce.records import make_entity
+from cruce.records import PurposeArea, make_entity
 
 SPEC = WorldSpec(seed=3, people=400)
 ALLOWED = {"name", "firstName", "middleName", "lastName", "fatherName", "motherName", "alias",
@@ -55,8 +55,11 @@ def test_jsonl_holds_what_cruce_stores_from_the_csv(
     with Node.open(":memory:", agency=agency) as node:
         node.ingest(world / agency / filename, mapping=world / agency / "mapping.yml",
                     dataset=dataset)
-        why = justification("border_security", "DEMO-TEST")
-        stored = {r.id: r.entity.to_dict()["properties"] for r in node.export(why, schema="Person")}
+        stored = {}
+        for area in PurposeArea:  # each record read under its own purpose (purpose limitation)
+            why = justification(area.value, "DEMO-TEST")
+            stored |= {r.id: r.entity.to_dict()["properties"]
+                       for r in node.export(why, schema="Person", collected_for=[area.value])}
     mine = {e["id"]: e["properties"] for e in _entities(paths[agency])}
     assert mine.keys() == stored.keys()
     for record_id, props in mine.items():

@@ -156,3 +156,13 @@ def _login() -> str:
     from cruce.settings import Settings
 
     return Settings.from_env({}).user
+
+
+def test_an_export_of_one_collection_purpose_still_needs_a_compatible_stated_one(
+    mixed: Path,
+) -> None:
+    with Node.open(mixed, user="officer") as node:
+        border = node.export(TRAFFICKING, collected_for=["border_security"])
+        assert (sorted(r.id for r in border), border.withheld) == (["us-1", "us-2"], 0)
+        gangs = node.export(BORDER, collected_for=["gangs_organized_crime"])
+        assert (list(gangs), gangs.withheld) == ([], 9)

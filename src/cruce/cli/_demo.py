@@ -2,14 +2,37 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
+from cruce._files import private_dir, private_file
 from cruce.cli._common import console, reports_errors
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from cruce.link import LinkResult
+    from cruce.records import Record
+
+DEMO_CASE = "COMPACT-DEMO-1"
+
+
+@dataclass
+class Story:
+    """What the demo learnt from its logged consultations (the exports it linked), so that the
+    networked part and the audit story need no further read of the stores."""
+
+    purpose: dict[str, str] = field(default_factory=dict)  # record id -> purpose area
+    caption: dict[str, str] = field(default_factory=dict)  # record id -> caption
+    victims: dict[str, str] = field(default_factory=dict)  # agency -> one victim's record id
+    first: dict[str, str] = field(default_factory=dict)  # agency -> first shareable person
+    pair: tuple[str, str] | None = None  # one person in hn_police's and gt_police's records
 
 
 @reports_errors
@@ -27,22 +50,22 @@ def demo(
         shutil.rmtree(out)
     world_dir = out / "world"
     nodes_dir = out / "nodes"
-    nodes_dir.mkdir(parents=True)
+    private_dir(nodes_dir)  # the stores hold case data: 0700, whatever the umask
     with console.status("generating the synthetic world"):
         generate_world(world_dir, WorldSpec(seed=seed, people=people))
     agencies = sorted(p.name for p in world_dir.iterdir() if (p / "mapping.yml").exists())
     for agency in agencies:
         _ingest_agency(agency, world_dir / agency / "mapping.yml", nodes_dir / f"{agency}.duckdb")
     _summarise(agencies, nodes_dir)
-    pair = _link_across(agencies, nodes_dir, out / "shared")
+    story = _link_across(agencies, nodes_dir, out / "shared")
     if network:
         from cruce.cli._demo_exchange import exchange
 
-        exchange(agencies, nodes_dir, pair)
-    if pair is not None and "hn_police" in agencies:  # the record the story followed
-        _show_audit(nodes_dir / "hn_police.duckdb", pair[0])
-    else:
-        _show_audit(nodes_dir / f"{agencies[0]}.duckdb")
+        exchange(agencies, nodes_dir, story)
+    if story.pair is not None and "hn_police" in agencies:  # the record the story followed
+        _show_audit(nodes_dir / "hn_police.duckdb", story.pair[0])
+    elif agencies[0] in story.first:
+        _show_audit(nodes_dir / f"{agencies[0]}.duckdb", story.first[agencies[0]])
 
 
 def _ingest_agency(agency: str, mapping: Path, db: Path) -> None:
@@ -73,36 +96,50 @@ def _summarise(agencies: list[str], nodes_dir: Path) -> None:
     console.print(detail)
 
 
-def _link_across(agencies: list[str], nodes_dir: Path, shared: Path) -> tuple[str, str] | None:
-    """Each agency puts forward the people it may share (never victims); cruce links them."""
-    import json
-
+def _link_across(agencies: list[str], nodes_dir: Path, shared: Path) -> Story:
+    """Each agency puts forward the people it may share (never victims); cruce links them.
+    Each area's records are read under that area's purpose: one logged consultation each."""
     from cruce._node import Node
     from cruce._why import justification
     from cruce.link import link_files, summarise
+    from cruce.records import PurposeArea
 
-    shared.mkdir(parents=True, exist_ok=True)
-    why = justification("intelligence", "COMPACT-DEMO-1", "cross-border linkage demo")
+    private_dir(shared)
+    story = Story()
     files = []
     for agency in agencies:
         path = shared / f"{agency}.jsonl"
-        with Node.open(nodes_dir / f"{agency}.duckdb", user="demo") as node, path.open("w") as fh:
-            for record in node.export(why, schema="Person"):
-                if record.envelope.is_shareable:
-                    fh.write(json.dumps(record.entity.to_dict(), ensure_ascii=False) + "\n")
+        with Node.open(nodes_dir / f"{agency}.duckdb", user="demo") as node, \
+                private_file(path) as fh:
+            for area in PurposeArea:  # each record read once, under its own purpose
+                why = justification(area.value, DEMO_CASE, "cross-border linkage demo")
+                for record in node.export(why, schema="Person", collected_for=[area.value]):
+                    _remember(story, agency, record)
+                    if record.envelope.is_shareable:
+                        fh.write(json.dumps(record.entity.to_dict(), ensure_ascii=False) + "\n")
         files.append(path)
     with console.status("linking the five agencies' people"):
         result = link_files(files, threshold=0.5)
     result.write_pairs(shared / "pairs.csv")
     result.write_clusters(shared / "clusters.csv")
     _print_cross_border(result, summarise)
-    return _pair(result, "hn_police", "gt_police")
+    story.pair = _pair(result, "hn_police", "gt_police")
+    return story
 
 
-def _pair(result: object, left: str, right: str) -> tuple[str, str] | None:
+def _remember(story: Story, agency: str, record: Record) -> None:
+    story.purpose[record.id] = record.envelope.purpose.value
+    story.caption[record.id] = record.caption
+    category = record.envelope.subject_category
+    if category is not None and category.value == "victim":
+        story.victims.setdefault(agency, record.id)
+    if record.envelope.is_shareable and record.id < story.first.get(agency, "\uffff"):
+        story.first[agency] = record.id
+
+
+def _pair(result: LinkResult, left: str, right: str) -> tuple[str, str] | None:
     """One person the linkage found in both agencies: (left's record id, right's)."""
-    con = result.con  # type: ignore[attr-defined]
-    clusters = result.clusters_table  # type: ignore[attr-defined]
+    con, clusters = result.con, result.clusters_table
     rows = con.execute(
         f"SELECT l.unique_id, r.unique_id FROM {clusters} cl JOIN features l "
         f"ON l.unique_id = cl.unique_id JOIN {clusters} cr ON cr.cluster_id = cl.cluster_id "
@@ -113,21 +150,20 @@ def _pair(result: object, left: str, right: str) -> tuple[str, str] | None:
     return (str(rows[0][0]), str(rows[0][1])) if rows else None
 
 
-def _print_cross_border(result: object, summarise: object) -> None:
-    con = result.con  # type: ignore[attr-defined]
-    clusters = result.clusters_table  # type: ignore[attr-defined]
+def _print_cross_border(result: LinkResult, summarise: Callable[..., str]) -> None:
+    con, clusters = result.con, result.clusters_table
     row = con.execute(
         f"SELECT count(*) FROM (SELECT cluster_id FROM {clusters} c JOIN features f "
         "ON f.unique_id = c.unique_id GROUP BY cluster_id HAVING count(DISTINCT f.source) > 1)"
     ).fetchall()[0]
     console.print(f"Cross-border people: {row[0] if row else 0} people known to more than one "
-                  f"agency, from {result.records} shareable records "  # type: ignore[attr-defined]
-                  f"(model {result.model_version})", highlight=False)  # type: ignore[attr-defined]
+                  f"agency, from {result.records} shareable records "
+                  f"(model {result.model_version})", highlight=False)
     table = Table("probability", "one agency's record", "another's", "evidence",
                   title="A few cross-border links and why")
-    for p in result.explained_pairs(4, "source_l <> source_r AND match_probability < 0.999"):  # type: ignore[attr-defined]
+    for p in result.explained_pairs(4, "source_l <> source_r AND match_probability < 0.999"):
         table.add_row(f"{p['match_probability']:.3f}", _who(p, "l"), _who(p, "r"),
-                      summarise(p["explanation"], top=3))  # type: ignore[operator]
+                      summarise(p["explanation"], top=3))
     console.print(table)
 
 
@@ -138,9 +174,9 @@ def _who(row: dict[str, object], side: str) -> str:
     return f"{name} ({source}, born {row.get(f'dob_{side}') or '?'})"
 
 
-def _show_audit(db: Path, record: str | None = None) -> None:
+def _show_audit(db: Path, record: str) -> None:
     """The end of the story: the node's signed audit head, a full verification, and who saw
-    one record (by default the first shareable person: the demo looked at each to link them)."""
+    one record (the demo looked at each to link them)."""
     from cruce._node import Node
     from cruce.audit import verify_log
     from cruce.audit._sth import PUBLIC_KEY_FILE
@@ -149,9 +185,6 @@ def _show_audit(db: Path, record: str | None = None) -> None:
     with Node.open(db, user="demo") as node:
         assert node.audit is not None
         head = node.audit.head()
-        if record is None:
-            record = str(node.store._query("SELECT id FROM records WHERE schema = 'Person' "
-                                           "AND is_shareable ORDER BY id LIMIT 1")[0][0])
         seen = node.audit.who_saw(record)
         folder = node.audit.directory
     report = verify_log(folder, (folder / PUBLIC_KEY_FILE).read_bytes())

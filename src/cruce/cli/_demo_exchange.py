@@ -11,8 +11,8 @@ from typing import Any
 
 from rich.table import Table
 
-from cruce._node import Node
 from cruce.cli._common import console
+from cruce.cli._demo import Story
 from cruce.demo._network import LocalCompact, LocalNode
 from cruce.errors import CruceError
 
@@ -23,13 +23,14 @@ def why(purpose: str, text: str) -> dict[str, str]:
     return {"X-Cruce-Purpose": purpose, "X-Cruce-Case": CASE, "X-Cruce-Why": text}
 
 
-def exchange(agencies: list[str], nodes_dir: Path, pair: tuple[str, str] | None) -> None:
-    """Serve the five nodes and play the exchange (pair: an hn_police and a gt_police record
-    of one person, found by the linkage)."""
-    if pair is None or not {"hn_police", "gt_police", "sv_police", "us_border"} <= set(agencies):
+def exchange(agencies: list[str], nodes_dir: Path, story: Story) -> None:
+    """Serve the five nodes and play the exchange about `story.pair`: an hn_police and a
+    gt_police record of one person, found by the linkage."""
+    if story.pair is None or not {"hn_police", "gt_police", "sv_police", "us_border"} <= set(
+            agencies):
         console.print("(no cross-border pair to ask about: the networked demo is skipped)")
         return
-    picks = _picks(nodes_dir, pair)
+    picks = _picks(story, story.pair)
     with console.status("starting the five agency nodes on 127.0.0.1"):
         compact = LocalCompact(nodes_dir, agencies).__enter__()
     try:
@@ -47,20 +48,13 @@ def exchange(agencies: list[str], nodes_dir: Path, pair: tuple[str, str] | None)
         compact.stop()
 
 
-def _picks(nodes_dir: Path, pair: tuple[str, str]) -> dict[str, Any]:
-    """Read what the story needs before the servers hold the files."""
+def _picks(story: Story, pair: tuple[str, str]) -> dict[str, Any]:
+    """What the story needs, from what the linkage's logged consultations read (no store is
+    read again, and none without a logged justification)."""
     hn_id, gt_id = pair
-    out: dict[str, Any] = {"hn_id": hn_id, "gt_id": gt_id}
-    with Node.open(nodes_dir / "gt_police.duckdb", user="demo") as gt:
-        row = gt.store._query("SELECT caption, purpose FROM records WHERE id = ?", (gt_id,))[0]
-        out["name"], out["gt_purpose"] = str(row[0]), str(row[1])
-    with Node.open(nodes_dir / "hn_police.duckdb", user="demo") as hn:
-        out["hn_purpose"] = str(hn.store._query("SELECT purpose FROM records WHERE id = ?",
-                                                (hn_id,))[0][0])
-        victim = hn.store._query("SELECT id FROM records WHERE schema = 'Person' AND "
-                                 "subject_category = 'victim' ORDER BY id LIMIT 1")
-        out["victim"] = str(victim[0][0]) if victim else None
-    return out
+    return {"hn_id": hn_id, "gt_id": gt_id, "name": story.caption[gt_id],
+            "gt_purpose": story.purpose[gt_id], "hn_purpose": story.purpose[hn_id],
+            "victim": story.victims.get("hn_police")}
 
 
 def _post(node: LocalNode, role: str, path: str, body: Any, headers: dict[str, str]) -> Any:
