@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cruce._csvsafe import FORMULA_STARTS, csv_writer, safe_cell, unsafe_cell
+from cruce._csvsafe import FORMULA_STARTS, csv_writer, safe_cell, unsafe_cell, write_csv
 
 
 @pytest.mark.parametrize("value", ["=1+1", "+1", "-abc", "@SUM(A1)", "\tx", "\rx",
@@ -44,3 +46,24 @@ def test_csv_writer_neutralises_text_cells_and_keeps_numbers() -> None:
     rows = list(csv.reader(io.StringIO(buf.getvalue())))
     assert rows == [["left_id", "right_id", "probability"],
                     ["'-abc", "'=HYPERLINK(1)", "-0.5"], ["a", "b", "1"]]
+
+
+def test_write_csv_writes_a_private_neutralised_file(tmp_path: Path) -> None:
+    path = tmp_path / "out.csv"
+    assert write_csv(path, ["id"], [["=1+1"], ["ok"]]) == 2
+    assert path.read_bytes() == b"id\n'=1+1\nok\n"
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_write_csv_leaves_no_half_written_file(tmp_path: Path) -> None:
+    path = tmp_path / "out.csv"
+    path.write_text("old\n", encoding="utf-8")
+
+    def rows() -> Iterator[list[str]]:
+        yield ["a"]
+        raise RuntimeError("the source failed mid-way")
+
+    with pytest.raises(RuntimeError):
+        write_csv(path, ["id"], rows())
+    assert path.read_text(encoding="utf-8") == "old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]

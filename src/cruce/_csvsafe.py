@@ -22,8 +22,12 @@ number or a formula). Reading the file back with `unsafe_cell` restores the valu
 from __future__ import annotations
 
 import csv
+import os
 from collections.abc import Iterable
+from pathlib import Path
 from typing import IO, Any
+
+from cruce._files import private_file
 
 # The first characters a spreadsheet treats as the start of a formula (OWASP list).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -70,4 +74,24 @@ def csv_writer(stream: IO[str], **fmt: Any) -> SafeWriter:
     return SafeWriter(stream, **fmt)
 
 
-__all__ = ["FORMULA_STARTS", "SafeWriter", "csv_writer", "safe_cell", "unsafe_cell"]
+def write_csv(path: Path, header: Iterable[str], rows: Iterable[Iterable[object]]) -> int:
+    """Write a whole CSV file: private (0600), formulas neutralised, lines ending in `\\n`, and
+    never half-written (rows go to a `.part` file beside it, renamed over `path` once
+    complete). Returns the number of rows written."""
+    partial = path.with_name(path.name + ".part")
+    count = 0
+    try:
+        with private_file(partial, "w") as fh:
+            writer = csv_writer(fh, lineterminator="\n")
+            writer.writerow(header)
+            for row in rows:
+                writer.writerow(row)
+                count += 1
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+    return count
+
+
+__all__ = ["FORMULA_STARTS", "SafeWriter", "csv_writer", "safe_cell", "unsafe_cell", "write_csv"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,6 +11,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from cruce._csvsafe import unsafe_cell, write_csv
 from cruce.errors import LinkageConfigError
 from cruce.link import _engine, _prepare
 from cruce.link._backends import backend
@@ -44,22 +45,21 @@ class LinkResult:
         return int(row[0]) if row else 0
 
     def write_pairs(self, path: Path) -> int:
-        """left_id,right_id,probability for every pair at or above the threshold."""
-        sql = (
-            f"COPY (SELECT unique_id_l AS left_id, unique_id_r AS right_id, "
+        """left_id,right_id,probability for every pair at or above the threshold (a private
+        file; an id a spreadsheet would read as a formula is written with a leading ')."""
+        cursor = self.con.execute(
+            f"SELECT unique_id_l AS left_id, unique_id_r AS right_id, "
             f"round(match_probability, 6) AS probability FROM {self.pairs_table} "
-            f"ORDER BY probability DESC, left_id, right_id) TO '{_sql_path(path)}' "
-            "(HEADER, DELIMITER ',')"
+            "ORDER BY probability DESC, left_id, right_id"
         )
-        self.con.execute(sql)
-        return self.pair_count()
+        return write_csv(path, ("left_id", "right_id", "probability"), _batches(cursor))
 
     def write_clusters(self, path: Path) -> None:
-        """id,cluster_id for every input record."""
-        self.con.execute(
-            f"COPY (SELECT unique_id AS id, cluster_id FROM {self.clusters_table} ORDER BY id) "
-            f"TO '{_sql_path(path)}' (HEADER, DELIMITER ',')"
+        """id,cluster_id for every input record (private, formulas neutralised)."""
+        cursor = self.con.execute(
+            f"SELECT unique_id AS id, cluster_id FROM {self.clusters_table} ORDER BY id"
         )
+        write_csv(path, ("id", "cluster_id"), _batches(cursor))
 
     def explained_pairs(self, limit: int = 10, where: str = "TRUE") -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = (
@@ -128,9 +128,12 @@ def _link(
 
 
 def read_pairs(path: Path) -> list[tuple[str, str, float]]:
+    """The pairs of a file `write_pairs` wrote, ids as they were before neutralising."""
     with path.open(newline="", encoding="utf-8") as fh:
-        return [(r["left_id"], r["right_id"], float(r["probability"])) for r in csv.DictReader(fh)]
+        return [(unsafe_cell(r["left_id"]), unsafe_cell(r["right_id"]), float(r["probability"]))
+                for r in csv.DictReader(fh)]
 
 
-def _sql_path(path: Path) -> str:
-    return str(path).replace("'", "''")
+def _batches(cursor: duckdb.DuckDBPyConnection, size: int = 50_000) -> Iterator[tuple[Any, ...]]:
+    while batch := cursor.fetchmany(size):
+        yield from batch
