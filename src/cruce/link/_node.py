@@ -11,7 +11,6 @@ from cruce.audit._events import Justification
 from cruce.errors import NotFound
 from cruce.link._clusters import canonical_ids
 from cruce.link._judgements import Judgement, Resolver, Verdict, cluster_with_judgements
-from cruce.link._run import link_table
 
 if TYPE_CHECKING:
     from cruce._node import Node
@@ -46,6 +45,8 @@ class Linkage:
     ) -> LinkSummary:
         """Train, score and cluster the node's people; judgements override the model, and with
         `retrain` the pairs judged the same also train it (as labels for m)."""
+        from cruce.link._run import link_table  # Splink loads here, never on opening a node
+
         table = self.store.read_for_linkage(self.node.actor, WHY)
         labels = [(j.left_id, j.right_id) for j in self._current() if j.verdict is Verdict.SAME]
         result = link_table(
