@@ -45,7 +45,7 @@ def test_an_envelope_on_the_line_wins_and_victims_stay_red(tmp_path: Path) -> No
         ("{not json", "(line)': not JSON: Expecting property name enclosed in double quotes"),
         (json.dumps({"id": "x", "schema": "Alien", "properties": {}}), "'Alien' is not a FollowTheMoney schema"),
         (json.dumps({"id": "x", "schema": "Person", "properties": {"colour": ["red"]}}), "Person has no property 'colour'"),
-        (json.dumps(person("x", "A") | {"envelope": {"tlp": "PINK"}}), "envelope field 'tlp': 'PINK' is not one of"),
+        (json.dumps(person("x", "A") | {"envelope": {"tlp": "PINK"}}), "column 'envelope.tlp': 'PINK' is not one of"),
     ],
 )
 def test_a_bad_line_names_file_and_line_and_stores_nothing(tmp_path: Path, line: str, message: str) -> None:

@@ -14,9 +14,10 @@ import pyarrow as pa
 from cruce.audit._events import Actor, Justification
 from cruce.errors import InvalidInput, InvalidMapping
 from cruce.ingest._ids import entity_id, key_prefix
-from cruce.ingest._jsonl import stage_jsonl
-from cruce.ingest._mapping import DatasetMapping, load_mapping
-from cruce.ingest._tabular import stage_file, write_rejects
+from cruce.ingest._jsonl import StagedLines, check_defaults, stage_jsonl
+from cruce.ingest._mapping import DatasetMapping, QuerySource, load_mapping
+from cruce.ingest._rejects import PendingRejects
+from cruce.ingest._tabular import stage_file
 from cruce.store import Store
 
 Progress = Callable[[str], None]
@@ -49,62 +50,84 @@ def ingest_file(
     """Ingest one file as one transaction: every record of it, or none.
 
     Tabular files need a mapping (`mapping=`); JSON lines carry FtM entities and take their
-    envelope from each line's "envelope" key or from `envelope=` defaults. With `rejects=`,
-    bad rows go to that file with reasons and the rest is stored.
+    envelope from each line's "envelope" key or from `envelope=` defaults. A bad row stops the
+    file with a BadRow naming file, line, field and why; with `rejects=`, bad rows go to that
+    file with their reasons and the rest is stored (the rejects appear once it is stored).
     """
     path = Path(path)
+    pending = PendingRejects(rejects) if rejects is not None else None
+    try:
+        staged = _stage(path, mapping, dataset, envelope, pending, progress)
+        result = _write(store, path, staged, actor, progress)
+    except BaseException:
+        if pending is not None:
+            pending.discard()
+        raise
+    if pending is not None:
+        pending.commit()
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class _Staged:
+    """A file read and checked, ready for one write."""
+
+    table: pa.Table
+    rows: int
+    rejected: int
+    agency: str
+    dataset: str
+    purpose: str
+
+
+def _stage(
+    path: Path,
+    mapping: Path | None,
+    dataset: str | None,
+    envelope: dict[str, Any] | None,
+    pending: PendingRejects | None,
+    progress: Progress,
+) -> _Staged:
     if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
         defaults = dict(envelope or {})
         if dataset:
             defaults["dataset"] = dataset
-        table, rows = stage_jsonl(path, defaults)
-        agency = str(defaults.get("agency", ""))
-        return _write(
-            store,
-            path,
-            table,
-            rows,
-            0,
-            actor,
-            agency,
-            str(defaults.get("dataset", "")),
-            str(defaults.get("purpose", "intelligence")),
-            progress,
-        )
+        check_defaults(defaults)
+        if not path.exists():
+            raise InvalidInput(f"{path}: no such file")
+        lines = stage_jsonl(path, defaults, keep_going=pending is not None)
+        if pending is not None:
+            pending.write(*_line_rejects(lines))
+        return _Staged(lines.table, lines.rows, len(lines.problems),
+                       str(defaults.get("agency", "")), str(defaults.get("dataset", "")),
+                       str(defaults.get("purpose", "intelligence")))
     if mapping is None:
         raise InvalidInput(f"{path}: a tabular file needs --mapping (FtM mapping YAML)")
     target = _pick_dataset(load_mapping(mapping), dataset, mapping)
     query = _pick_query(target, path)
-    staged = stage_file(path, target, query, keep_going=rejects is not None, progress=progress)
-    if rejects is not None:
-        write_rejects(rejects, path, staged.problems)
-    return _write(
-        store,
-        path,
-        staged.table,
-        staged.rows,
-        len({p.row for p in staged.problems}),
-        actor,
-        target.agency,
-        target.dataset,
-        str(target.envelope["purpose"]),
-        progress,
-    )
+    staged = stage_file(path, target, query, keep_going=pending is not None, progress=progress)
+    if pending is not None:
+        pending.write(staged.rejects_header, staged.rejects)
+    return _Staged(staged.table, staged.rows, len({p.row for p in staged.problems}),
+                   target.agency, target.dataset, str(target.envelope["purpose"]))
+
+
+def _line_rejects(lines: StagedLines) -> tuple[list[str], list[list[object]]]:
+    rows: list[list[object]] = [[p.line, p.field, p.reason, p.text.rstrip("\r\n")]
+                                for p in lines.problems]
+    return ["line", "field", "reason", "record"], rows
 
 
 def _write(
     store: Store,
     path: Path,
-    table: pa.Table,
-    rows: int,
-    rejected: int,
+    staged: _Staged,
     actor: Actor,
-    agency: str,
-    dataset: str,
-    purpose: str,
     progress: Progress,
 ) -> IngestResult:
     progress("writing")
+    table, rows, rejected = staged.table, staged.rows, staged.rejected
+    agency, dataset, purpose = staged.agency, staged.dataset, staged.purpose
     batch = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(4)
     table = table.set_column(
         table.schema.get_field_index("batch"),
@@ -145,7 +168,7 @@ def _pick_dataset(datasets: list[DatasetMapping], name: str | None, path: Path) 
     raise InvalidMapping(f"{path}: has no dataset {name!r}")
 
 
-def _pick_query(mapping: DatasetMapping, path: Path) -> Any:
+def _pick_query(mapping: DatasetMapping, path: Path) -> QuerySource:
     # A file given on the command line is the source of the query naming it, or of the only one.
     named = [q for q in mapping.queries if q.path is not None and q.path.name == path.name]
     if named:

@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import phonenumbers
-from followthemoney.types import registry
 
 from cruce.ingest._mapping import ColumnCleaning
 
@@ -132,13 +131,6 @@ def clean_phone(raw: str, country: str | None) -> str | None:
     if not phonenumbers.is_possible_number(number):
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-
-
-def clean_lookup(kind: str, raw: str) -> str | None:
-    if kind == "gender":
-        return GENDERS_ES.get(raw.strip().lower())
-    ptype = registry.get(kind)
-    return ptype.clean(raw) if ptype is not None else raw
 
 
 def _precision(fmt: str) -> str:

@@ -1,50 +1,102 @@
-"""Ingest of FollowTheMoney entities as JSON lines, each line optionally with its envelope."""
+"""Ingest of FollowTheMoney entities as JSON lines, each line optionally with its envelope.
+
+Every line is read through the bounded reader (`_lines`), its entity through `make_entity`
+(the id rule, a concrete schema, text values) and its values through the same check the CSV
+path uses (`_values.clean_properties`). A line that fails is a `LineProblem` naming the line,
+the field and why: the first one stops the file, or with `keep_going` each goes to the rejects
+and the rest is stored.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 
-from cruce.errors import BadRow, CruceError
+from cruce.errors import BadRow, CruceError, InvalidEntityField, InvalidEnvelope, InvalidInput
+from cruce.ingest._lines import Line, read_lines
+from cruce.ingest._values import clean_properties
 from cruce.records import Envelope, Record, make_entity, protect_victim
+from cruce.records._envelope import check_partial
 from cruce.records._search import search_text
+from cruce.records._text import shown
 from cruce.store import RECORD_COLUMNS
 from cruce.store._schema import ENVELOPE_COLUMNS
 
+# Kept by the node, never taken from a line: where the record came from and when.
+_NODE_KEPT = ("provenance", "created_at", "updated_at")
 
-def stage_jsonl(path: Path, defaults: dict[str, Any]) -> tuple[pa.Table, int]:
-    """Read every line into record rows; the first bad line stops it (file and line named)."""
+
+@dataclass(frozen=True, slots=True)
+class LineProblem:
+    """One refused line: its number, the field at fault, why, and the line as it was."""
+
+    line: int
+    field: str
+    reason: str
+    text: str
+
+
+@dataclass
+class StagedLines:
+    table: pa.Table
+    rows: int
+    problems: list[LineProblem]
+
+
+def check_defaults(defaults: dict[str, Any], label: str = "--envelope") -> None:
+    """Envelope defaults (`--envelope`, `--agency`, `--dataset`), checked field by field before
+    any line: their errors are the caller's, named against the option, not a data line."""
+    try:
+        check_partial(defaults)
+    except InvalidEnvelope as exc:
+        raise InvalidInput(f"{label}: {exc.field}: {exc.reason}") from None
+
+
+def stage_jsonl(path: Path, defaults: dict[str, Any], *, keep_going: bool = False) -> StagedLines:
+    """Read every line into record rows. The first bad line stops it with a BadRow (file,
+    line and field named); with `keep_going` bad lines are collected and the rest kept."""
     rows: dict[str, dict[str, Any]] = {}
+    problems: list[LineProblem] = []
     count = 0
     now = datetime.now(UTC)
-    for line_no, data in _lines(path):
+    for line in read_lines(path):
         count += 1
-        try:
-            row = _record_row(data, defaults, str(path), line_no, now)
-        except CruceError as exc:
-            raise BadRow(str(path), line_no, _field_of(exc), exc.message) from None
-        if defaults.get("agency") and row["agency"] != defaults["agency"]:
-            raise BadRow(
-                str(path),
-                line_no,
-                "envelope.agency",
-                f"{row['agency']!r} is not this node's agency {defaults['agency']!r}",
-            )
+        row = _row_or_problem(line, defaults, str(path), now)
+        if isinstance(row, LineProblem):
+            if not keep_going:
+                raise BadRow(str(path), row.line, row.field, row.reason)
+            problems.append(row)
+            continue
         rows[row["id"]] = row
     columns = {c: [r[c] for r in rows.values()] for c in RECORD_COLUMNS}
-    return pa.table(columns), count
+    return StagedLines(pa.table(columns), count, problems)
 
 
-def records_table(items: list[dict[str, Any]], source: str) -> pa.Table:
-    """Record rows from FtM entities that carry their envelopes (JSON from another system)."""
-    now = datetime.now(UTC)
-    rows = [_record_row(item, {}, source, i, now) for i, item in enumerate(items, start=1)]
-    return pa.table({c: [r[c] for r in rows] for c in RECORD_COLUMNS})
+def _row_or_problem(
+    line: Line, defaults: dict[str, Any], file: str, now: datetime
+) -> dict[str, Any] | LineProblem:
+    if line.problem is not None:
+        return LineProblem(line.number, *line.problem, line.text)
+    try:
+        return _record_row(line.data, defaults, file, line.number, now)
+    except InvalidEntityField as exc:
+        return LineProblem(line.number, exc.field, exc.reason, line.text)
+    except InvalidEnvelope as exc:
+        return LineProblem(line.number, f"envelope.{exc.field}", _envelope_reason(exc),
+                           line.text)
+    except CruceError as exc:
+        return LineProblem(line.number, "entity", exc.message, line.text)
+
+
+def _envelope_reason(exc: InvalidEnvelope) -> str:
+    if exc.reason == "missing":
+        return "missing: give it in the line's envelope or with --envelope"
+    return exc.reason
 
 
 def table_of_records(records: list[Record], source: str) -> pa.Table:
@@ -79,40 +131,37 @@ def properties_json(properties: dict[str, list[str]]) -> str:
 
 
 def peek_agency(path: Path) -> str | None:
-    """The agency named by the first line's envelope, if any."""
-    for _, data in _lines(path):
-        agency = (data.get("envelope") or {}).get("agency")
-        return str(agency) if agency else None
+    """The agency named by the first line's envelope, if it names one as text."""
+    for line in read_lines(path):
+        envelope = line.data.get("envelope") if isinstance(line.data, dict) else None
+        agency = envelope.get("agency") if isinstance(envelope, dict) else None
+        return agency if isinstance(agency, str) and agency else None
     return None
 
 
-def _lines(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    with path.open(encoding="utf-8") as fh:
-        for line_no, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                yield line_no, json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise BadRow(str(path), line_no, "(line)", f"not JSON: {exc.msg}") from None
-
-
 def _record_row(
-    data: dict[str, Any], defaults: dict[str, Any], file: str, line: int, now: datetime
+    data: Any, defaults: dict[str, Any], file: str, line: int, now: datetime
 ) -> dict[str, Any]:
     entity = make_entity(data, where="entity")
-    values = {**defaults, **(data.get("envelope") or {})}
-    values.pop("provenance", None)
-    values.pop("created_at", None)
-    values.pop("updated_at", None)
+    entity = entity.schema.model.get_proxy({
+        "id": entity.id, "schema": entity.schema.name,
+        "properties": clean_properties(entity.schema, entity.properties, "entity"),
+    })
+    given = data.get("envelope")
+    if given is not None and not isinstance(given, dict):
+        raise InvalidEntityField("entity", "envelope", "must be an object of envelope fields")
+    values = {**defaults, **{k: v for k, v in (given or {}).items() if k not in _NODE_KEPT}}
+    if defaults.get("agency") and values.get("agency") != defaults["agency"]:
+        raise InvalidEnvelope(
+            "agency", f"{shown(values.get('agency'))} is not this node's agency "
+                      f"{defaults['agency']!r}"
+        )
     if entity.schema.is_a("Person"):
         values.setdefault("subject_category", "unknown")
     values = protect_victim(values)
     envelope = Envelope.build(**values, provenance={"file": file, "line": line})
     if envelope.retain_until < date.today():
-        raise BadRow(
-            file, line, "envelope.retain_until", f"{envelope.retain_until} is already past"
-        )
+        raise InvalidEnvelope("retain_until", f"{envelope.retain_until} is already past")
     env = envelope.to_dict()
     return {
         "id": entity.id,
@@ -128,7 +177,3 @@ def _record_row(
         "created_at": now,
         "updated_at": now,
     }
-
-
-def _field_of(exc: CruceError) -> str:
-    return getattr(exc, "field", "entity")

@@ -8,12 +8,14 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
 from followthemoney import model
 from followthemoney.schema import Schema
 
 from cruce.errors import CruceError, InvalidMapping
-from cruce.records import Envelope, SubjectCategory
+from cruce.ingest._encoding import check_encoding
+from cruce.ingest._yaml import check_keys, load_yaml
+from cruce.records import POLICY_FIELDS, Envelope, SubjectCategory
+from cruce.records._vocab import nearest_key
 
 PROPERTY_KEYS = {
     "column",
@@ -28,17 +30,17 @@ PROPERTY_KEYS = {
     "format",
     "fuzzy",
 }
-ENVELOPE_KEYS = {
-    "purpose",
-    "subject_category",
-    "handling_code",
-    "handling_restriction",
-    "tlp",
-    "source_reliability",
-    "information_accuracy",
-    "retention",
-    "retain_until",
-}
+# The envelope's policy fields a mapping may set (agency and dataset come from the mapping
+# itself; shareability follows the subject category), plus `retention` for `retain_until`.
+ENVELOPE_KEYS = {*POLICY_FIELDS, "retention"} - {"agency", "dataset", "is_shareable"}
+# Every other key a mapping may hold, by place: anything else is a typo and is refused.
+DATASET_KEYS = {"cruce", "queries", "query", "title", "description"}
+BLOCK_KEYS = {"agency", "envelope", "columns", "encoding"}
+CLEANING_KEYS = {"date_formats", "phone_country", "case", "whitespace"}
+QUERY_KEYS = {"csv_url", "csv_urls", "xlsx_url", "sheet", "entities", "encoding"}
+ENTITY_KEYS = {"schema", "key", "keys", "key_literal", "id_column", "properties", "envelope"}
+ENTITY_ENVELOPE_KEYS = {"subject_category"}
+CATEGORY_KEYS = {"column", "map", "default"}
 _RETENTION = re.compile(r"^(\d+)\s*([ymd])$")
 
 
@@ -85,9 +87,13 @@ class EntityMapping:
 
 @dataclass(frozen=True, slots=True)
 class QuerySource:
+    """One file a dataset reads: the path the mapping names (inside its folder), or None when
+    the file is given on the command line; the sheet of a workbook, the encoding of a CSV."""
+
     path: Path | None
     sheet: str | None
     entities: tuple[EntityMapping, ...]
+    encoding: str = "utf-8"
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,38 +124,38 @@ class DatasetMapping:
 
 def load_mapping(path: Path, today: date | None = None) -> list[DatasetMapping]:
     """Read and check a mapping file; every problem names the file and the place in it."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise InvalidMapping(f"{path}: cannot read mapping: {exc}") from None
+    data = load_yaml(path)
     if not isinstance(data, dict) or not data:
         raise InvalidMapping(f"{path}: a mapping file is a YAML object of datasets")
     return [_dataset(path, name, spec, today or date.today()) for name, spec in data.items()]
 
 
 def _dataset(path: Path, name: str, spec: Any, today: date) -> DatasetMapping:
-    where = f"{path}: dataset {name!r}"
+    where = f"{path}: dataset {str(name)[:60]!r}"
     if not isinstance(spec, dict):
         raise InvalidMapping(f"{where}: expected an object")
+    check_keys(where, spec, DATASET_KEYS)
     block = spec.get("cruce")
     if not isinstance(block, dict) or not block.get("agency"):
         raise InvalidMapping(f"{where}: needs a 'cruce:' block with 'agency' and 'envelope'")
+    check_keys(f"{where}, cruce", block, BLOCK_KEYS)
     envelope = _envelope_defaults(where, str(name), block, today)
-    columns = {str(k): _cleaning(where, k, v) for k, v in (block.get("columns") or {}).items()}
+    columns = {str(k): _cleaning(where, k, v) for k, v in _object(where, block, "columns").items()}
+    encoding = check_encoding(str(block.get("encoding") or "utf-8"), where)
     queries = spec.get("queries") or ([spec["query"]] if "query" in spec else [])
-    if not queries:
-        raise InvalidMapping(f"{where}: has no 'queries'")
-    sources = tuple(_query(path, where, i, q) for i, q in enumerate(queries))
+    if not isinstance(queries, list) or not queries:
+        raise InvalidMapping(f"{where}: has no 'queries' (a list)")
+    sources = tuple(_query(path, where, i, q, encoding) for i, q in enumerate(queries))
     return DatasetMapping(str(name), str(block["agency"]), envelope, columns, sources, path)
 
 
 def _envelope_defaults(
     where: str, dataset: str, block: dict[str, Any], today: date
 ) -> dict[str, Any]:
-    env = dict(block.get("envelope") or {})
-    unknown = set(env) - ENVELOPE_KEYS
-    if unknown:
-        raise InvalidMapping(f"{where}: unknown envelope field {sorted(unknown)[0]!r}")
+    if "envelope" not in block:
+        raise InvalidMapping(f"{where}: the 'cruce:' block needs an 'envelope'")
+    env = dict(_object(where, block, "envelope"))
+    check_keys(f"{where}, envelope", env, ENVELOPE_KEYS)
     retention = env.pop("retention", None)
     if retention is not None and "retain_until" not in env:
         env["retain_until"] = retain_until(where, str(retention), today)
@@ -180,6 +186,7 @@ def retain_until(where: str, text: str, today: date) -> str:
 def _cleaning(where: str, column: Any, spec: Any) -> ColumnCleaning:
     if not isinstance(spec, dict):
         raise InvalidMapping(f"{where}: cleaning of column {column!r} must be an object")
+    check_keys(f"{where}, column {str(column)[:60]!r}", spec, CLEANING_KEYS)
     case = str(spec.get("case", "keep"))
     if case not in ("keep", "upper", "lower", "title"):
         raise InvalidMapping(
@@ -190,12 +197,16 @@ def _cleaning(where: str, column: Any, spec: Any) -> ColumnCleaning:
     return ColumnCleaning(formats, str(country).upper() if country else None, case)
 
 
-def _query(path: Path, where: str, index: int, spec: Any) -> QuerySource:
+def _query(path: Path, where: str, index: int, spec: Any, encoding: str) -> QuerySource:
     if not isinstance(spec, dict) or not isinstance(spec.get("entities"), dict):
         raise InvalidMapping(f"{where}: query {index} needs 'entities'")
-    url = spec.get("csv_url") or spec.get("xlsx_url") or (spec.get("csv_urls") or [None])[0]
-    source = (path.parent / str(url)) if url else None
-    entities = tuple(_entity(f"{where}, entity {n!r}", n, e) for n, e in spec["entities"].items())
+    check_keys(f"{where}, query {index}", spec, QUERY_KEYS)
+    source = _source(path, f"{where}, query {index}", spec)
+    if spec.get("encoding"):
+        encoding = check_encoding(str(spec["encoding"]), f"{where}, query {index}")
+    entities = tuple(
+        _entity(f"{where}, entity {str(n)[:60]!r}", n, e) for n, e in spec["entities"].items()
+    )
     names = {e.name for e in entities}
     _check_distinct_keys(where, entities)
     for ent in entities:
@@ -205,7 +216,29 @@ def _query(path: Path, where: str, index: int, spec: Any) -> QuerySource:
                 raise InvalidMapping(
                     f"{where}: property {prop.name!r} refers to unknown entity {ref!r}"
                 )
-    return QuerySource(source, spec.get("sheet"), entities)
+    sheet = spec.get("sheet")
+    return QuerySource(source, str(sheet) if sheet is not None else None, entities, encoding)
+
+
+def _source(path: Path, where: str, spec: dict[str, Any]) -> Path | None:
+    """The file a query names, which must lie in the mapping's folder (resolved, so neither
+    `../`, an absolute path nor a symlink leads out of it): a mapping handed to cruce must not
+    read the operator's other files. A file elsewhere is given on the command line."""
+    urls = spec.get("csv_urls") or []
+    if not isinstance(urls, list) or len(urls) > 1:
+        raise InvalidMapping(f"{where}: csv_urls names one file per query in cruce; "
+                             "write one query per file")
+    url = spec.get("csv_url") or spec.get("xlsx_url") or (urls[0] if urls else None)
+    if not url:
+        return None
+    folder = path.parent.resolve()
+    target = (folder / str(url)).resolve()
+    if "://" in str(url) or not target.is_relative_to(folder):
+        raise InvalidMapping(
+            f"{where}: {str(url)[:80]!r} is outside the mapping's folder; put the file beside "
+            "the mapping, or give it on the command line (cruce ingest FILE --mapping ...)"
+        )
+    return target
 
 
 def _check_distinct_keys(where: str, entities: tuple[EntityMapping, ...]) -> None:
@@ -224,19 +257,22 @@ def _check_distinct_keys(where: str, entities: tuple[EntityMapping, ...]) -> Non
 def _entity(where: str, name: str, spec: Any) -> EntityMapping:
     if not isinstance(spec, dict):
         raise InvalidMapping(f"{where}: expected an object")
+    check_keys(where, spec, ENTITY_KEYS)
     schema = model.get(str(spec.get("schema")))
     if schema is None:
         raise InvalidMapping(f"{where}: {spec.get('schema')!r} is not a FollowTheMoney schema")
+    if schema.abstract:
+        raise InvalidMapping(f"{where}: {schema.name!r} is an abstract schema; use a concrete one")
     keys = tuple(str(k) for k in _as_list(spec.get("key")) + _as_list(spec.get("keys")))
     id_column = spec.get("id_column")
     if not keys and not id_column:
         raise InvalidMapping(f"{where}: needs 'keys' (or 'id_column') for stable ids")
     props = []
-    for prop_name, prop_spec in (spec.get("properties") or {}).items():
+    for prop_name, prop_spec in _object(where, spec, "properties").items():
         props.append(_property(where, schema, prop_name, prop_spec))
-    category = _subject_category(
-        where, schema, (spec.get("envelope") or {}).get("subject_category")
-    )
+    envelope = _object(where, spec, "envelope")
+    check_keys(f"{where}, envelope", envelope, ENTITY_ENVELOPE_KEYS)
+    category = _subject_category(where, schema, envelope.get("subject_category"))
     return EntityMapping(
         name, schema, keys, str(spec.get("key_literal") or ""), id_column, tuple(props), category
     )
@@ -244,12 +280,11 @@ def _entity(where: str, name: str, spec: Any) -> EntityMapping:
 
 def _property(where: str, schema: Schema, name: str, spec: Any) -> PropertyMapping:
     if schema.get(name) is None:
-        raise InvalidMapping(f"{where}: {schema.name} has no property {name!r}")
+        hint = nearest_key(str(name), schema.properties)
+        raise InvalidMapping(f"{where}: {schema.name} has no property {str(name)[:60]!r}{hint}")
     if not isinstance(spec, dict):
         raise InvalidMapping(f"{where}: property {name!r} must be an object")
-    unknown = set(spec) - PROPERTY_KEYS
-    if unknown:
-        raise InvalidMapping(f"{where}: property {name!r}: unsupported key {sorted(unknown)[0]!r}")
+    check_keys(f"{where}, property {name!r}", spec, PROPERTY_KEYS)
     return PropertyMapping(name, spec)
 
 
@@ -260,6 +295,9 @@ def _subject_category(where: str, schema: Schema, spec: Any) -> str | FromColumn
         return _category_value(where, spec)
     if not isinstance(spec, dict) or "column" not in spec:
         raise InvalidMapping(f"{where}: subject_category must be a value or {{column, map}}")
+    check_keys(f"{where}, subject_category", spec, CATEGORY_KEYS)
+    if not isinstance(spec.get("map") or {}, dict):
+        raise InvalidMapping(f"{where}: subject_category's map must be an object")
     mapping = {
         str(k).strip().upper(): _category_value(where, v)
         for k, v in (spec.get("map") or {}).items()
@@ -276,6 +314,16 @@ def _category_value(where: str, value: Any) -> str:
         allowed = ", ".join(c.value for c in SubjectCategory)
         raise InvalidMapping(f"{where}: subject category {value!r} is not one of {allowed}")
     return text
+
+
+def _object(where: str, spec: dict[str, Any], key: str) -> dict[Any, Any]:
+    """`spec[key]` as an object ({} when absent); any other type is refused by name."""
+    value = spec.get(key)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidMapping(f"{where}: {key!r} must be an object, not {type(value).__name__}")
+    return value
 
 
 def _as_list(value: Any) -> list[str]:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -12,10 +11,12 @@ import duckdb
 import pyarrow as pa
 
 from cruce.errors import BadRow, InvalidMapping
-from cruce.ingest._clean import ColumnPlan, clean_lookup, clean_phone, phone_sql, quote
+from cruce.ingest._clean import ColumnPlan, phone_sql, quote
 from cruce.ingest._compile import EntitySQL, caption_sql, cleaned_sql, is_lookup, plan_columns
+from cruce.ingest._encoding import readable_csv
 from cruce.ingest._mapping import DatasetMapping, QuerySource
 from cruce.ingest._source import load_source, physical_lines, read_rows
+from cruce.ingest._values import clean_value
 from cruce.records import TLP
 from cruce.records._search import SEARCH_PROPERTIES
 
@@ -32,11 +33,14 @@ class RowProblem:
 
 @dataclass
 class Staged:
-    """The outcome of staging a file: records ready to write, and the rows rejected."""
+    """The outcome of staging a file: records ready to write, and the rows rejected (with the
+    rejects file's header and rows: line, column, reason, then the row as it was)."""
 
     table: pa.Table
     rows: int
     problems: list[RowProblem]
+    rejects_header: list[str] = field(default_factory=lambda: ["line", "column", "reason"])
+    rejects: list[list[object]] = field(default_factory=list)
 
 
 def stage_file(
@@ -47,11 +51,25 @@ def stage_file(
     keep_going: bool,
     progress: Progress = lambda step: None,
 ) -> Staged:
-    """Read, clean, check and map a file into the records it yields (nothing is stored here)."""
+    """Read, clean, check and map a file into the records it yields (nothing is stored here).
+
+    The file is read as UTF-8 (in the query's declared encoding, transcoded if need be)."""
+    with readable_csv(path, query.encoding) as readable:
+        return _stage(path, readable, mapping, query, keep_going, progress)
+
+
+def _stage(
+    path: Path,
+    readable: Path,
+    mapping: DatasetMapping,
+    query: QuerySource,
+    keep_going: bool,
+    progress: Progress,
+) -> Staged:
     con = duckdb.connect()
     try:
         progress("reading")
-        rows = load_source(con, path, query.sheet, mapping.columns_used(query))
+        rows = load_source(con, readable, query.sheet, mapping.columns_used(query))
         plans = plan_columns(mapping, query)
         progress("cleaning")
         entities = EntitySQL(mapping, query)
@@ -59,38 +77,35 @@ def stage_file(
         problems = _find_problems(con, plans, entities)
         if problems and not keep_going:
             first = problems[0]
-            line = physical_lines(path, {first.row}).get(first.row, first.row + 1)
+            line = physical_lines(readable, {first.row}).get(first.row, first.row + 1)
             raise BadRow(str(path), line, first.column, _describe(first))
+        staged = Staged(pa.table({}), rows, problems)
         if problems:
+            staged.rejects_header, staged.rejects = _rejects(readable, query.sheet, problems)
             bad = pa.table({"_row": pa.array(sorted({p.row for p in problems}), pa.int64())})
             con.register("bad", bad)
             con.execute("DELETE FROM clean WHERE _row IN (SELECT _row FROM bad)")
         progress("mapping")
-        table = _map_entities(con, mapping, query, path)
-        return Staged(table, rows, problems)
+        staged.table = _map_entities(con, mapping, query, path)
+        return staged
     finally:
         con.close()
 
 
-def write_rejects(target: Path, source: Path, problems: list[RowProblem]) -> None:
+def _rejects(
+    source: Path, sheet: str | None, problems: list[RowProblem]
+) -> tuple[list[str], list[list[object]]]:
     """Bad rows with their line, column and reason, then the row as it was in the file."""
     rows = {p.row for p in problems}
     lines = physical_lines(source, rows)
-    originals = read_rows(source, rows)
+    originals = read_rows(source, rows, sheet)
     header = list(next(iter(originals.values())).keys()) if originals else []
-    with target.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(["line", "column", "reason", *header])
-        for p in problems:
-            original = originals.get(p.row, {})
-            writer.writerow(
-                [
-                    lines.get(p.row, p.row + 1),
-                    p.column,
-                    _describe(p),
-                    *[original.get(h, "") for h in header],
-                ]
-            )
+    out: list[list[object]] = []
+    for p in problems:
+        original = originals.get(p.row, {})
+        out.append([lines.get(p.row, p.row + 1), p.column, _describe(p),
+                    *[original.get(h, "") for h in header]])
+    return ["line", "column", "reason", *header], out
 
 
 def _build_clean(
@@ -116,10 +131,7 @@ def _lookup_table(con: duckdb.DuckDBPyConnection, plan: ColumnPlan) -> pa.Table:
     if plan.kind == "phone":
         where += f" AND ({phone_sql(col, plan.cleaning.phone_country)}) IS NULL"
     raws = [r[0] for r in con.execute(f"SELECT DISTINCT {col} FROM src WHERE {where}").fetchall()]
-    if plan.kind == "phone":
-        cleaned = [clean_phone(r, plan.cleaning.phone_country) for r in raws]
-    else:
-        cleaned = [clean_lookup(plan.kind, r) for r in raws]
+    cleaned = [clean_value(plan.kind, r, plan.cleaning.phone_country) for r in raws]
     return pa.table({"raw": pa.array(raws, pa.string()), "clean": pa.array(cleaned, pa.string())})
 
 

@@ -10,6 +10,7 @@ from functools import cache
 from typing import Any
 
 from cruce.errors import InvalidEnvelope
+from cruce.records._text import shown, text_problem
 from cruce.records._vocab import (
     TLP,
     HandlingCode,
@@ -22,6 +23,7 @@ from cruce.records._vocab import (
 
 _SLUG = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
 _DATASET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
+MAX_RESTRICTION = 2000  # an H3 restriction is a sentence or two of free text
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,12 +177,15 @@ def _check_types(values: dict[str, Any]) -> None:
         raise InvalidEnvelope(
             "handling_restriction", f"must be text, not {type(restriction).__name__}"
         )
+    problem = text_problem(restriction, MAX_RESTRICTION) if restriction else None
+    if problem is not None:
+        raise InvalidEnvelope("handling_restriction", problem)
     shareable = values.get("is_shareable", True)
     if not isinstance(shareable, bool):
-        raise InvalidEnvelope("is_shareable", f"must be true or false, not {_shown(shareable)}")
+        raise InvalidEnvelope("is_shareable", f"must be true or false, not {shown(shareable)}")
     for name in ("created_at", "updated_at"):
         if values.get(name) is not None and not isinstance(values[name], datetime):
-            raise InvalidEnvelope(name, f"{_shown(values[name])} is not a time (ISO 8601)")
+            raise InvalidEnvelope(name, f"{shown(values[name])} is not a time (ISO 8601)")
 
 
 def _provenance(value: Any) -> Provenance:
@@ -202,7 +207,7 @@ def coerce_time(name: str, value: str) -> datetime:
     try:
         return datetime.fromisoformat(value.strip())
     except ValueError:
-        raise InvalidEnvelope(name, f"{_shown(value)} is not a time (ISO 8601)") from None
+        raise InvalidEnvelope(name, f"{shown(value)} is not a time (ISO 8601)") from None
 
 
 def coerce_enum(name: str, enum: type[StrEnum], value: Any) -> StrEnum:
@@ -210,7 +215,7 @@ def coerce_enum(name: str, enum: type[StrEnum], value: Any) -> StrEnum:
     member = _members(enum).get(text.upper())
     if member is None:
         allowed = ", ".join(m.value for m in enum)
-        raise InvalidEnvelope(name, f"{_shown(text)} is not one of {allowed}")
+        raise InvalidEnvelope(name, f"{shown(text)} is not one of {allowed}")
     return member
 
 
@@ -224,7 +229,7 @@ def coerce_date(name: str, value: str) -> date:
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        raise InvalidEnvelope(name, f"{_shown(value)} is not a date (YYYY-MM-DD)") from None
+        raise InvalidEnvelope(name, f"{shown(value)} is not a date (YYYY-MM-DD)") from None
 
 
 def check_envelope(env: Envelope) -> None:
@@ -244,20 +249,14 @@ def check_envelope(env: Envelope) -> None:
 
 def _check_name(name: str, value: Any) -> None:
     if name == "agency" and not (isinstance(value, str) and _SLUG.fullmatch(value)):
-        raise InvalidEnvelope("agency", f"{_shown(value)} is not a lowercase slug like 'hn_police'")
+        raise InvalidEnvelope("agency", f"{shown(value)} is not a lowercase slug like 'hn_police'")
     if name == "dataset" and not (isinstance(value, str) and _DATASET.fullmatch(value)):
-        raise InvalidEnvelope("dataset", f"{_shown(value)} is not a dataset name")
+        raise InvalidEnvelope("dataset", f"{shown(value)} is not a dataset name")
 
 
 def _check_day(value: Any) -> None:
     if not isinstance(value, date) or isinstance(value, datetime):
-        raise InvalidEnvelope("retain_until", f"{_shown(value)} is not a date")
-
-
-def _shown(value: Any) -> str:
-    # The bad value as the caller gave it, cut short: a 1 MB agency is not echoed back.
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+        raise InvalidEnvelope("retain_until", f"{shown(value)} is not a date")
 
 
 def _check_handling(env: Envelope) -> None:

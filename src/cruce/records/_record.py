@@ -12,6 +12,7 @@ from followthemoney.schema import Schema
 from cruce.errors import InvalidEntity, InvalidEntityField
 from cruce.records._envelope import Envelope
 from cruce.records._ids import check_record_id
+from cruce.records._text import shown, text_problem
 from cruce.records._vocab import nearest_key
 
 
@@ -68,8 +69,7 @@ def make_entity(data: dict[str, Any], *, where: str = "entity") -> EntityProxy:
 def _schema(name: Any, where: str) -> Schema:
     schema = model.get(name) if isinstance(name, str) else None
     if schema is None:
-        shown = repr(name) if len(repr(name)) <= 60 else repr(name)[:57] + "..."
-        raise InvalidEntityField(where, "schema", f"{shown} is not a FollowTheMoney schema")
+        raise InvalidEntityField(where, "schema", f"{shown(name)} is not a FollowTheMoney schema")
     if schema.abstract:
         raise InvalidEntityField(
             where, "schema", f"{schema.name!r} is abstract; use a concrete schema such as Person"
@@ -95,3 +95,6 @@ def _check_properties(schema: Schema, properties: dict[Any, Any], where: str) ->
                 raise InvalidEntityField(
                     where, f"properties.{name}", f"values must be text, not {type(value).__name__}"
                 )
+            problem = text_problem(value, prop.type.max_length)
+            if problem is not None:
+                raise InvalidEntityField(where, f"properties.{name}", f"a value {problem}")
