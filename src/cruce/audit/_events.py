@@ -18,6 +18,8 @@ from enum import StrEnum
 from json.encoder import encode_basestring
 from typing import Any
 
+from cruce.errors import InvalidInput
+
 ENCODING_VERSION = 1
 # Above this many ids an event carries the digest of the sorted ids instead of the ids; the
 # store keeps which records belong to the batch, so the digest can be checked against it.
@@ -46,14 +48,41 @@ class Actor:
         return {"agency": self.agency, "user": self.user, "role": self.role}
 
 
+# Every event stores its justification whole: bounded here, where every path to the log
+# passes (a 60 KB header stored in each entry grew the log by 60 KB per read; issue 10 #11).
+MAX_PURPOSE = 64
+MAX_LEGAL_BASIS = 256
+MAX_CASE_REFERENCE = 64
+MAX_JUSTIFICATION_TEXT = 2000
+
+
 @dataclass(frozen=True, slots=True)
 class Justification:
-    """Why: the purpose area, the legal basis, the case reference and free text."""
+    """Why: the purpose area, the legal basis, the case reference and free text.
+
+    Each part is text of bounded length (InvalidInput beyond it): the purpose 64 characters,
+    the legal basis 256, the case reference 64, the free text 2,000.
+    """
 
     purpose: str
     legal_basis: str = ""
     case_reference: str = ""
     text: str = ""
+
+    def __post_init__(self) -> None:
+        for name, value, limit in (
+            ("purpose", self.purpose, MAX_PURPOSE),
+            ("legal basis", self.legal_basis, MAX_LEGAL_BASIS),
+            ("case reference", self.case_reference, MAX_CASE_REFERENCE),
+            ("justification text", self.text, MAX_JUSTIFICATION_TEXT),
+        ):
+            if not isinstance(value, str):
+                raise InvalidInput(f"the {name} must be text, not {type(value).__name__}")
+            if len(value) > limit:
+                raise InvalidInput(
+                    f"{name} of {len(value)} characters: at most {limit} are kept in the "
+                    "audit log; shorten it (put long explanations in the case file)"
+                )
 
     def to_dict(self) -> dict[str, str]:
         return {

@@ -41,8 +41,22 @@ class LogEntry:
 
     @property
     def event(self) -> dict[str, Any]:
-        """The decoded event (`AccessEvent.to_dict` form)."""
-        return AccessEvent.decode(self.raw)
+        """The decoded event (`AccessEvent.to_dict` form).
+
+        AuditChainBroken if the entry is no event (written by a version that logged any
+        frame its socket received): readers name it rather than fail on it.
+        """
+        try:
+            decoded = AccessEvent.decode(self.raw)
+        except ValueError:  # JSONDecodeError and UnicodeDecodeError alike
+            decoded = None
+        if not isinstance(decoded, dict) or not isinstance(decoded.get("actor"), dict):
+            raise AuditChainBroken(
+                f"audit log entry {self.index} is not an access event: it was appended "
+                "outside the log's writer; keep the log as evidence and restore it from a "
+                "replica"
+            )
+        return decoded
 
     @property
     def at(self) -> datetime:

@@ -11,9 +11,11 @@ event loop as one request, without waiting for the previous reply, and the owner
 request as one group-commit ticket.
 
 Only the log's own OS user can connect: the socket is created with mode 0600 (by default in
-the log's directory, mode 0700), and each end checks the other's uid. The owner does not parse
-the events: a writer that can connect could as well write the files. One socket path serves
-one log at a time (a lock beside it).
+the log's directory, mode 0700), and each end checks the other's uid. The owner logs a
+request only if every one of its events is valid (`_schema.check_encoded`: the event schema, in
+canonical form); otherwise it answers -1 and logs none of it. A frame of anything else, once
+signed in, would verify "ok" and break every reader of the log. One socket path serves one
+log at a time (a lock beside it).
 
 Wire format, big-endian:
     request  u32 event count, u32 body length; body: count times (u32 length, event bytes)
@@ -38,6 +40,7 @@ from pathlib import Path
 from cruce.audit._events import AccessEvent
 from cruce.audit._files import MAX_ENTRY_BYTES
 from cruce.audit._log import AuditLog
+from cruce.audit._schema import check_encoded
 from cruce.errors import Conflict, CruceError, InvalidInput
 
 log = logging.getLogger(__name__)
@@ -261,14 +264,26 @@ async def _append(audit_log: AuditLog, count: int, body: bytes) -> range:
 def _split(count: int, body: bytes) -> list[bytes]:
     if count == 0:
         raise InvalidInput("a request holds no events")
-    payloads, position, view = [], 0, memoryview(body)
+    payloads: list[bytes] = []
+    position, view = 0, memoryview(body)
     unpack = _LENGTH.unpack_from
     for _ in range(count):
         if position + 4 > len(body):
             raise InvalidInput("the request body ends before its last event")
         (length,) = unpack(body, position)
         position += 4
-        payloads.append(bytes(view[position : position + length]))
+        if position + length > len(body):
+            raise InvalidInput("the request body ends inside its last event")
+        payload = bytes(view[position : position + length])
+        try:
+            check_encoded(payload)
+        except InvalidInput as exc:
+            number = len(payloads) + 1
+            raise InvalidInput(
+                f"event {number} of the request is not a valid audit event ({exc.message}); "
+                "nothing of the request was logged"
+            ) from None
+        payloads.append(payload)
         position += length
     if position != len(body):
         raise InvalidInput("the request body's event lengths do not add up to its length")

@@ -5,7 +5,6 @@ Reading the log is itself logged: every export and who-saw query appends an even
 
 from __future__ import annotations
 
-import csv
 import json
 import sys
 from datetime import datetime
@@ -14,6 +13,8 @@ from typing import Annotated, Any
 
 import typer
 
+from cruce._csvsafe import csv_writer
+from cruce._files import private_file
 from cruce.audit import (
     AuditLog,
     verify_consistency,
@@ -116,7 +117,7 @@ def export(
         log = _log(node)
         node.log_audit_read("export", _audit_why(why))
         entries = [(e.index, e.event) for e in log.iter_events(start)]
-    fh = sys.stdout if str(out) == "-" else out.open("w", newline="", encoding="utf-8")
+    fh = sys.stdout if str(out) == "-" else private_file(out, "w")
     try:
         _write(fh, entries, format)
     finally:
@@ -174,7 +175,7 @@ def _write(fh: Any, entries: list[tuple[int, dict[str, Any]]], format: str) -> N
         for index, event in entries:
             fh.write(json.dumps({"index": index, **event}, ensure_ascii=False, sort_keys=True) + "\n")
         return
-    writer = csv.writer(fh)
+    writer = csv_writer(fh)  # a case text `=HYPERLINK(...)` must not run in a spreadsheet
     writer.writerow(["index", "at", "op", "agency", "user", "role", "purpose", "legal_basis",
                      "case_reference", "text", "record_count", "record_ids", "recipients", "batch"])
     for index, e in entries:
