@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cruce import Node
+from cruce import Node, justification
 from cruce.cli import app
 
 runner = CliRunner()
@@ -168,3 +168,26 @@ def test_a_duplicate_user_exits_2(tmp_path: Path) -> None:
     again = run("users", "add", "ana", "--role", "analyst", "--db", db)
     assert again.exit_code == 2
     assert again.output.strip() == "Error: user 'ana' exists already"
+
+
+def test_version_prints_the_package_version() -> None:
+    from cruce import __version__
+
+    result = run("--version")
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == f"cruce {__version__}"
+
+
+def test_stats_and_search_print_json_with_whole_ids(tmp_path: Path, agency_dir: Path) -> None:
+    db = str(tmp_path / "n.duckdb")
+    run("ingest", str(agency_dir / "mapping.yml"), "--db", db, "--create")
+    stats = run("stats", "--db", db, "--by", "schema", "--json")
+    assert stats.exit_code == 0, stats.output
+    assert json.loads(stats.output) == [{"schema": "Membership", "records": 3},
+                                        {"schema": "Organization", "records": 2},
+                                        {"schema": "Person", "records": 4}]
+    found = run("search", "tzul", "--db", db, *JUSTIFY)
+    with Node.open(db) as node:
+        [record] = node.search("tzul", justification("gangs_organized_crime", "HN-1"))
+    assert record.id in found.output  # on one line, never shortened with …
+    assert "…" not in found.output

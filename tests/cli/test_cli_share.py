@@ -186,3 +186,9 @@ def test_inbox_asks_the_running_node(compact: dict) -> None:
     [share] = json.loads(ok("inbox", *remote, "--json"))
     assert (share["sender"], share["records"]) == ("hn_police", 1)
     assert share["share_id"] in " ".join(ok("inbox", *remote).split())
+
+
+def test_request_and_consent_lists_print_json(compact: dict) -> None:
+    remote = ["--node", f"http://127.0.0.1:{compact['port']}", "--token", compact["token"]]
+    assert json.loads(ok("consent", "list", *remote, "--json")) == []
+    assert json.loads(ok("request", "list", *remote, *JUSTIFY, "--json")) == []

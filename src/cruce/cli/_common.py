@@ -105,15 +105,11 @@ def print_json(data: Any) -> None:
 
 def print_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], *,
                 ids: Sequence[str] = (), title: str | None = None) -> None:
-    """A table whose id columns are never cut: as wide as their longest id, folded (not
-    shortened with …) only when the terminal is narrower than that."""
+    """A table that cuts nothing: id columns stay on one line, whole, and the other columns
+    fold (never shortened with …) when the terminal is narrow; --json for scripts."""
     table = Table(title=title)
     for name in columns:
-        if name in ids:
-            widest = max((len(str(r.get(name) or "")) for r in rows), default=len(name))
-            table.add_column(name, min_width=min(widest, 80), overflow="fold")
-        else:
-            table.add_column(name)
+        table.add_column(name, overflow="fold", no_wrap=name in ids)
     for row in rows:
         table.add_row(*[_cell(row.get(name)) for name in columns])
     console.print(table)

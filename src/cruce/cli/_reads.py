@@ -29,7 +29,7 @@ from cruce.cli._common import (
     reports_errors,
 )
 from cruce.cli._remote import NodeOption, TokenOption
-from cruce.records import Record
+from cruce.records import Record, make_entity
 
 SEARCH_COLUMNS = ("id", "schema", "caption", "agency", "category", "handling", "TLP")
 
@@ -89,7 +89,8 @@ def search(
 
 def _search_row(record: dict[str, Any]) -> dict[str, Any]:
     envelope = record["envelope"]
-    return {"id": record["id"], "schema": record["schema"], "caption": record.get("caption"),
+    entity = make_entity({k: v for k, v in record.items() if k != "envelope"})
+    return {"id": record["id"], "schema": record["schema"], "caption": entity.caption,
             "agency": envelope["agency"], "category": envelope.get("subject_category"),
             "handling": envelope["handling_code"], "TLP": envelope["tlp"]}
 

@@ -7,23 +7,28 @@ from datetime import date
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 if TYPE_CHECKING:
     from cruce.api._client import NodeClient
 
 from cruce._why import justification
-from cruce.cli._common import CaseOption, PurposeOption, WhyOption, console, reports_errors
+from cruce.cli._common import (
+    CaseOption,
+    JsonOption,
+    PurposeOption,
+    WhyOption,
+    console,
+    print_json,
+    print_table,
+    reports_errors,
+)
+from cruce.cli._remote import NodeOption, TokenOption
 
 request_app = typer.Typer(help="Requests for information between agencies (threads on a case).",
                           no_args_is_help=True)
 consent_app = typer.Typer(help="Consent to pass on another agency's records.",
                           no_args_is_help=True)
 
-NodeOption = Annotated[str, typer.Option("--node", envvar="CRUCE_NODE",
-                                         help="Your node's API, e.g. http://127.0.0.1:8700")]
-TokenOption = Annotated[str, typer.Option("--token", envvar="CRUCE_TOKEN",
-                                          help="Your API token (cruce users add)")]
 
 
 def _client(node: str, token: str) -> NodeClient:
@@ -58,17 +63,18 @@ def list_threads(
     status: Annotated[str | None, typer.Option(help="open, answered or closed")] = None,
     node: NodeOption = "", token: TokenOption = "",
     purpose: PurposeOption = None, case: CaseOption = None, why: WhyOption = "",
+    as_json: JsonOption = False,
 ) -> None:
     """Request threads, newest activity first (a logged consultation)."""
     reason = justification(purpose, case, why)
     with _client(node, token) as client:
         rows = client.get("/api/v1/messages", reason,
                           params={"status": status} if status else None)
-    table = Table("thread", "from", "to", "case", "priority", "deadline", "status", "subject")
-    for t in rows:
-        table.add_row(t["thread_id"], t["requester"], t["responder"], t["case_reference"],
-                      t["priority"], t["deadline"] or "", t["status"], t["subject"])
-    console.print(table)
+    if as_json:
+        print_json(rows)
+        return
+    print_table(rows, ("thread_id", "requester", "responder", "case_reference", "priority",
+                       "deadline", "status", "subject"), ids=("thread_id",))
 
 
 @request_app.command("show")
@@ -135,15 +141,16 @@ def ask(
 
 @consent_app.command("list")
 @reports_errors
-def list_consents(node: NodeOption = "", token: TokenOption = "") -> None:
+def list_consents(node: NodeOption = "", token: TokenOption = "",
+                  as_json: JsonOption = False) -> None:
     """Consent requests asked and received, with their answers."""
     with _client(node, token) as client:
         rows = client.get("/api/v1/consents")
-    table = Table("request", "record", "provider", "asked by", "for", "purpose", "status", "reason")
-    for r in rows:
-        table.add_row(r["request_id"], r["record_id"], r["provider"], r["requester"],
-                      r["recipient"], r["purpose"], r["status"], r["reason"] or "")
-    console.print(table)
+    if as_json:
+        print_json(rows)
+        return
+    print_table(rows, ("request_id", "record_id", "provider", "requester", "recipient",
+                       "purpose", "status", "reason"), ids=("request_id", "record_id"))
 
 
 def _answer(request: str, verdict: str, reason: str, node: str, token: str) -> None:

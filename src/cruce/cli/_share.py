@@ -136,14 +136,13 @@ def outbox(
     if as_json:
         print_json(entries)
         return
-    widest = max((len(str(e["id"])) for e in entries), default=2)
     table = Table()
-    table.add_column("id", min_width=min(widest, 80), overflow="fold")  # never cut
+    table.add_column("id", overflow="fold", no_wrap=True)  # never cut
     for name in ("kind", "to", "records", "attempts"):
-        table.add_column(name)
+        table.add_column(name, overflow="fold")
     table.add_column("state", min_width=9, no_wrap=True)  # what the reader looks for first
-    table.add_column("since / next attempt")
-    table.add_column("last error")
+    table.add_column("since / next attempt", overflow="fold")
+    table.add_column("last error", overflow="fold")
     for e in entries:
         table.add_row(e["id"], e["kind"], e["recipient"], str(e["records"]), str(e["attempts"]),
                       e["state"], (e["since"] or "now")[:19], e["last_error"] or "")
