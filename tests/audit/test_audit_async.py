@@ -254,21 +254,24 @@ def test_a_cancelled_waiter_does_not_disturb_the_committer_or_the_loop(
     log_dir, monkeypatch
 ) -> None:
     real_sync = log_module.fdatasync
+    syncing, release = threading.Event(), threading.Event()
 
-    def slow(fd: int) -> None:
-        time.sleep(0.05)
+    def held(fd: int) -> None:  # the batch's sync, held until the waiter is cancelled
+        syncing.set()
+        assert release.wait(60)
         real_sync(fd)
 
     errors: list[dict[str, Any]] = []
 
     async def main() -> int:
         asyncio.get_running_loop().set_exception_handler(lambda _, ctx: errors.append(ctx))
-        monkeypatch.setattr(log_module, "fdatasync", slow)
+        monkeypatch.setattr(log_module, "fdatasync", held)
         doomed = asyncio.create_task(log.append_async(make_event(1)))
-        await asyncio.sleep(0.01)  # queued, not yet durable
+        assert await asyncio.to_thread(syncing.wait, 60)  # queued, being synced, not durable
         doomed.cancel()
         with pytest.raises(asyncio.CancelledError):
             await doomed
+        release.set()
         monkeypatch.undo()
         return await log.append_async(make_event(2))
 
@@ -281,27 +284,27 @@ def test_a_cancelled_waiter_does_not_disturb_the_committer_or_the_loop(
 
 def test_a_waiter_whose_event_loop_is_gone_does_not_stop_the_log(log_dir, monkeypatch) -> None:
     real_sync = log_module.fdatasync
-    started = threading.Event()
+    started, release = threading.Event(), threading.Event()
 
-    def slow(fd: int) -> None:
+    def held(fd: int) -> None:  # the batch's sync, held until its event loop is gone
         started.set()
-        time.sleep(0.2)
+        assert release.wait(60)
         real_sync(fd)
 
     def abandoned() -> None:
         loop = asyncio.new_event_loop()
         task = loop.create_task(log.append_async(make_event(1)))
-        loop.run_until_complete(asyncio.sleep(0.05))  # queued, then the loop goes away
+        loop.run_until_complete(asyncio.to_thread(started.wait, 60))  # queued, being synced
         task.cancel()
         loop.run_until_complete(asyncio.gather(task, return_exceptions=True))
-        loop.close()
-        assert started.is_set()  # closed while its batch was being synced
+        loop.close()  # closed while its batch is being synced
 
     with AuditLog.open(log_dir) as log:
-        monkeypatch.setattr(log_module, "fdatasync", slow)
+        monkeypatch.setattr(log_module, "fdatasync", held)
         thread = threading.Thread(target=abandoned)
         thread.start()
         thread.join()
+        release.set()
         monkeypatch.undo()
         assert log.append(make_event(2)) == 1
         assert run(log.append_async(make_event(3))) == 2
