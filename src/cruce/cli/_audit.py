@@ -14,7 +14,7 @@ from typing import Annotated, Any
 import typer
 
 from cruce._csvsafe import csv_writer
-from cruce._files import private_file
+from cruce._files import node_folder, private_file, redact_url
 from cruce.audit import (
     AuditLog,
     verify_consistency,
@@ -32,7 +32,10 @@ AuditDirOption = Annotated[Path | None, typer.Option("--log", help="The log's fo
 
 
 def _dir(db: str, log: Path | None) -> Path:
-    path = log or Path(str(db) + ".audit")
+    path = log or node_folder(db, "audit")  # the one derivation (never from a password)
+    if path is None:
+        raise NotFound(f"the node at {redact_url(db)} keeps its audit log in its store: "
+                       "give --log or CRUCE_AUDIT_DIR")
     if not path.exists():
         raise NotFound(f"no audit log at {path}")
     return path
