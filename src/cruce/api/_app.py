@@ -24,6 +24,7 @@ from cruce.api._admin import install_users
 from cruce.api._changes import install_changes
 from cruce.api._errors import install_error_handlers
 from cruce.api._export import install_export
+from cruce.api._linkage import install_linkage
 from cruce.api._limits import MAX_NOTICE, MAX_PACKAGE, BodyLimits
 from cruce.api._messaging import (
     DEFAULT_HOUSEKEEPING,
@@ -282,6 +283,7 @@ def create_app(
     install_users(app, wiring, tokens)
     install_changes(app, wiring)
     install_export(app, wiring)
+    install_linkage(app, wiring)
     install_error_handlers(app)
     return app
 
