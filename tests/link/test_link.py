@@ -90,9 +90,9 @@ def test_judgements_override_the_model_in_a_node(files: dict[str, Path], tmp_pat
             "retain_until": "2031-12-31"})
         summary = node.linkage.run(0.5)
         assert summary.records > 90 and summary.model_version.startswith("m-")
-        stored = node.store._query("SELECT DISTINCT model_version FROM link_pairs")
-        assert stored == [(summary.model_version,)], "every stored score names its model"
-        pair = node.store._query("SELECT left_id, right_id FROM link_pairs WHERE probability >= 0.5 LIMIT 1")
+        stored = node.store.pairs_by_uncertainty()
+        assert {p.model_version for p in stored} == {summary.model_version}, "every stored score names its model"
+        pair = [(p.left_id, p.right_id) for p in stored if p.probability >= 0.5]
         assert pair, "the world has duplicates inside one agency"
         a, b = pair[0]
         assert node.linkage.cluster_of(a) == node.linkage.cluster_of(b)
@@ -125,7 +125,7 @@ def test_judgements_evaluate_the_model_and_retrain_it(files: dict[str, Path], tm
             "retain_until": "2031-12-31"})
         first = node.linkage.run(0.5)
         truth = {r["record_id"]: r["person_id"] for r in csv.DictReader(files["truth"].open())}
-        scored = node.store._query("SELECT left_id, right_id FROM link_pairs ORDER BY probability")
+        scored = sorted(node.store.pair_scores(), key=node.store.pair_scores().__getitem__)
         judged = 0
         for left, right in scored:  # a reviewer who knows the truth, least sure pairs first
             verdict = "same" if truth.get(left) == truth.get(right) else "different"
@@ -137,5 +137,4 @@ def test_judgements_evaluate_the_model_and_retrain_it(files: dict[str, Path], tm
         assert report["precision"] > 0.9
         retrained = node.linkage.run(0.5, retrain=True)
         assert retrained.model_version != first.model_version, "labels changed the model"
-        versions = node.store._query("SELECT version FROM link_models ORDER BY created_at")
-        assert [v[0] for v in versions] == [first.model_version, retrained.model_version]
+        assert node.store.model_versions() == [first.model_version, retrained.model_version]

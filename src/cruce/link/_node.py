@@ -11,9 +11,11 @@ from cruce.audit._events import Justification
 from cruce.errors import NotFound
 from cruce.link._clusters import canonical_ids
 from cruce.link._judgements import Judgement, Resolver, Verdict, cluster_with_judgements
+from cruce.store._linkage_tables import PairRow
 
 if TYPE_CHECKING:
     from cruce._node import Node
+    from cruce.link._run import LinkResult
 
 Progress = Callable[[str], None]
 WHY = Justification("intelligence", "compact linkage", "", "entity resolution of own records")
@@ -61,12 +63,9 @@ class Linkage:
         groups = cluster_with_judgements(
             table.column("id").to_pylist(), pairs, self.judgements(), threshold
         )
-        canon = canonical_ids(groups, self._previous_clusters())
+        canon = canonical_ids(groups, self.store.canonical_ids())
         progress("storing pairs and clusters")
-        with self.store.transaction():
-            self._store_model(result.model_version, result.model, result.records)
-            self._store_pairs(rows, result.explainer, result.model_version)
-            self._store_clusters(canon, result.model_version)
+        self._save(result, rows, canon)
         sizes: dict[str, int] = {}
         for cid in canon.values():
             sizes[cid] = sizes.get(cid, 0) + 1
@@ -83,42 +82,22 @@ class Linkage:
     def judge(self, a: str, b: str, verdict: str, reason: str) -> Judgement:
         """Record a reviewer's judgement (appended; the history is never overwritten)."""
         judgement = Judgement.make(a, b, verdict, self.node.user, reason)
-        known = {
-            r[0]
-            for r in self.store._query(
-                "SELECT id FROM records WHERE id IN (?, ?)", (judgement.left_id, judgement.right_id)
-            )
-        }
+        known = self.store.known_record_ids((judgement.left_id, judgement.right_id))
         missing = [x for x in (judgement.left_id, judgement.right_id) if x not in known]
         if missing:
             raise NotFound(f"no record with id {missing[0]!r}")
         Resolver([*self.judgements(), judgement])  # refuses a contradiction before it is stored
-        seq = int(self.store._query("SELECT COALESCE(MAX(seq), 0) + 1 FROM judgements")[0][0])
-        self.store._execute(
-            "INSERT INTO judgements VALUES (?, ?, ?, ?, ?, ?, ?, CURRENT_TIMESTAMP)",
-            (
-                seq,
-                judgement.left_id,
-                judgement.right_id,
-                judgement.verdict.value,
-                judgement.user,
-                self.node.agency or "",
-                judgement.reason,
-            ),
-        )
+        self.store.add_judgement(judgement.left_id, judgement.right_id, judgement.verdict.value,
+                                 judgement.user, self.node.agency or "", judgement.reason)
         return judgement
 
     def judgements(self) -> list[Judgement]:
-        rows = self.store._query(
-            "SELECT left_id, right_id, verdict, username, reason, created_at FROM judgements "
-            "ORDER BY seq"
-        )
-        return [Judgement(r[0], r[1], Verdict(r[2]), r[3], r[4], r[5]) for r in rows]
+        return [Judgement(r.left_id, r.right_id, Verdict(r.verdict), r.username, r.reason,
+                          r.created_at) for r in self.store.judgement_rows()]
 
     def evaluate(self, threshold: float = 0.5) -> dict[str, float | int]:
         """The stored model's pairs against reviewers' judgements (same / different) as labels."""
-        scores = {(r[0], r[1]): float(r[2]) for r in self.store._query(
-            "SELECT left_id, right_id, probability FROM link_pairs")}
+        scores = self.store.pair_scores()
         counts = {"tp": 0, "fp": 0, "fn": 0, "tn": 0}
         for j in self._current():
             if j.verdict is Verdict.UNSURE:
@@ -144,20 +123,16 @@ class Linkage:
     def review(self, limit: int = 10) -> list[dict[str, Any]]:
         """The pairs the model is least sure of, not yet judged, most uncertain first."""
         resolver = Resolver(self.judgements())
-        rows = self.store._query(
-            "SELECT left_id, right_id, probability, model_version, explanation FROM link_pairs "
-            "ORDER BY abs(probability - 0.5), left_id, right_id"
-        )
         out = []
-        for left, right, p, version, explanation in rows:
-            if resolver.infer(left, right) is None:
+        for pair in self.store.pairs_by_uncertainty():
+            if resolver.infer(pair.left_id, pair.right_id) is None:
                 out.append(
                     {
-                        "left_id": left,
-                        "right_id": right,
-                        "probability": p,
-                        "model_version": version,
-                        "explanation": json.loads(explanation),
+                        "left_id": pair.left_id,
+                        "right_id": pair.right_id,
+                        "probability": pair.probability,
+                        "model_version": pair.model_version,
+                        "explanation": json.loads(pair.explanation),
                     }
                 )
             if len(out) >= limit:
@@ -165,33 +140,10 @@ class Linkage:
         return out
 
     def cluster_of(self, record_id: str) -> str | None:
-        rows = self.store._query(
-            "SELECT canonical_id FROM clusters WHERE record_id = ?", (record_id,)
-        )
-        return str(rows[0][0]) if rows else None
+        return self.store.canonical_id_of(record_id)
 
-    def _previous_clusters(self) -> dict[str, str]:
-        return {
-            r[0]: r[1] for r in self.store._query("SELECT record_id, canonical_id FROM clusters")
-        }
-
-    def _store_model(self, version: str, model: dict[str, Any], records: int) -> None:
-        if not self.store._query("SELECT 1 FROM link_models WHERE version = ?", (version,)):
-            self.store._execute(
-                "INSERT INTO link_models VALUES (?, ?, ?, CURRENT_TIMESTAMP)",
-                (version, json.dumps(model), records),
-            )
-
-    def _store_pairs(self, rows: list[dict[str, Any]], explainer: Any, version: str) -> None:
-        self.store._execute("DELETE FROM link_pairs")
-        self.store._append_rows(
-            "link_pairs",
-            ("left_id", "right_id", "probability", "model_version", "explanation"),
-            [(row["unique_id_l"], row["unique_id_r"], float(row["match_probability"]), version,
-              json.dumps(explainer.explain(row))) for row in rows],
-        )
-
-    def _store_clusters(self, canon: dict[str, str], version: str) -> None:
-        self.store._execute("DELETE FROM clusters")
-        self.store._append_rows("clusters", ("record_id", "canonical_id", "model_version"),
-                                [(record, cid, version) for record, cid in canon.items()])
+    def _save(self, result: LinkResult, rows: list[dict[str, Any]], canon: dict[str, str]) -> None:
+        version = result.model_version
+        pairs = [PairRow(row["unique_id_l"], row["unique_id_r"], float(row["match_probability"]),
+                         version, json.dumps(result.explainer.explain(row))) for row in rows]
+        self.store.save_link_run(version, json.dumps(result.model), result.records, pairs, canon)

@@ -22,6 +22,7 @@ from cruce.errors import NotFound
 from cruce.records import Envelope, Record, make_entity
 from cruce.records._search import fold
 from cruce.store._fragments import merge_fragments
+from cruce.store._linkage_tables import LinkageTables
 from cruce.store._schema import DIALECTS, ENVELOPE_COLUMNS, MIGRATIONS, RECORD_COLUMNS
 from cruce.store._user_tables import UserTables
 
@@ -66,7 +67,7 @@ class RecordQuery:
     purposes: Sequence[str] | None = None  # only records collected for one of these purposes
 
 
-class Store(UserTables, ABC):
+class Store(UserTables, LinkageTables, ABC):
     """A node's records. Open with `cruce.store.open_store(url)`."""
 
     url: str
