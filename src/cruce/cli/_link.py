@@ -8,10 +8,21 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from cruce.cli._common import DbOption, console, err_console, open_node, reports_errors
+from cruce.cli import _remote
+from cruce.cli._common import (
+    DbOption,
+    JsonOption,
+    console,
+    err_console,
+    open_node,
+    print_json,
+    reports_errors,
+)
+from cruce.cli._remote import NodeOption, TokenOption
 from cruce.errors import BadRow, InvalidInput
 
 
@@ -108,15 +119,27 @@ def _spinner() -> Iterator[Callable[[str], None]]:
 def review(
     db: DbOption = "cruce.duckdb",
     limit: Annotated[int, typer.Option(help="How many pairs to show.")] = 10,
+    node: NodeOption = "",
+    token: TokenOption = "",
+    as_json: JsonOption = False,
 ) -> None:
     """Show the pairs the model is least sure of, most uncertain first, with their evidence."""
     from cruce.link import summarise
 
-    with open_node(db) as node:
-        pairs = node.linkage.review(limit)
-    table = Table("probability", "left", "right", "evidence", title="Pairs to review")
+    if node:
+        pairs = _remote.review(node, token, limit)
+    else:
+        with open_node(db) as opened:
+            pairs = opened.linkage.review(limit)
+    if as_json:
+        print_json(pairs)
+        return
+    table = Table("probability", title="Pairs to review")
+    for side in ("left", "right"):  # ids whole: they are what `cruce judge` takes
+        table.add_column(side, no_wrap=True, overflow="fold")
+    table.add_column("evidence", overflow="fold")
     for p in pairs:
-        table.add_row(f"{p['probability']:.3f}", p["left_id"], p["right_id"],
+        table.add_row(f"{p['probability']:.3f}", escape(p["left_id"]), escape(p["right_id"]),
                       summarise(p["explanation"]))
     console.print(table)
     console.print("judge with: cruce judge LEFT RIGHT same|different|unsure --why '...'")
@@ -142,13 +165,21 @@ def judge(
     verdict: Annotated[str, typer.Argument(help="same, different or unsure.")],
     why: Annotated[str, typer.Option("--why", help="The reason, kept with the judgement.")] = "",
     db: DbOption = "cruce.duckdb",
+    node: NodeOption = "",
+    token: TokenOption = "",
 ) -> None:
     """Record a reviewer's judgement on a pair; it overrides the model from the next run on."""
-    with open_node(db) as node:
-        j = node.linkage.judge(left, right, verdict, why)
-    console.print(f"{j.left_id} {j.verdict.value} {j.right_id} (by {j.user})", highlight=False)
+    if node:
+        kept = _remote.judge(node, token, left, right, verdict, why)
+    else:
+        with open_node(db) as opened:
+            j = opened.linkage.judge(left, right, verdict, why)
+        kept = {"left_id": j.left_id, "right_id": j.right_id, "verdict": j.verdict.value,
+                "user": j.user}
+    console.print(f"{kept['left_id']} {kept['verdict']} {kept['right_id']} (by {kept['user']})",
+                  highlight=False)
 
 
 def _name(row: dict[str, object], side: str) -> str:
     parts = [row.get(f"given1_{side}"), row.get(f"surname1_{side}"), row.get(f"surname2_{side}")]
-    return " ".join(str(p) for p in parts if p)
+    return escape(" ".join(str(p) for p in parts if p))  # a name is data, never rich markup

@@ -1,6 +1,6 @@
-"""The read commands against a running node (`--node`, `--token`): while a node serves, its
-store is locked by the server, so `search`, `show`, `export`, `stats` and `inbox` ask its API
-for the user the token names (the server logs the consultation under that user and role)."""
+"""Commands against a running node (`--node`, `--token`): while a node serves, its store is
+locked by the server, so `search`, `show`, `export`, `stats`, `inbox`, `review` and `judge` ask
+its API for the user the token names (the server logs each access under that user and role)."""
 
 from __future__ import annotations
 
@@ -68,6 +68,22 @@ def inbox(node: str, token: str) -> list[dict[str, Any]]:
         return rows
 
 
+def review(node: str, token: str, limit: int) -> list[dict[str, Any]]:
+    with client(node, token) as api:
+        pairs: list[dict[str, Any]] = api.get("/api/v1/linkage/review",
+                                              params={"limit": str(limit)})
+        return pairs
+
+
+def judge(node: str, token: str, left: str, right: str, verdict: str,
+          reason: str) -> dict[str, str]:
+    """The judgement as the server kept it (under the token's user)."""
+    with client(node, token) as api:
+        kept: dict[str, str] = api.post("/api/v1/linkage/judgements", {
+            "left": left, "right": right, "verdict": verdict, "reason": reason})
+        return kept
+
+
 def export(node: str, token: str, why: Justification, schema: str | None,
            dataset: str | None) -> tuple[Iterator[str], int]:
     """(the JSON lines, how many the purpose withheld); the lines are read as they come."""
@@ -87,4 +103,5 @@ def export(node: str, token: str, why: Justification, schema: str | None,
     return lines(), withheld(answer.headers)
 
 
-__all__ = ["NodeOption", "TokenOption", "export", "inbox", "search", "show", "stats"]
+__all__ = ["NodeOption", "TokenOption", "export", "inbox", "judge", "review", "search", "show",
+           "stats"]
