@@ -46,3 +46,14 @@ def test_pairs_and_clusters_neutralise_formulas_and_are_private(tmp_path: Path) 
     clustered = {unsafe_cell(r["cluster_id"]) for r in csv.DictReader(clusters.open(newline=""))
                  if unsafe_cell(r["id"]) in HOSTILE}
     assert len(clustered) == 1
+
+
+def test_names_in_the_explain_table_are_text_not_rich_markup() -> None:
+    from rich.console import Console
+
+    from cruce.cli._link import _name
+
+    console = Console(record=True, width=80)
+    console.print(_name({"given1_l": "[link=http://evil.example]Ana[/link]", "surname1_l": "[b]"},
+                        "l"))
+    assert console.export_text().strip() == "[link=http://evil.example]Ana[/link] [b]"
