@@ -480,7 +480,7 @@ def test_disclose_posts_nothing_ahead_of_what_already_waits_for_that_agency(
 ) -> None:
     """`cruce share` posts each package as it is sealed; once one fails, or while older items
     wait for that agency, the rest stay queued behind them and go in order later."""
-    import cruce.share._node as sharing_module
+    import cruce.share._disclosure as sharing_module
     from cruce._why import justification
 
     monkeypatch.setattr(sharing_module, "PACKAGE_RECORDS", 1)  # one record per package

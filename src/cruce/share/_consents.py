@@ -14,8 +14,11 @@ from cruce.share._canon import parse_time
 from cruce.share._consent import Consent, ConsentBook, ConsentRequest, ConsentStatus
 
 if TYPE_CHECKING:
+    from cruce.share._directory import Directory
+    from cruce.share._mail import Mail
     from cruce.share._messages import Message
-    from cruce.share._node import Sharing
+    from cruce.share._party import Party
+    from cruce.store import Store
 
 ANSWERING_ROLE = "supervisor"
 
@@ -23,48 +26,50 @@ ANSWERING_ROLE = "supervisor"
 class Consents:
     """`node.sharing.consents`: ask for, answer and look up providers' consents."""
 
-    def __init__(self, sharing: Sharing) -> None:
-        self.sharing = sharing
-        self.book = ConsentBook(sharing.node.store)
+    def __init__(self, store: Store, party: Party, directory: Directory, mail: Mail) -> None:
+        self.store = store
+        self.party = party
+        self.directory = directory
+        self.mail = mail
+        self.book = ConsentBook(store)
 
     def ask(self, record_id: str, recipient: str, purpose: PurposeArea | str,
             justification: str) -> ConsentRequest:
         """Ask the provider of a record this node received to let it go on to `recipient`."""
-        rows = self.sharing.node.store._query("SELECT agency FROM records WHERE id = ?",
+        rows = self.store._query("SELECT agency FROM records WHERE id = ?",
                                               (record_id,))
         if not rows:
             raise NotFound(f"no record with id {record_id!r}")
         provider = str(rows[0][0])
-        if provider == self.sharing.agency:
+        if provider == self.party.agency:
             raise InvalidInput(f"{record_id} is this agency's own record: no consent is needed")
-        self.sharing.directory.member(recipient)
-        store = self.sharing.node.store
-        with store.transaction():
+        self.directory.member(recipient)
+        with self.store.transaction():
             request = self.book.request(
-                record_id=record_id, provider=provider, requester=self.sharing.agency,
+                record_id=record_id, provider=provider, requester=self.party.agency,
                 recipient=recipient, purpose=purpose, justification=justification)
-            fields = {**request.to_dict(), "author": self.sharing.node.user}
-            self.sharing.send_message(provider, "consent-request", fields, _why(request),
+            fields = {**request.to_dict(), "author": self.party.user}
+            self.mail.send(provider, "consent-request", fields, _why(request),
                                       request.request_id, [record_id])
         return request
 
     def answer(self, request_id: str, grant: bool, reason: str) -> Consent:
         """The provider's supervisor grants or refuses; the requester is told."""
-        if self.sharing.node.role != ANSWERING_ROLE:
+        if self.party.role != ANSWERING_ROLE:
             raise PermissionDenied("only a supervisor answers consent requests")
-        node = self.sharing.node
-        with node.store.transaction():
+        party = self.party
+        with self.store.transaction():
             if grant:
-                consent = self.book.grant(request_id, by=node.user, agency=self.sharing.agency,
+                consent = self.book.grant(request_id, by=party.user, agency=self.party.agency,
                                           reason=reason)
             else:
-                consent = self.book.refuse(request_id, by=node.user,
-                                           agency=self.sharing.agency, reason=reason)
+                consent = self.book.refuse(request_id, by=party.user,
+                                           agency=self.party.agency, reason=reason)
             request = consent.request
             fields = {"request_id": request_id, "status": consent.status.value,
                       "by": consent.by, "at": consent.at.isoformat(), "reason": reason,
-                      "author": node.user}
-            self.sharing.send_message(request.requester, "consent-answer", fields,
+                      "author": party.user}
+            self.mail.send(request.requester, "consent-answer", fields,
                                       _why(request), request_id, [request.record_id])
         return consent
 
@@ -73,10 +78,10 @@ class Consents:
         if message.kind == "consent-request":
             if fields.get("requester") != message.sender:
                 raise PermissionDenied("a consent request names its own sender as requester")
-            if fields.get("provider") != self.sharing.agency:
+            if fields.get("provider") != self.party.agency:
                 raise PermissionDenied("this consent request is for another provider")
             request = self.book.request(
-                record_id=str(fields["record_id"]), provider=self.sharing.agency,
+                record_id=str(fields["record_id"]), provider=self.party.agency,
                 requester=message.sender, recipient=str(fields["recipient"]),
                 purpose=str(fields["purpose"]), justification=str(fields["justification"]),
                 at=message.created_at, request_id=str(fields["request_id"]))

@@ -23,8 +23,11 @@ from cruce.records import PurposeArea
 from cruce.share._canon import aware
 
 if TYPE_CHECKING:
+    from cruce.share._directory import Directory
+    from cruce.share._mail import Mail
     from cruce.share._messages import Message
-    from cruce.share._node import Sharing
+    from cruce.share._party import Party
+    from cruce.store import Store
 
 
 class Priority(StrEnum):
@@ -90,19 +93,21 @@ _THREAD_COLUMNS = ("thread_id, requester, responder, case_reference, purpose, pr
 class Requests:
     """`node.sharing.requests`: ask another agency, reply, close, read the threads."""
 
-    def __init__(self, sharing: Sharing) -> None:
-        self.sharing = sharing
-        self.store = sharing.node.store
+    def __init__(self, store: Store, party: Party, directory: Directory, mail: Mail) -> None:
+        self.store = store
+        self.party = party
+        self.directory = directory
+        self.mail = mail
 
     def ask(
         self, to: str, subject: str, text: str, why: Justification,
         priority: Priority | str = Priority.NORMAL, deadline: date | None = None,
     ) -> str:
         """Send a request for information on a case; returns the thread id."""
-        agency = self.sharing.agency
+        agency = self.party.agency
         if to == agency:
             raise InvalidInput("a request goes to another agency")
-        self.sharing.directory.member(to)
+        self.directory.member(to)
         if not subject.strip() or not text.strip():
             raise InvalidInput("a request needs a subject and a text")
         if deadline is not None and deadline < date.today():
@@ -112,10 +117,10 @@ class Requests:
                   "purpose": PurposeArea(why.purpose).value, "priority": Priority(priority).value,
                   "deadline": deadline.isoformat() if deadline else None,
                   "subject": subject.strip(), "text": text.strip(),
-                  "author": self.sharing.node.user}
+                  "author": self.party.user}
         with self.store.transaction():
             self._open(fields, requester=agency, responder=to)
-            self.sharing.send_message(to, "request", fields, why, thread_id)
+            self.mail.send(to, "request", fields, why, thread_id)
         return thread_id
 
     def reply(self, thread_id: str, text: str, share_ids: Sequence[str] = ()) -> str:
@@ -126,25 +131,25 @@ class Requests:
         if not text.strip():
             raise InvalidInput("a reply needs a text")
         fields = {"thread_id": thread_id, "text": text.strip(), "share_ids": list(share_ids),
-                  "author": self.sharing.node.user}
+                  "author": self.party.user}
         with self.store.transaction():
-            message_id = self.sharing.send_message(
+            message_id = self.mail.send(
                 self._other(thread), "reply", fields, self._why(thread), thread_id)
-            if self.sharing.agency == thread.responder:
+            if self.party.agency == thread.responder:
                 self._status(thread_id, ThreadStatus.ANSWERED)
         return message_id
 
     def close(self, thread_id: str, reason: str = "") -> None:
         """The requesting agency closes its request; the other side is told."""
         thread = self.thread(thread_id, read=False)
-        if self.sharing.agency != thread.requester:
+        if self.party.agency != thread.requester:
             raise PermissionDenied("only the requesting agency closes a request")
         if thread.status is ThreadStatus.CLOSED:
             raise Conflict(f"thread {thread_id} is closed already")
         fields = {"thread_id": thread_id, "text": reason.strip() or "closed",
-                  "author": self.sharing.node.user}
+                  "author": self.party.user}
         with self.store.transaction():
-            self.sharing.send_message(thread.responder, "close", fields, self._why(thread),
+            self.mail.send(thread.responder, "close", fields, self._why(thread),
                                       thread_id)
             self._status(thread_id, ThreadStatus.CLOSED)
 
@@ -158,7 +163,7 @@ class Requests:
             f"SELECT {_THREAD_COLUMNS} FROM threads {where} ORDER BY updated_at DESC", params)
         if why is not None:
             self.store.sink.emit(AccessEvent(
-                Operation.CONSULTATION, self.sharing.node.actor, why,
+                Operation.CONSULTATION, self.party.actor, why,
                 details={"threads": status or "all", "count": len(rows)}))
         return [_thread(r) for r in rows]
 
@@ -180,7 +185,7 @@ class Requests:
         thread = _thread(rows[0], posts)
         if read:
             self.store.sink.emit(AccessEvent(
-                Operation.CONSULTATION, self.sharing.node.actor, why or self._why(thread),
+                Operation.CONSULTATION, self.party.actor, why or self._why(thread),
                 details={"thread": thread_id}))
         return thread
 
@@ -189,7 +194,7 @@ class Requests:
         fields = message.fields
         thread_id = str(fields.get("thread_id", ""))
         if message.kind == "request":
-            self._open(fields, requester=message.sender, responder=self.sharing.agency)
+            self._open(fields, requester=message.sender, responder=self.party.agency)
             return thread_id, self._why(self.thread(thread_id, read=False)), []
         thread = self.thread(thread_id, read=False)
         if message.sender != self._other(thread):
@@ -233,7 +238,7 @@ class Requests:
                             (status.value, datetime.now(UTC), thread_id))
 
     def _other(self, thread: Thread) -> str:
-        me = self.sharing.agency
+        me = self.party.agency
         return thread.responder if me == thread.requester else thread.requester
 
     @staticmethod

@@ -257,6 +257,23 @@ MIGRATIONS: list[str] = [
     CREATE SEQUENCE outbox_order;
     ALTER TABLE outbox ADD COLUMN queued BIGINT;
     """,
+    # 11: sharing keeps what it did whole: the share ids opened here (the replay guard's own
+    # table, written in the transaction that keeps the records), and every share made under a
+    # provider's consent (what was delivered under a grant stays visible after a revocation)
+    """
+    CREATE TABLE shares_opened (
+        share_id VARCHAR(64) PRIMARY KEY,
+        expires_at TIMESTAMPTZ NOT NULL,
+        opened_at TIMESTAMPTZ NOT NULL
+    );
+    CREATE TABLE consent_uses (
+        request_id VARCHAR(64) NOT NULL,
+        share_id VARCHAR(64) NOT NULL,
+        record_id VARCHAR(64) NOT NULL,
+        recipient VARCHAR(64) NOT NULL,
+        used_at TIMESTAMPTZ NOT NULL
+    );
+    """,
 ]
 
 FRAGMENT_COLUMNS: tuple[str, ...] = ("id", "schema", "properties", "subject_category", "tlp")

@@ -1,0 +1,225 @@
+"""Disclosure: check every record for every recipient under the rules, log the disclosure with
+its recipients and justification, seal and queue the packages (posted on the way if asked).
+
+The server decides, never the client. Corrections go out the same way, to every agency that
+received the records before.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from cruce.audit._events import Justification
+from cruce.errors import InvalidInput, NotFound, PermissionDenied
+from cruce.records import Envelope
+from cruce.share._consent import ConsentBook
+from cruce.share._directory import Directory, Member
+from cruce.share._keys import NodeKeys
+from cruce.share._outbox import Courier, Outbox
+from cruce.share._package import seal
+from cruce.share._party import Party
+from cruce.share._rules import COND_RELEASED, Decision, Release, decide
+from cruce.share._transport import Post
+from cruce.store import RecordQuery, Store
+
+# Large shares go out in several packages: bounded memory on both sides, smaller retries.
+PACKAGE_RECORDS = 20_000
+
+
+@dataclass
+class Disclosure:
+    """What one share call did: the package per recipient, and every record refused and why."""
+
+    share_ids: dict[str, list[str]] = field(default_factory=dict)  # recipient -> share ids
+    sent: dict[str, list[str]] = field(default_factory=dict)  # recipient -> record ids
+    refused: dict[str, dict[str, str]] = field(default_factory=dict)  # recipient -> id -> reason
+    delivery: dict[str, int] = field(default_factory=dict)  # sent on the way (disclose's post)
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A record on its way out: its id, the envelope the rules read, and its payload form."""
+
+    id: str
+    envelope: Envelope
+    payload: dict[str, Any]
+
+
+def _chunks(records: list[Outgoing], size: int) -> list[list[Outgoing]]:
+    return [records[i : i + size] for i in range(0, len(records), size)]
+
+
+class Discloser:
+    """Disclose records to other agencies, and send corrections to those that hold them."""
+
+    def __init__(self, store: Store, keys: NodeKeys, directory: Directory, party: Party,
+                 outbox: Outbox, consents: ConsentBook) -> None:
+        self.store = store
+        self.keys = keys
+        self.directory = directory
+        self.party = party
+        self.outbox = outbox
+        self.consents = consents
+
+    def disclose(
+        self,
+        record_ids: Sequence[str],
+        recipients: Sequence[str],
+        why: Justification,
+        release: str | None = None,
+        post: Post | None = None,
+    ) -> Disclosure:
+        """Check every record for every recipient, log the disclosure, queue the packages.
+
+        `release` is a supervisor's justification for releasing victim records to these
+        recipients; only a user in the supervisor role may give one (checked here). With
+        `post`, each package is also sent as soon as it is queued, while the next one is
+        sealed (the recipient works on one while this node seals the next); one that fails
+        stays in the outbox for `deliver`.
+        """
+        records = self._records(record_ids)
+        releases = self._releases(records, recipients, release)
+        out = Disclosure()
+        with Courier(self.outbox, post) as courier:
+            for recipient in recipients:
+                member = self.directory.member(recipient)
+                decisions = {r.id: self._decide(r, recipient, why, releases.get(r.id))
+                             for r in records}
+                allowed = [r for r in records if decisions[r.id].allowed]
+                out.refused[recipient] = {
+                    i: d.reason for i, d in decisions.items() if not d.allowed}
+                if not allowed:
+                    continue
+                out.sent[recipient] = [r.id for r in allowed]
+                out.share_ids[recipient] = []
+                for part in _chunks(allowed, PACKAGE_RECORDS):
+                    share_id, package = self._package(part, member, why, decisions,
+                                                      len(records) - len(allowed))
+                    out.share_ids[recipient].append(share_id)
+                    courier.send(share_id, member, package)
+        out.delivery = courier.counts
+        if not any(out.sent.values()):
+            reasons = {r for refused in out.refused.values() for r in refused.values()}
+            raise PermissionDenied("nothing may be shared: " + "; ".join(sorted(reasons)))
+        return out
+
+    def recipients_of(self, record_ids: Sequence[str]) -> dict[str, list[str]]:
+        """Every agency each record went to: recipient -> record ids."""
+        marks = ", ".join("?" for _ in record_ids)
+        rows = (
+            self.store._query(
+                f"SELECT DISTINCT recipient, record_id FROM disclosed WHERE record_id IN ({marks}) "
+                "ORDER BY recipient, record_id",
+                tuple(record_ids),
+            )
+            if record_ids
+            else []
+        )
+        out: dict[str, list[str]] = {}
+        for recipient, record_id in rows:
+            out.setdefault(str(recipient), []).append(str(record_id))
+        return out
+
+    def correct(self, record_ids: Sequence[str], why: Justification) -> Disclosure:
+        """Send the current version of corrected records to every agency that received them
+        (the rules are checked again; the recipient's copy is replaced, not added to)."""
+        out = Disclosure()
+        for recipient, ids in self.recipients_of(record_ids).items():
+            done = self.disclose(ids, [recipient], why)
+            out.share_ids.update(done.share_ids)
+            out.sent.update(done.sent)
+            out.refused.update(done.refused)
+        return out
+
+    # -- internals ------------------------------------------------------------------------
+    def _package(
+        self,
+        records: list[Outgoing],
+        member: Member,
+        why: Justification,
+        decisions: dict[str, Decision],
+        refused: int,
+    ) -> tuple[str, bytes]:
+        """Log, seal and queue one package of at most PACKAGE_RECORDS records."""
+        share_id = str(uuid.uuid4())
+        ids = [r.id for r in records]
+        details: dict[str, Any] = {"share_id": share_id, "refused": refused}
+        released = [i for i in ids if decisions[i].tlp is not None
+                    and COND_RELEASED in decisions[i].conditions]
+        if released:  # a supervisor's release of victim records: who and why, in the log
+            details["released"] = {"by": self.party.user, "records": sorted(released)}
+        conditions = {i: decisions[i].conditions for i in ids if decisions[i].conditions}
+        package = seal(
+            [r.payload for r in records],
+            self.keys,
+            self.party.agency,
+            [member],
+            share_id,
+            datetime.now(UTC),
+            purpose=why.purpose,
+            conditions=conditions,
+        )
+        store = self.store
+        with store.transaction():  # the logged disclosure, the package and its trail: all or none
+            store.log_disclosure(ids, self.party.actor, why, [member.id], details)
+            self.outbox.queue(share_id, member.id, package, len(records))
+            store._execute(
+                "INSERT INTO disclosed SELECT x, ?, ?, CURRENT_TIMESTAMP "
+                "FROM unnest(CAST(? AS VARCHAR[])) AS t(x)",
+                (member.id, share_id, ids),
+            )
+        return share_id, package
+
+    def _records(self, record_ids: Sequence[str]) -> list[Outgoing]:
+        from cruce.store._base import parse_properties, row_to_payload
+
+        if not record_ids:
+            raise InvalidInput("a share needs at least one record id")
+        rows = self.store._select(RecordQuery(ids=list(record_ids)))
+        found = {row[0] for row in rows}
+        missing = [i for i in record_ids if i not in found]
+        if missing:
+            raise NotFound(f"no record with id {missing[0]!r}")
+        envelopes: dict[tuple[Any, ...], tuple[Envelope, dict[str, Any]]] = {}
+        out = []
+        for row in rows:
+            payload, envelope = row_to_payload(row, envelopes)
+            out.append(Outgoing(str(payload["id"]), envelope, payload))
+        parse_properties([o.payload for o in out])
+        return out
+
+    def _releases(
+        self, records: list[Outgoing], recipients: Sequence[str], release: str | None
+    ) -> dict[str, Release]:
+        if release is None:
+            return {}
+        if self.party.role != "supervisor":
+            raise PermissionDenied("only a supervisor may release a victim's record")
+        if not release.strip():
+            raise InvalidInput("a release needs the supervisor's justification")
+        return {r.id: Release(self.party.user, release.strip(), r.id, tuple(recipients))
+                for r in records}
+
+    def _decide(
+        self, record: Outgoing, recipient: str, why: Justification, release: Release | None
+    ) -> Decision:
+        # Passing on another agency's record: the provider's consent, if it was given.
+        agency = self.party.agency
+        consent = (
+            None if record.envelope.agency == agency
+            else self.consents.consent_for(record.id, recipient=recipient, purpose=why.purpose)
+        )
+        return decide(
+            record.envelope,
+            record_id=record.id,
+            sender=agency,
+            recipient=recipient,
+            purpose=why.purpose,
+            consent=consent,
+            supervisor_release=release,
+            onward=False,
+        )

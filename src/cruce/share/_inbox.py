@@ -1,0 +1,112 @@
+"""The inbox: packages addressed to this node, opened, checked and kept with their envelopes,
+each share exactly once (deliveries are retried)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from cruce.audit._events import Justification
+from cruce.errors import Conflict
+from cruce.share._directory import Directory
+from cruce.share._keys import NodeKeys
+from cruce.share._package import ReplayDetected, Share, open_package
+from cruce.share._party import Party
+from cruce.share._requests import sign_receipt
+from cruce.store import Store
+
+
+class StoreReplayGuard:
+    """Share ids already opened here, kept in the node's store (survives restarts).
+
+    `remember` inserts the id if it is new and raises ReplayDetected otherwise, in one
+    statement (a primary key): of two opens of one package, only one can go on. Called inside
+    the transaction that keeps the records, a failure to keep them forgets the id again.
+    """
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def seen(self, share_id: str) -> bool:
+        return bool(self.store._query(
+            "SELECT 1 FROM shares_opened WHERE share_id = ? "
+            "UNION ALL SELECT 1 FROM received_shares WHERE share_id = ?", (share_id, share_id)))
+
+    def remember(self, share_id: str, until: datetime) -> None:
+        inserted = self.store._query(
+            "INSERT INTO shares_opened VALUES (?, ?, CURRENT_TIMESTAMP) "
+            "ON CONFLICT DO NOTHING RETURNING share_id", (share_id, until))
+        if not inserted:
+            raise ReplayDetected(f"share {share_id} was already opened")
+
+
+class Inbox:
+    """Open and keep what other agencies share with this node."""
+
+    def __init__(self, store: Store, keys: NodeKeys, directory: Directory, party: Party) -> None:
+        self.store = store
+        self.keys = keys
+        self.directory = directory
+        self.party = party
+
+    def receive(self, data: bytes) -> tuple[Share | None, str]:
+        """Open a package addressed to this node and keep its records with their envelopes.
+
+        Returns (share, "received"), or (None, "already received") for a share this node
+        holds already (deliveries are retried; each share is kept exactly once).
+        """
+        try:
+            with self.store.transaction():  # the id is remembered only with the records kept
+                share = open_package(data, self.keys, self.party.agency, self.directory,
+                                     StoreReplayGuard(self.store))
+                self._keep(share)
+        except ReplayDetected:
+            return None, "already received"
+        return share, "received"
+
+    def receipt(self, package: bytes) -> str:
+        """This node's signed receipt of a delivery it took (the answer's X-Cruce-Receipt)."""
+        return sign_receipt(self.keys, self.party.agency, package)
+
+    def shares(self) -> list[tuple[str, str, int, datetime]]:
+        """(share id, sender, records, received at) of every share received, oldest first."""
+        rows = self.store._query(
+            "SELECT share_id, sender, records, received_at FROM received_shares "
+            "ORDER BY received_at"
+        )
+        return [(str(r[0]), str(r[1]), int(r[2]), r[3]) for r in rows]
+
+    def _keep(self, share: Share) -> None:
+        from cruce.ingest._jsonl import table_of_records
+
+        # One fragment per sender: a newer share of a record (a correction) replaces the older.
+        source = f"share-from:{share.sender}"
+        table = table_of_records(list(share.records), source)
+        why = Justification(
+            str(share.purpose or "intelligence"),
+            "transfer under the compact",
+            share.share_id,
+            f"share received from {share.sender}",
+        )
+        store = self.store
+        with store.transaction():
+            if store._query("SELECT 1 FROM received_shares WHERE share_id = ?", (share.share_id,)):
+                raise Conflict(f"share {share.share_id} was received already")
+            store._execute(
+                "INSERT INTO received_shares VALUES (?, ?, ?, ?, ?, CURRENT_TIMESTAMP)",
+                (
+                    share.share_id,
+                    share.sender,
+                    len(share.records),
+                    json.dumps({k: list(v) for k, v in share.conditions.items()}),
+                    share.expires_at,
+                ),
+            )
+            store.write_table(
+                table,
+                self.party.node_actor(share.sender),
+                why,
+                share.share_id,
+                {"received_from": share.sender, "share_id": share.share_id},
+                source=source,
+            )
