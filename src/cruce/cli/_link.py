@@ -134,12 +134,13 @@ def review(
     if as_json:
         print_json(pairs)
         return
-    table = Table("probability", title="Pairs to review")
-    for side in ("left", "right"):  # ids whole: they are what `cruce judge` takes
-        table.add_column(side, no_wrap=True, overflow="fold")
+    table = Table("p", title="Pairs to review")
+    # The ids whole, one per line: they are what `cruce judge` takes.
+    table.add_column("left / right", no_wrap=True, overflow="fold")
     table.add_column("evidence", overflow="fold")
     for p in pairs:
-        table.add_row(f"{p['probability']:.3f}", escape(p["left_id"]), escape(p["right_id"]),
+        table.add_row(f"{p['probability']:.3f}",
+                      escape(p["left_id"]) + "\n" + escape(p["right_id"]),
                       summarise(p["explanation"]))
     console.print(table)
     console.print("judge with: cruce judge LEFT RIGHT same|different|unsure --why '...'")
