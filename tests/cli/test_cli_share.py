@@ -192,3 +192,36 @@ def test_request_and_consent_lists_print_json(compact: dict) -> None:
     remote = ["--node", f"http://127.0.0.1:{compact['port']}", "--token", compact["token"]]
     assert json.loads(ok("consent", "list", *remote, "--json")) == []
     assert json.loads(ok("request", "list", *remote, *JUSTIFY, "--json")) == []
+
+
+def test_review_and_judge_ask_the_running_node(
+    tmp_path: Path, agency_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The linkage review queue while the node serves; the judgement is the token's user's."""
+    monkeypatch.delenv("CRUCE_DIRECTORY", raising=False)
+    csv = agency_dir / "personas.csv"
+    first = csv.read_text().splitlines()[1]
+    csv.write_text(csv.read_text() + first.replace("HN-1,", "HN-5,").replace("9988-7766",
+                                                                             "9988-7767") + "\n")
+    db = str(tmp_path / "hn.duckdb")
+    ok("ingest", str(agency_dir / "mapping.yml"), "--db", db, "--create")
+    ok("link", "--db", db)
+    token = ok("users", "add", "rita", "--role", "analyst", "--db", db).strip().splitlines()[-1]
+    port = free_port()
+    server = serve(db, port)
+    try:
+        remote = ["--node", f"http://127.0.0.1:{port}", "--token", token]
+        [pair] = json.loads(ok("review", *remote, "--json"))
+        assert pair["probability"] > 0.5
+        table = ok("review", *remote)
+        assert pair["left_id"] in table and pair["right_id"] in table
+        said = ok("judge", pair["left_id"], pair["right_id"], "same", "--why", "same phone owner",
+                  *remote)
+        assert " ".join(said.split()) == f"{pair['left_id']} same {pair['right_id']} (by rita)"
+        assert json.loads(ok("review", *remote, "--json")) == []
+    finally:
+        server.kill()
+        server.wait()
+    with Node.open(db) as node:
+        assert [(j.user, j.reason) for j in node.linkage.judgements()] == [
+            ("rita", "same phone owner")]
