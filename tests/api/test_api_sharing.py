@@ -243,9 +243,11 @@ def test_peer_head_requests_must_be_signed_by_a_member_and_never_replayed(pair: 
 
     unsigned = pair.hn_client.get("/api/v1/audit/peer-head")
     assert unsigned.status_code == 401 and unsigned.json()["error"]["type"] == "NotAuthenticated"
-    forged = sign_request(pair.foreign, "gt_police", "GET", "/api/v1/audit/peer-head")
+    forged = sign_request(pair.foreign, "gt_police", "GET", "/api/v1/audit/peer-head",
+                          target="hn_police")
     assert pair.hn_client.get("/api/v1/audit/peer-head", headers=forged).status_code == 401
-    signed = sign_request(pair.gt.sharing.keys, "gt_police", "GET", "/api/v1/audit/peer-head")
+    signed = sign_request(pair.gt.sharing.keys, "gt_police", "GET", "/api/v1/audit/peer-head",
+                          target="hn_police")
     assert pair.hn_client.get("/api/v1/audit/peer-head", headers=signed).status_code == 200
     replay = pair.hn_client.get("/api/v1/audit/peer-head", headers=signed)
     assert replay.status_code == 409 and replay.json()["error"]["type"] == "Conflict"

@@ -41,6 +41,21 @@ def test_directory_signed_by_another_key_is_rejected(
         Directory.load(directory_bytes, Ed25519PrivateKey.generate().public_key())
 
 
+def test_a_directory_file_that_does_not_verify_is_named_with_the_fix(
+    directory_bytes: bytes, tmp_path: Path
+) -> None:
+    path = tmp_path / "directory.signed"
+    path.write_bytes(directory_bytes)
+    other = Ed25519PrivateKey.generate().public_key()
+    with pytest.raises(SignatureInvalid) as err:
+        Directory.load(path, other)
+    assert err.value.message == (
+        f"the directory {path} does not verify under the compact authority key "
+        "(CRUCE_AUTHORITY_KEY): get the directory the authority signed, or its key")
+    with pytest.raises(InvalidInput, match=f"the directory {tmp_path / 'none'} cannot be read"):
+        Directory.load(tmp_path / "none", other)
+
+
 def test_tampered_member_key_is_rejected(
     directory_bytes: bytes, authority: Ed25519PrivateKey
 ) -> None:

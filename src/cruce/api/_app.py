@@ -57,6 +57,8 @@ def create_app(
     (default: HTTP with httpx). While the server runs, background rounds retry the outbox,
     erase what is past retention and cross-check peers' audit heads (`every`; None: none).
     """
+    if node.is_sharing:  # a directory that does not verify stops the server here, once
+        node.sharing.directory  # noqa: B018 - loads (and verifies) keys and directory
     send = post or http_post
     lock = threading.Lock()
     lifespan = housekeeping(node, send, get or http_get, lock, every) if every else None
@@ -256,7 +258,8 @@ def create_app(
         and the proof that it extends the one that node saw before; the answer is signed."""
         with lock:
             verify_request(request.headers, "GET", "/api/v1/audit/peer-head",
-                           node.sharing.directory, nonces)
+                           request.url.query, node.sharing.agency, node.sharing.directory,
+                           nonces)
             body = node.sharing.peer_head_answer(known_size)
             signature = sign_answer(node.sharing.keys, body)
         return Response(body, media_type="application/json",

@@ -55,7 +55,7 @@ def check_peer(
             "ORDER BY tree_size DESC LIMIT 1", (agency,))
     known = int(last[0][0]) if last else 0
     path = f"/api/v1/audit/peer-head?known_size={known}"
-    headers = sign_request(keys, own_agency, "GET", path.split("?")[0])
+    headers = sign_request(keys, own_agency, "GET", path, target=agency)
     body, signature = get(member.endpoint.rstrip("/") + path, headers)
     verify_answer(member, body, signature)
     data = json.loads(body)

@@ -161,8 +161,16 @@ class Directory:
     def load(
         cls, source: Path | str | bytes, authority_public_key: Ed25519PublicKey | bytes
     ) -> Directory:
-        """Read and verify a signed directory; anything that does not verify is SignatureInvalid."""
-        data = Path(source).read_bytes() if isinstance(source, Path | str) else source
+        """Read and verify a signed directory; anything that does not verify is SignatureInvalid.
+
+        A node loads its directory when it starts serving (see api.create_app): one that does
+        not verify stops it there, with this error, rather than failing every share later.
+        """
+        where = f"the directory {source}" if isinstance(source, Path | str) else "the directory"
+        try:
+            data = Path(source).read_bytes() if isinstance(source, Path | str) else source
+        except OSError as exc:
+            raise InvalidInput(f"{where} cannot be read ({exc.strerror})") from None
         authority = (
             authority_public_key
             if isinstance(authority_public_key, Ed25519PublicKey)
@@ -177,12 +185,13 @@ class Directory:
             body = outer["directory"]
             signature = b64d(outer["signature"], "signature")
         except (ValueError, InvalidInput) as exc:
-            raise SignatureInvalid(f"the directory is not a signed directory: {exc}") from None
+            raise SignatureInvalid(f"{where} is not a signed directory: {exc}") from None
         try:
             authority.verify(signature, SIGNED_PREFIX + canonical_json(body))
         except (InvalidSignature, ValueError, TypeError):
             raise SignatureInvalid(
-                "the directory signature does not verify under the compact authority key"
+                f"{where} does not verify under the compact authority key "
+                "(CRUCE_AUTHORITY_KEY): get the directory the authority signed, or its key"
             ) from None
         # Signed by the authority: a malformed body now is the authority's bug, not tampering.
         if not isinstance(body, dict) or not isinstance(body.get("members"), list):

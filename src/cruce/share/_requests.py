@@ -1,9 +1,19 @@
-"""Signed node-to-node requests and answers: who is asking, when, and never twice.
+"""Signed node-to-node requests and answers: who is asking whom, for what, when, and never twice.
 
-A request carries the asking node's id, a timestamp and a random nonce, signed with the node's
-directory key over the method, path, timestamp and nonce. The answering node checks the
-signature against the compact directory, refuses a stale timestamp (more than five minutes off)
-and a nonce it has already seen. Answers are signed the same way over their body.
+A request carries the asking node's id, the id of the node it is meant for, a timestamp and a
+random nonce, signed with the asking node's directory key over (format 2)::
+
+    REQUEST_PREFIX + "\n".join([METHOD, asking node, target node, path, canonical query,
+                                 timestamp, nonce])
+
+The canonical query is the full query string decoded and re-encoded with its parameters sorted
+by name (a repeated name keeps the order of its values, which is part of what it means), so
+any added, dropped or changed parameter breaks the signature. None of the parts can hold a
+newline (node ids are slugs, the path and query are percent-encoded), so the join is
+unambiguous. The answering node rebuilds these bytes with its own id as the target: a request
+replayed to another node, or with another query, does not verify (401); one meant for another
+node is refused as such (403). It also refuses a stale timestamp (more than five minutes off)
+and a nonce it has already seen (409). Answers are signed the same way over their body.
 
 A node that takes a delivery (a share package, a notice, a message) answers with a signed
 receipt over the package's SHA-256 and the time: the sender counts a package delivered only on
@@ -18,32 +28,70 @@ import secrets
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from urllib.parse import parse_qsl, quote, urlencode
 
 from cryptography.exceptions import InvalidSignature
 
-from cruce.errors import Conflict, InvalidInput, NotAuthenticated, SignatureInvalid
+from cruce.errors import (
+    Conflict,
+    InvalidInput,
+    NotAuthenticated,
+    PermissionDenied,
+    SignatureInvalid,
+)
 from cruce.share._canon import b64d, b64e
 from cruce.share._directory import Directory, Member
 from cruce.share._keys import NodeKeys
 
-REQUEST_PREFIX = b"cruce/node-request/v1\x00"
+REQUEST_PREFIX = b"cruce/node-request/v2\x00"
 ANSWER_PREFIX = b"cruce/node-answer/v1\x00"
 RECEIPT_PREFIX = b"cruce/delivery-receipt/v1\x00"
 RECEIPT_HEADER = "X-Cruce-Receipt"
 WINDOW_SECONDS = 300
 
 
-def _message(method: str, path: str, timestamp: str, nonce: str) -> bytes:
-    return REQUEST_PREFIX + f"{method.upper()}\n{path}\n{timestamp}\n{nonce}".encode()
+MAX_QUERY_FIELDS = 64
+NODE_HEADER, TARGET_HEADER = "X-Cruce-Node", "X-Cruce-Target"
 
 
-def sign_request(keys: NodeKeys, node_id: str, method: str, path: str) -> dict[str, str]:
-    """Headers that authenticate this node's request to another node."""
+@dataclass(frozen=True, slots=True)
+class NodeRequest:
+    """What a node request's signature covers (timestamp and nonce aside)."""
+
+    method: str
+    sender: str
+    target: str
+    path: str
+    query: str  # the raw query string, without "?"
+
+    def signed_bytes(self, timestamp: str, nonce: str) -> bytes:
+        parts = [self.method.upper(), self.sender, self.target, self.path,
+                 canonical_query(self.query), timestamp, nonce]
+        return REQUEST_PREFIX + "\n".join(parts).encode("utf-8")
+
+
+def canonical_query(query: str) -> str:
+    """The query string with its parameters sorted by name (stable: repeats keep their order)."""
+    try:
+        pairs = parse_qsl(query, keep_blank_values=True, max_num_fields=MAX_QUERY_FIELDS)
+    except ValueError:
+        raise NotAuthenticated(
+            f"a node request has at most {MAX_QUERY_FIELDS} parameters") from None
+    return urlencode(sorted(pairs, key=lambda pair: pair[0]), quote_via=quote)
+
+
+def sign_request(keys: NodeKeys, node_id: str, method: str, url: str, *,
+                 target: str) -> dict[str, str]:
+    """Headers that authenticate this node's request for `url` (path and query, as sent) to
+    the node `target`."""
+    path, _, query = url.partition("?")
     timestamp, nonce = str(int(time.time())), secrets.token_hex(16)
-    signature = keys.signing_key.sign(_message(method, path, timestamp, nonce))
-    return {"X-Cruce-Node": node_id, "X-Cruce-Timestamp": timestamp, "X-Cruce-Nonce": nonce,
-            "X-Cruce-Node-Signature": b64e(signature)}
+    request = NodeRequest(method, node_id, target, path, query)
+    signature = keys.signing_key.sign(request.signed_bytes(timestamp, nonce))
+    return {NODE_HEADER: node_id, TARGET_HEADER: target, "X-Cruce-Timestamp": timestamp,
+            "X-Cruce-Nonce": nonce, "X-Cruce-Node-Signature": b64e(signature)}
 
 
 class NonceCache:
@@ -64,19 +112,23 @@ class NonceCache:
         self.seen[nonce] = time.time()
 
 
-def verify_request(headers: Mapping[str, str], method: str, path: str, directory: Directory,
-                   nonces: NonceCache) -> Member:
-    """The directory member that signed this request; otherwise NotAuthenticated."""
+def verify_request(headers: Mapping[str, str], method: str, path: str, query: str, me: str,
+                   directory: Directory, nonces: NonceCache) -> Member:
+    """The directory member that signed this request for this node (`me`): otherwise
+    NotAuthenticated, or PermissionDenied for a request meant for another node."""
     node, timestamp = headers.get("x-cruce-node"), headers.get("x-cruce-timestamp", "")
     nonce, signature = headers.get("x-cruce-nonce", ""), headers.get("x-cruce-node-signature", "")
     member = directory.get(node or "")
     if member is None or not timestamp.isdigit() or len(nonce) != 32:
         raise NotAuthenticated("a node request must be signed by a member of the compact")
+    target = headers.get("x-cruce-target", "")
+    if target != me:
+        raise PermissionDenied(f"this node request is meant for {target[:64]!r}, not {me}")
     if abs(time.time() - int(timestamp)) > WINDOW_SECONDS:
         raise NotAuthenticated("the node request's timestamp is outside the allowed window")
+    signed = NodeRequest(method, member.id, me, path, query).signed_bytes(timestamp, nonce)
     try:
-        member.verify_key().verify(b64d(signature, "signature"),
-                                   _message(method, path, timestamp, nonce))
+        member.verify_key().verify(b64d(signature, "signature"), signed)
     except (InvalidSignature, InvalidInput):
         raise NotAuthenticated("the node request's signature does not verify") from None
     nonces.remember(nonce)
