@@ -88,3 +88,52 @@ def test_envelope_round_trips_through_its_dict() -> None:
     data.pop("provenance")
     again = Envelope.build(**data)
     assert again.to_dict() == env.to_dict() | {"provenance": {"file": None, "line": None}}
+
+
+# -- one definition of the fields, and errors that name them (issue 11 #3, #6) -----------------
+
+def test_the_store_and_the_mapping_take_their_fields_from_the_envelope() -> None:
+    from cruce.ingest._mapping import ENVELOPE_KEYS
+    from cruce.records import ENVELOPE_FIELDS, POLICY_FIELDS
+    from cruce.store._schema import CONTENT_COLUMNS, ENVELOPE_COLUMNS, RECORD_COLUMNS
+
+    fields, policy = ENVELOPE_FIELDS, POLICY_FIELDS
+    assert fields == tuple(Envelope.__dataclass_fields__)
+    assert policy == ENVELOPE_COLUMNS
+    assert policy == tuple(f for f in fields if f not in ("provenance", "created_at", "updated_at"))
+    assert RECORD_COLUMNS[5:5 + len(policy)] == policy
+    assert set(CONTENT_COLUMNS) == {"schema", "properties", *policy} - {"agency", "dataset"}
+    mapping_keys = ENVELOPE_KEYS
+    assert mapping_keys == {*policy, "retention"} - {"agency", "dataset", "is_shareable"}
+
+
+def test_a_missing_field_is_named_not_a_type_error() -> None:
+    values = {k: v for k, v in VALID.items() if k != "tlp"}
+    with pytest.raises(InvalidEnvelope) as err:
+        Envelope.build(**values)
+    assert (err.value.field, err.value.reason) == ("tlp", "missing")
+
+
+def test_an_unknown_field_is_refused_with_the_nearest_one() -> None:
+    with pytest.raises(InvalidEnvelope) as err:
+        build(purpse="intelligence")
+    assert str(err.value) == "envelope field 'purpse': unknown field (did you mean 'purpose'?)"
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"handling_code": "H3", "handling_restriction": ["not", "text"]}, "handling_restriction"),
+        ({"handling_code": "H3", "handling_restriction": "\ud800"}, "handling_restriction"),
+        ({"is_shareable": "yes"}, "is_shareable"),
+        ({"created_at": "yesterday"}, "created_at"),
+        ({"created_at": 5}, "created_at"),
+        ({"provenance": ["file", 1]}, "provenance"),
+        ({"agency": ["hn_police"]}, "agency"),
+        ({"retain_until": 20310101}, "retain_until"),
+    ],
+)
+def test_a_field_of_the_wrong_type_is_named(changes: dict[str, object], field: str) -> None:
+    with pytest.raises(InvalidEnvelope) as err:
+        build(**changes)
+    assert err.value.field == field

@@ -74,6 +74,9 @@ def _scan(path: Path, codec: str, sink: IO[str] | None) -> None:
 
 
 def _check_lines(path: Path, text: str, line: int, run: int) -> tuple[int, int]:
+    if "\x00" in text:  # no text column takes it (PostgreSQL refuses NUL outright)
+        at = line + text[: text.index("\x00")].count("\n")
+        raise BadRow(str(path), at, "(line)", "holds a NUL character; is this a CSV file?")
     parts = text.split("\n")
     for i, part in enumerate(parts):
         length = run + len(part) if i == 0 else len(part)

@@ -73,8 +73,16 @@ def stage_jsonl(path: Path, defaults: dict[str, Any], *, keep_going: bool = Fals
             problems.append(row)
             continue
         rows[row["id"]] = row
+    if not rows:  # every line refused (with rejects) or blank: typed, for the write
+        return StagedLines(_ROW_SCHEMA.empty_table(), count, problems)
     columns = {c: [r[c] for r in rows.values()] for c in RECORD_COLUMNS}
     return StagedLines(pa.table(columns), count, problems)
+
+
+# The types pyarrow infers from a row of `_record_row`, for a table of no rows.
+_TYPES = {"is_shareable": pa.bool_(), "retain_until": pa.date32(), "source_line": pa.int64(),
+          "created_at": pa.timestamp("us", tz="UTC"), "updated_at": pa.timestamp("us", tz="UTC")}
+_ROW_SCHEMA = pa.schema([(c, _TYPES.get(c, pa.string())) for c in RECORD_COLUMNS])
 
 
 def _row_or_problem(

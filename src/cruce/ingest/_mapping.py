@@ -235,7 +235,7 @@ def _source(path: Path, where: str, spec: dict[str, Any]) -> Path | None:
     target = (folder / str(url)).resolve()
     if "://" in str(url) or not target.is_relative_to(folder):
         raise InvalidMapping(
-            f"{where}: {str(url)[:80]!r} is outside the mapping's folder; put the file beside "
+            f"{where}: {str(url)[:200]!r} is outside the mapping's folder; put the file beside "
             "the mapping, or give it on the command line (cruce ingest FILE --mapping ...)"
         )
     return target
