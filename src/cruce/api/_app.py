@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Header, Query, Request
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi_offline import FastAPIOffline
 from pydantic import BaseModel
 from pydantic import Field as PydanticField
 from starlette.concurrency import run_in_threadpool
@@ -24,8 +25,8 @@ from cruce.api._admin import install_users
 from cruce.api._changes import install_changes
 from cruce.api._errors import install_error_handlers
 from cruce.api._export import install_export
-from cruce.api._linkage import install_linkage
 from cruce.api._limits import MAX_NOTICE, MAX_PACKAGE, BodyLimits
+from cruce.api._linkage import install_linkage
 from cruce.api._messaging import (
     DEFAULT_HOUSEKEEPING,
     Housekeeping,
@@ -62,7 +63,10 @@ def create_app(
     send = post or http_post
     lock = threading.Lock()
     lifespan = housekeeping(node, send, get or http_get, lock, every) if every else None
-    app = FastAPI(title="cruce node", version="1", description=__doc__, lifespan=lifespan)
+    # /docs and /redoc from assets installed with the package (fastapi-offline), not a CDN:
+    # a node's network may have no way out.
+    app = FastAPIOffline(title="cruce node", version="1", description=__doc__,
+                         lifespan=lifespan, swagger_ui_parameters={"validatorUrl": None})
     tokens = TokenTable(node.store, lock)
     app.add_middleware(BodyLimits, is_valid_token=tokens.is_valid)
 

@@ -128,9 +128,8 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8700,
 ) -> None:
     """Serve the node's API (OpenAPI at /docs and /openapi.json)."""
-    import uvicorn
-
     from cruce.api import create_app
+    from cruce.api._serving import serve_api
 
     with open_node(db) as node:
-        uvicorn.run(create_app(node), host=host, port=port, log_level="warning")
+        serve_api(create_app(node), host, port)
