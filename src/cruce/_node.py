@@ -21,6 +21,7 @@ from cruce.records._purposes import readable
 from cruce.share import Directory, NodeKeys
 from cruce.share._node import Sharing
 from cruce.store import RecordQuery, Store, open_store
+from cruce.store._policy import Lowering, Writer
 
 
 class Found(list[Record]):
@@ -83,16 +84,20 @@ class Node:
             return self.sharing.erase(record_ids, why)
         return {"erased": self.store.erase(record_ids, self.actor, why), "notices": 0}
 
-    def propagate_corrections(self, batch: str, why: Justification) -> dict[str, int]:
-        """After an ingest: send the new version of every record it altered that had been
-        shared, to every agency that received it (the rules are checked again)."""
+    def propagate_corrections(
+        self, batch: str, why: Justification, withdrawn: Sequence[str] = ()
+    ) -> dict[str, dict[str, int]]:
+        """After an ingest, in its transaction: every agency that received a record it altered
+        gets the new version (the rules are checked again), or a withdrawal if the record may
+        no longer be shared at all (`withdrawn`: it became a victim's, not shareable or RED).
+        A correction the rules refuse is counted, never raised: the write stands."""
+        from cruce.share._provenance import propagate
+
         if not self.is_sharing:
-            return {"corrected": 0, "recipients": 0}
+            return {"corrections": {"corrected": 0, "recipients": 0},
+                    "withdrawals": {"withdrawn": 0, "not_corrected": 0}}
         ids = self.store.disclosed_from_batch(batch)
-        if not ids:
-            return {"corrected": 0, "recipients": 0}
-        done = self.sharing.correct(ids, why)
-        return {"corrected": len(ids), "recipients": len(done.sent)}
+        return propagate(self.sharing, self.store, ids, withdrawn, why)
 
     def expire(self, why: Justification) -> dict[str, int]:
         """Erase records past retention (and notify their recipients, as erase does)."""
@@ -187,8 +192,12 @@ class Node:
         envelope: dict[str, Any] | None = None,
         rejects: Path | None = None,
         progress: Progress = lambda step: None,
+        why: Justification | None = None,
+        lower: str | None = None,
     ) -> IngestResult:
-        """Ingest one file as one transaction (see `cruce.ingest.ingest_file`)."""
+        """Ingest one file as one transaction (see `cruce.ingest.ingest_file`), logged under
+        `why` if given. Records held from another agency are refused; a stored record's
+        protection is only raised, unless a supervisor gives `lower` (the justification)."""
         if mapping is not None:
             for ds in load_mapping(mapping):
                 if dataset is None or ds.dataset == dataset:
@@ -208,7 +217,20 @@ class Node:
             envelope=envelope,
             rejects=rejects,
             progress=progress,
+            why=why,
+            writer=self._writer(lower),
         )
+
+    def _writer(self, lower: str | None) -> Writer:
+        """This node's own ingest, lowering protection only for a supervisor who says why."""
+        if lower is None:
+            return Writer(self.agency or "")
+        if self.role != "supervisor":
+            raise PermissionDenied(f"the {self.role} role may not lower the protection of "
+                                   "stored records (allowed: supervisor)")
+        if not lower.strip():
+            raise InvalidInput("lowering protection needs the supervisor's justification")
+        return Writer(self.agency or "", lowering=Lowering(self.user, lower.strip()))
 
     def sources_of(self, mapping: Path) -> list[tuple[str, Path]]:
         """(dataset, file) for every query of a mapping file that names its file."""

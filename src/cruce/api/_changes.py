@@ -6,7 +6,7 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, Header, Request
 from pydantic import BaseModel
 from pydantic import Field as PydanticField
 from starlette.concurrency import run_in_threadpool
@@ -17,6 +17,7 @@ from cruce.audit._events import Justification
 from cruce.errors import InvalidInput, PermissionDenied
 
 MAX_UPLOAD = 64 * 1024 * 1024
+MAX_LOWERING = 2000  # characters of a supervisor's justification for lowering protection
 
 
 class Erasure(BaseModel):
@@ -36,9 +37,20 @@ def install_changes(app: FastAPI, wiring: Wiring) -> None:
         request: Request,
         user: Annotated[User, Depends(consulting)],
         reason: Annotated[Justification, Depends(why)],
+        lower: Annotated[str | None, Header(
+            alias="X-Cruce-Lower", max_length=MAX_LOWERING,
+            description="A supervisor's justification for lowering the protection (TLP, "
+            "handling code, shareability, retention, victim status, purpose) of stored "
+            "records; without it the more protective value is kept")] = None,
     ) -> dict[str, Any]:
-        """Ingest FtM entities as JSON lines (each line may carry its envelope), all or
-        nothing; shared records it alters go again to their recipients as corrections."""
+        """Ingest FtM entities as JSON lines (each line may carry its envelope), logged under
+        the request's justification; shared records it alters go again to their recipients
+        as corrections. A line whose id is held from another agency is refused (listed in
+        `refused`), the others are written; `kept_stricter` counts records whose stored,
+        more protective value was kept."""
+        if lower is not None and user.role is not Role.SUPERVISOR:
+            raise PermissionDenied(f"the {user.role.value} role may not lower the protection "
+                                   "of stored records (allowed: supervisor)")
         data = await request.body()
         if not data or len(data) > MAX_UPLOAD:
             raise InvalidInput(f"send 1 to {MAX_UPLOAD} bytes of JSON lines")
@@ -47,12 +59,18 @@ def install_changes(app: FastAPI, wiring: Wiring) -> None:
             with tempfile.TemporaryDirectory() as folder:
                 path = Path(folder) / "upload.jsonl"
                 path.write_bytes(data)
-                with acting(user) as acting_node:
-                    result = acting_node.ingest(path)
-                    corrections = acting_node.propagate_corrections(result.batch, reason)
+                # One transaction: the write and what its recipients must get, or neither.
+                with acting(user) as acting_node, acting_node.store.transaction():
+                    result = acting_node.ingest(path, why=reason, lower=lower)
+                    outcome = result.outcome
+                    follow = acting_node.propagate_corrections(result.batch, reason,
+                                                               outcome.withdrawn)
             return {"rows": result.rows, "inserted": result.inserted,
                     "updated": result.updated, "unchanged": result.unchanged,
-                    "batch": result.batch, "corrections": corrections, "delivery": deliver()}
+                    "batch": result.batch, **follow,
+                    "refused": [{"id": i, "reason": text} for i, text in outcome.refused],
+                    "kept_stricter": outcome.kept, "lowered": len(outcome.lowered),
+                    "delivery": deliver()}
 
         return await run_in_threadpool(ingest_upload)
 

@@ -18,13 +18,15 @@ from typing import Any, Protocol
 import pyarrow as pa
 
 from cruce.audit._events import AccessEvent, Actor, Justification, Operation
-from cruce.errors import NotFound
+from cruce.errors import Conflict, NotFound
 from cruce.records import Envelope, Record, make_entity
 from cruce.records._search import fold
 from cruce.store._fragments import merge_fragments
+from cruce.store._policy import Verdict, WriteOutcome, Writer
 from cruce.store._linkage_tables import LinkageTables
 from cruce.store._schema import DIALECTS, ENVELOPE_COLUMNS, MIGRATIONS, RECORD_COLUMNS
 from cruce.store._user_tables import UserTables
+from cruce.store._writes import SHARE_SOURCE, held_records, ratchet_rows, refuse_rows
 
 
 class AccessSink(Protocol):
@@ -48,6 +50,7 @@ class WriteResult:
     inserted: int
     updated: int
     unchanged: int
+    outcome: WriteOutcome = WriteOutcome()  # what the write policy refused, kept or lowered
 
     @property
     def written(self) -> int:
@@ -168,22 +171,40 @@ class Store(UserTables, LinkageTables, ABC):
         batch: str,
         details: dict[str, Any] | None = None,
         source: str | None = None,
+        writer: Writer | None = None,
     ) -> WriteResult:
         """Write prepared records in one transaction; collection and alteration are logged.
 
         `source` names where the rows come from (dataset and file). A record is the merge of
         what every source said of it: writing a source again replaces only its own part.
+        `writer` says who writes (default: the sender a `share-from:` source names, else this
+        node's own ingest); the write policy
+        (`cruce.store._policy`) refuses the rows it may not change, keeps the stricter
+        protection unless lowering is allowed, and the result's `outcome` says what it did.
+        Conflict if it refuses every row (nothing is written).
         """
         table = table.select(list(RECORD_COLUMNS))
         source = source or f"{batch}"
+        writer = writer or self._default_writer(table, source)
         with self.transaction():
+            held = held_records(self, table.column("id").to_pylist())
+            table, refused = refuse_rows(table, held, writer)
+            if refused and not table.num_rows:
+                more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
+                raise Conflict(f"nothing written: {refused[0][1]}{more}")
             self._put_fragments(table, source)
             others = self._fragments_elsewhere(table, source)
             if others:
                 table = merge_fragments(table, others)
+            table, verdicts, withdrawn = ratchet_rows(table, held, writer)
             new, changed = self._bulk_upsert(table)
             unchanged = table.num_rows - new.count - changed.count
+            outcome = WriteOutcome(
+                tuple(refused), sum(1 for v in verdicts.values() if v.kept),
+                {i: v.lowered for i, v in verdicts.items() if v.lowered}, tuple(withdrawn))
             info = dict(details or {})
+            if refused or outcome.kept:
+                info |= {"refused": len(refused), "kept_stricter": outcome.kept}
             for op, ids in ((Operation.COLLECTION, new), (Operation.ALTERATION, changed)):
                 if ids.count:
                     event = AccessEvent(
@@ -197,8 +218,32 @@ class Store(UserTables, LinkageTables, ABC):
                         record_digest=ids.digest,
                     )
                     self.sink.emit(event)
+            self._log_lowering(verdicts, writer, actor, justification, batch)
             self._record_batch(batch, table, new.count, changed.count, unchanged, info)
-        return WriteResult(batch, new.count, changed.count, unchanged)
+        return WriteResult(batch, new.count, changed.count, unchanged, outcome)
+
+    def _default_writer(self, table: pa.Table, source: str) -> Writer:
+        """A package's source names its sender (`share-from:AGENCY`); any other source is
+        this node's own ingest."""
+        agency = self.get_setting("agency")
+        if agency is None and table.num_rows:
+            agency = str(table.column("agency")[0].as_py())
+        sender = source[len(SHARE_SOURCE):] if source.startswith(SHARE_SOURCE) else None
+        return Writer(agency or "", sender)
+
+    def _log_lowering(
+        self, verdicts: dict[str, Verdict], writer: Writer, actor: Actor,
+        justification: Justification, batch: str,
+    ) -> None:
+        """A supervisor's lowering of protection: one alteration event saying what, and why."""
+        lowered = {i: v.lowered for i, v in verdicts.items() if v.lowered}
+        if not lowered or writer.lowering is None:
+            return
+        fields = sorted({f for names in lowered.values() for f in names})
+        details = {"lowered": fields, "lowered_by": writer.lowering.supervisor,
+                   "lowered_why": writer.lowering.justification}
+        self.sink.emit(AccessEvent(Operation.ALTERATION, actor, justification,
+                                   tuple(sorted(lowered)), batch=batch, details=details))
 
     def erase(self, ids: Sequence[str], actor: Actor, justification: Justification) -> int:
         """Erase records; the erasure event names them but never copies their content."""

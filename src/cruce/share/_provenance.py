@@ -1,0 +1,200 @@
+"""Provenance across nodes: pure rules for what a package may bring and what an erasure notice
+may erase, and how a provider's change reaches the agencies holding a copy.
+
+Rules for a record arriving in a package from `sender` at `receiver` (checked in this order; the
+first that fails names the refusal; the store's write policy, `cruce.store._policy`, then
+decides whether it may change a record already held):
+
+1. own    -- a record naming the receiver's own agency is never taken from a package: a node's
+   own records change only through its own ingest.
+2. tlp    -- TLP:RED never travels in a package (TLP 2.0: named-recipient briefings only), so a
+   RED record is refused on arrival; the one exception is a victim's record its own provider
+   released to this receiver (a supervisor's release; `decide` rule 1), which is handled as RED.
+3. sender -- a record names its sender as its agency (the sender is its provider), or it is an
+   onward share: it names another member of the compact (not the sender, not the receiver), is
+   no victim (released victims never go onward), and either its labels let it go on without the
+   provider's consent (GREEN or CLEAR, H0 or H1, collected for the share's purpose: the
+   provider's standing permission, `decide` rules 2-4) or the receiver holds the provider's
+   consent for this record, this receiver and this purpose.
+
+An erasure notice from `sender` applies to a held record only if the sender provided it (its
+agency) or brought it here (the channel of an onward share relaying the provider's erasure);
+never to the receiver's own records.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from cruce.audit._events import Justification
+from cruce.errors import Conflict, PermissionDenied
+from cruce.records import TLP, Envelope, HandlingCode, PurposeArea, Record
+from cruce.share._notice import seal_notice
+from cruce.share._rules import COND_RELEASED
+
+if TYPE_CHECKING:
+    from cruce.share._node import Sharing
+    from cruce.share._package import Share
+    from cruce.store import Store
+
+WITHDRAWAL = ("withdrawn by the provider: the record may no longer be shared (now a victim's, "
+              "not shareable or TLP:RED)")
+_STANDING_TLP = (TLP.CLEAR, TLP.GREEN)
+_STANDING_CODES = (HandlingCode.H0, HandlingCode.H1)
+
+
+def arrival_problem(
+    env: Envelope, record_id: str, *, sender: str, receiver: str,
+    purpose: PurposeArea | str | None, members: frozenset[str], released: bool, consented: bool,
+) -> str | None:
+    """Why a package from `sender` may not bring this record to `receiver` (None: it may).
+
+    `released`: the package carries the provider's release of this victim record to the
+    receiver; `consented`: the receiver holds the provider's consent for it (rule 3).
+
+    >>> from datetime import date
+    >>> env = Envelope.build(agency="us_border", dataset="x", purpose="intelligence",
+    ...     handling_code="H2", tlp="AMBER", source_reliability="B", information_accuracy="2",
+    ...     retain_until=date(2031, 1, 1), subject_category="suspect")
+    >>> arrival_problem(env, "r1", sender="sv_police", receiver="hn_police",
+    ...     purpose="intelligence", members=frozenset({"us_border"}), released=False,
+    ...     consented=False) is not None
+    True
+    """
+    provider = env.agency
+    if provider == receiver:
+        return (f"record {record_id!r} names {receiver}, the receiving agency: a package never "
+                "brings or changes a node's own records")
+    if env.tlp is TLP.RED and not (released and env.is_victim and provider == sender):
+        return (f"record {record_id!r} is TLP:RED: RED never travels in a share package "
+                "(named-recipient briefings only)")
+    if provider == sender:
+        return None
+    if provider not in members:
+        return f"record {record_id!r} names {provider}, which is not a member of the compact"
+    if env.is_victim or not env.is_shareable:
+        return (f"record {record_id!r} is {provider}'s protected record: it is never passed on "
+                f"by {sender}")
+    standing = (env.tlp in _STANDING_TLP and env.handling_code in _STANDING_CODES
+                and purpose is not None and env.purpose == PurposeArea(purpose))
+    if standing or consented:
+        return None
+    return (f"record {record_id!r} names {provider} as provider but comes from {sender}, "
+            f"without {provider}'s consent to pass it on to {receiver}")
+
+
+def admit(
+    share: Share, receiver: str, members: frozenset[str],
+    consented: Callable[[str, str], bool],
+) -> tuple[list[Record], list[tuple[str, str]]]:
+    """The records of an opened package the receiver may take, and (id, reason) for each it
+    refuses (`arrival_problem`); `consented(record_id, provider)` looks up the receiver's own
+    consent book."""
+    taken: list[Record] = []
+    refused: list[tuple[str, str]] = []
+    for record in share.records:
+        env = record.envelope
+        onward = env.agency != share.sender
+        problem = arrival_problem(
+            env, record.id, sender=share.sender, receiver=receiver, purpose=share.purpose,
+            members=members, released=COND_RELEASED in share.conditions.get(record.id, ()),
+            consented=onward and consented(record.id, env.agency))
+        if problem is None:
+            taken.append(record)
+        else:
+            refused.append((record.id, problem))
+    return taken, refused
+
+
+def notice_applies(record_agency: str, senders: frozenset[str], *, sender: str,
+                   receiver: str) -> bool:
+    """May an erasure notice from `sender` erase a held record (see the module's rules)?"""
+    if record_agency == receiver:
+        return False
+    return record_agency == sender or sender in senders
+
+
+def propagate(sharing: Sharing, store: Store, altered: Sequence[str], withdrawn: Sequence[str],
+              why: Justification) -> dict[str, dict[str, int]]:
+    """Queue what the agencies holding a copy of altered records must get, in the caller's
+    transaction: a withdrawal (an erasure notice) for every record no package may carry any
+    more, a correction (the new version, the rules checked again, under the record's own
+    purpose) for the others. A correction the rules refuse is counted, never raised."""
+    gone = set(withdrawn)
+    recipients = sharing.recipients_of(list(altered))
+    corrected: set[str] = set()
+    pulled: set[str] = set()
+    told: set[str] = set()
+    refused = 0
+    purposes = _purposes(store, sorted({i for ids in recipients.values() for i in ids}))
+    for recipient, ids in recipients.items():
+        pull = [i for i in ids if i in gone]
+        if pull:
+            notice = seal_notice(sharing.keys, sharing.agency, recipient, pull, WITHDRAWAL)
+            sharing.outbox_queue.queue(str(uuid.uuid4()), recipient, notice, len(pull),
+                                       kind="erasure")
+            pulled.update(pull)
+            told.add(recipient)
+        for purpose, group in _by_purpose([i for i in ids if i not in gone], purposes).items():
+            correction = Justification(purpose, why.legal_basis, why.case_reference,
+                                       why.text or "correction by the provider")
+            try:
+                done = sharing.disclose(group, [recipient], correction)
+            except PermissionDenied:
+                refused += len(group)
+                continue
+            sent = done.sent.get(recipient, [])
+            corrected.update(sent)
+            refused += len(group) - len(sent)
+            if sent:
+                told.add(recipient)
+    return {"corrections": {"corrected": len(corrected), "recipients": len(told)},
+            "withdrawals": {"withdrawn": len(pulled), "not_corrected": refused}}
+
+
+def _purposes(store: Store, ids: list[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    rows = store._query(
+        "SELECT id, purpose FROM records WHERE id IN (SELECT unnest(CAST(? AS VARCHAR[])))",
+        (ids,))
+    return {str(r[0]): str(r[1]) for r in rows}
+
+
+def _by_purpose(ids: list[str], purposes: dict[str, str]) -> dict[str, list[str]]:
+    groups: dict[str, list[str]] = {}
+    for record_id in ids:
+        if record_id in purposes:  # erased meanwhile: nothing to correct
+            groups.setdefault(purposes[record_id], []).append(record_id)
+    return groups
+
+
+def consent_lookup(store: Store, receiver: str,
+                   purpose: PurposeArea | None) -> Callable[[str, str], bool]:
+    """`consented(record_id, provider)` for `admit`: does the receiver's consent book hold the
+    provider's grant of this record to the receiver for the package's purpose?"""
+    from cruce.share._consent import ConsentBook
+
+    book = ConsentBook(store)
+
+    def consented(record_id: str, provider: str) -> bool:
+        if purpose is None:
+            return False
+        consent = book.consent_for(record_id, recipient=receiver, purpose=purpose)
+        return consent is not None and consent.granted and consent.request.provider == provider
+
+    return consented
+
+
+def admit_or_refuse(share: Share, receiver: str, members: frozenset[str],
+                    store: Store) -> tuple[list[Record], list[tuple[str, str]]]:
+    """`admit` with the receiver's consent book; Conflict (final for the sender) if the
+    package holds nothing the receiver may take."""
+    taken, refused = admit(share, receiver, members,
+                           consent_lookup(store, receiver, share.purpose))
+    if not taken and refused:
+        more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
+        raise Conflict(f"package {share.share_id} refused: {refused[0][1]}{more}")
+    return taken, refused

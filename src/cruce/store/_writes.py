@@ -1,0 +1,115 @@
+"""The write policy applied to a table of records (see `cruce.store._policy` for the rules):
+what the store holds of the ids a write touches, the rows it refuses, and the protection it
+keeps. Only rows whose ids are already stored go through Python; a first ingest of a million
+records costs one vectorised agency check."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from cruce.store._policy import (
+    FIELDS,
+    Held,
+    Protection,
+    Verdict,
+    Writer,
+    judge_write,
+    now_unshareable,
+)
+
+if TYPE_CHECKING:
+    from cruce.store._base import Store
+
+SHARE_SOURCE = "share-from:"  # the fragment source of a package from an agency
+
+
+def share_source(sender: str) -> str:
+    """The fragment source a package from `sender` writes under (one part per sender)."""
+    return f"{SHARE_SOURCE}{sender}"
+
+
+def held_records(store: Store, ids: Sequence[str]) -> dict[str, Held]:
+    """What the store holds of these ids: provider, the senders of packages, protection."""
+    if not ids or not store._query("SELECT 1 FROM records LIMIT 1"):
+        return {}
+    cols = ", ".join(("id", "agency", *FIELDS))
+    rows = store._query(
+        f"SELECT {cols} FROM records WHERE id IN (SELECT unnest(CAST(? AS VARCHAR[])))",
+        (list(ids),))
+    if not rows:
+        return {}
+    found = [str(r[0]) for r in rows]
+    senders: dict[str, set[str]] = {}
+    for record_id, source in store._query(
+        "SELECT id, source FROM fragments WHERE id IN (SELECT unnest(CAST(? AS VARCHAR[]))) "
+        "AND source LIKE ?", (found, SHARE_SOURCE + "%")):
+        senders.setdefault(str(record_id), set()).add(str(source)[len(SHARE_SOURCE):])
+    return {str(r[0]): Held(str(r[1]), frozenset(senders.get(str(r[0]), ())),
+                            Protection(*r[2:])) for r in rows}
+
+
+def protection_of(row: dict[str, Any]) -> Protection:
+    return Protection(*(row[n] for n in FIELDS))
+
+
+def refuse_rows(
+    table: pa.Table, held: dict[str, Held], writer: Writer
+) -> tuple[pa.Table, list[tuple[str, str]]]:
+    """The rows this writer may write, and (id, reason) for each it may not (rule 1)."""
+    suspect = pc.or_(pc.is_in(table.column("id"), value_set=pa.array(list(held), pa.string())),
+                     _agency_mask(table, writer))
+    if not pc.any(suspect).as_py():
+        return table, []
+    refused: list[tuple[str, str]] = []
+    keep: list[bool] = []
+    ids, agencies = table.column("id").to_pylist(), table.column("agency").to_pylist()
+    for record_id, agency, check in zip(ids, agencies, suspect.to_pylist(), strict=True):
+        verdict = judge_write(held.get(record_id), record_id, agency, _ANY, writer) if check \
+            else Verdict()
+        if verdict.refused is not None:
+            refused.append((record_id, verdict.refused))
+        keep.append(verdict.refused is None)
+    return table.filter(pa.array(keep, pa.bool_())), refused
+
+
+def _agency_mask(table: pa.Table, writer: Writer) -> pa.ChunkedArray:
+    # Own ingest: rows naming another agency; a package: rows naming this node's agency.
+    same = pc.equal(table.column("agency"), writer.agency)
+    return pc.invert(same) if writer.is_own_ingest else same
+
+
+def ratchet_rows(
+    table: pa.Table, held: dict[str, Held], writer: Writer
+) -> tuple[pa.Table, dict[str, Verdict], list[str]]:
+    """Rows with their protection after rule 2; by id, the verdict of every row that kept a
+    field stricter or had one lowered; and the ids no package may carry any more (they could
+    before: their recipients must be told)."""
+    if not held:
+        return table, {}, []
+    touched = pc.is_in(table.column("id"), value_set=pa.array(list(held), pa.string()))
+    if not pc.any(touched).as_py():
+        return table, {}, []
+    rest = table.filter(pc.invert(touched))
+    rows = table.filter(touched).to_pylist()
+    verdicts: dict[str, Verdict] = {}
+    withdrawn: list[str] = []
+    for row in rows:
+        before = held[row["id"]]
+        verdict = judge_write(before, row["id"], row["agency"], protection_of(row), writer)
+        assert verdict.protection is not None  # rule 1 ran first
+        for name in FIELDS:
+            row[name] = getattr(verdict.protection, name)
+        if verdict.kept or verdict.lowered:
+            verdicts[row["id"]] = verdict
+        if now_unshareable(before.protection, verdict.protection):
+            withdrawn.append(row["id"])
+    ratcheted = pa.Table.from_pylist(rows, schema=table.schema)
+    return pa.concat_tables([rest, ratcheted]), verdicts, sorted(withdrawn)
+
+
+_ANY = Protection("CLEAR", "H0", None, True, None, "intelligence", date.max)  # rule 1 reads none
