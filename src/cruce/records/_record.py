@@ -43,16 +43,23 @@ class Record:
         return data
 
 
-def make_entity(data: dict[str, Any], *, where: str = "entity") -> EntityProxy:
+def make_entity(
+    data: dict[str, Any], *, where: str = "entity", is_stored: bool = False
+) -> EntityProxy:
     """Build and validate an FtM entity from its JSON form, naming what is wrong.
 
     Every way a record enters a node (JSON lines, the API, a package) comes through here: the
     id follows the one id rule (`records._ids`), the schema is a concrete FtM schema (not an
-    abstract one such as `Thing`), and every property is a list of text values.
+    abstract one such as `Thing`), and every property is a list of text values. A row read
+    back from the store (`is_stored`) was judged when it entered: its id is taken as it is, so
+    a record stored before a rule tightened stays readable and erasable.
     """
     if not isinstance(data, dict):
         raise InvalidEntity(f"{where}: expected a JSON object, got {type(data).__name__}")
-    check_record_id(data.get("id"), where)
+    if not is_stored:
+        check_record_id(data.get("id"), where)
+    elif not isinstance(data.get("id"), str) or not data["id"]:
+        raise InvalidEntityField(where, "id", "must be text")
     schema = _schema(data.get("schema"), where)
     properties = data.get("properties")
     if properties is None:

@@ -499,7 +499,8 @@ def parse_properties(payloads: list[dict[str, Any]]) -> None:
 def _row_to_record(row: tuple[Any, ...]) -> Record:
     data = dict(zip(RECORD_COLUMNS, row, strict=True))
     entity = make_entity(
-        {"id": data["id"], "schema": data["schema"], "properties": json.loads(data["properties"])}
+        {"id": data["id"], "schema": data["schema"], "properties": json.loads(data["properties"])},
+        is_stored=True,
     )
     envelope = Envelope.build(
         **{c: data[c] for c in ENVELOPE_COLUMNS},
