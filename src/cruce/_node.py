@@ -18,6 +18,7 @@ from cruce.ingest import IngestResult, Progress, ingest_file, load_mapping
 from cruce.ingest._jsonl import peek_agency
 from cruce.records import Record
 from cruce.records._purposes import readable
+from cruce.records._search import fold
 from cruce.share import Directory, NodeKeys
 from cruce.share._node import Sharing
 from cruce.store import RecordQuery, Store, open_store
@@ -261,7 +262,7 @@ class Node:
     ) -> Found:
         """Records whose names hold every word, among those the stated purpose may read;
         `withheld` counts the matches it may not (they are neither read nor logged as read)."""
-        if not text.strip():
+        if not fold(text).split():  # '_', '%', '%00' fold to nothing: no filter at all
             raise InvalidInput("search needs a name or words to look for")
         why = checked(why)
         query = RecordQuery(text=text, schema=schema, limit=limit)
