@@ -52,7 +52,8 @@ def serve_plain(port: int, db: str) -> None:
 
     from cruce import Node
     from cruce.audit._events import Actor, Justification
-    from cruce.ingest._jsonl import records_table
+    from cruce.ingest._jsonl import table_of_records
+    from cruce.share._payload import read_records
 
     node = Node.open(db, agency="gt_police")
     app = FastAPI()
@@ -60,10 +61,11 @@ def serve_plain(port: int, db: str) -> None:
     @app.post("/plain")
     async def plain(request: Request) -> dict[str, int]:
         items = [json.loads(line) for line in (await request.body()).splitlines() if line]
-        table = records_table(items, "plain:hn_police")
+        # Rebuilt and checked as the cruce receiver does, then the same write path.
+        table = table_of_records(list(read_records(items)), "share-from:hn_police")
         node.store.write_table(table, Actor("gt_police", "node:hn_police", "node"),
                                Justification("gangs_organized_crime", "plain", "bench"),
-                               "plain", {}, source="plain:hn_police")
+                               "plain", {}, source="share-from:hn_police")
         return {"records": len(items)}
 
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
