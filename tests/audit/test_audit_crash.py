@@ -10,11 +10,13 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from audit_support import make_event, public_key, read_records
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cruce.audit import AuditLog, verify_log
+from cruce.errors import AuditChainBroken
 
 # The child appends from several threads and prints each index once `append` has returned it,
 # i.e. once the log acknowledged it as durable. Each event names its writer and sequence number.
@@ -83,9 +85,16 @@ def test_two_crashes_in_a_row_keep_both_bursts(log_dir) -> None:
     verify_log(log_dir, public_key(log_dir))
 
 
-def test_a_torn_tail_is_moved_aside_and_acknowledged_entries_kept(log_dir) -> None:
-    with AuditLog.open(log_dir) as log:
+def crash_image(live: Path, image: Path) -> None:
+    """What a crash of the open log `live` leaves behind, as the folder `image`."""
+    shutil.copytree(live, image, ignore=shutil.ignore_patterns("lock"))
+
+
+def test_a_torn_tail_is_moved_aside_and_acknowledged_entries_kept(tmp_path) -> None:
+    live, log_dir = tmp_path / "live.audit", tmp_path / "image.audit"
+    with AuditLog.open(live) as log:
         log.append_many([make_event(i) for i in range(10)])
+        crash_image(live, log_dir)
     entries = log_dir / "entries.log"
     partial = read_records(log_dir)[3][:25]  # a write cut short: header and part of a hash
     with entries.open("ab") as f:
@@ -100,43 +109,66 @@ def test_a_torn_tail_is_moved_aside_and_acknowledged_entries_kept(log_dir) -> No
     assert verify_log(log_dir, public_key(log_dir)).torn_tail_bytes == 0
 
 
-def test_unacknowledged_garbage_after_the_last_head_is_not_taken_for_entries(log_dir) -> None:
-    with AuditLog.open(log_dir) as log:
+def test_unacknowledged_garbage_after_a_crash_is_not_taken_for_entries(tmp_path) -> None:
+    live, log_dir = tmp_path / "live.audit", tmp_path / "image.audit"
+    with AuditLog.open(live) as log:
         log.append_many([make_event(i) for i in range(4)])
+        crash_image(live, log_dir)
     with (log_dir / "entries.log").open("ab") as f:
         f.write(b"\x00\x00\x00\x05" + b"\x00" * 32 + b"hello")  # whole record, bad checksum
     with AuditLog.open(log_dir) as log:
         assert log.size == 4
 
 
+def test_bytes_after_a_clean_close_are_refused_and_left_as_evidence(log_dir) -> None:
+    with AuditLog.open(log_dir) as log:
+        log.append_many([make_event(i) for i in range(4)])
+    with (log_dir / "entries.log").open("ab") as f:
+        f.write(b"\x00\x00\x00\x05" + b"\x00" * 25)  # a torn record cannot follow a close
+    before = (log_dir / "entries.log").read_bytes()
+    with pytest.raises(AuditChainBroken, match="appended to entries.log after its writer closed"):
+        AuditLog.open(log_dir)
+    assert (log_dir / "entries.log").read_bytes() == before
+
+
 @settings(
     max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(cut=st.integers(min_value=0, max_value=10**6))
-def test_a_crash_image_cut_anywhere_after_the_last_head_reopens_to_its_whole_records(
+def test_a_crash_image_cut_anywhere_after_the_journal_reopens_to_what_was_journaled(
     tmp_path_factory, cut
 ) -> None:
-    """A copy of the directory taken while the log is open is what a crash leaves behind;
-    cutting entries.log anywhere past the last signed head is a torn write."""
+    """A copy of the directory taken while the log is open is what a crash leaves behind. Its
+    journal taken after 8 entries and entries.log after 12 is a crash between a batch's write
+    and its journal entry (those 4 were never acknowledged); cutting entries.log anywhere
+    past the journaled end is a torn write, cutting it before is entries lost."""
     base = tmp_path_factory.mktemp("crash")
     live, image = base / "live.audit", base / "image.audit"
     with AuditLog.open(live, head_interval=3600) as log:
         log.append_many([make_event(i) for i in range(5)])
         log.sign_head()
-        log.append_many([make_event(i) for i in range(5, 12)])
-        shutil.copytree(live, image, ignore=shutil.ignore_patterns("lock"))
+        log.append_many([make_event(i) for i in range(5, 8)])
+        journal = (live / "writer.journal").read_bytes()
+        log.append_many([make_event(i) for i in range(8, 12)])
+        crash_image(live, image)
+    (image / "writer.journal").write_bytes(journal)
     records = read_records(image)
     signed_end = 16 + sum(len(r) for r in records[:5])
+    journaled_end = 16 + sum(len(r) for r in records[:8])
     entries = image / "entries.log"
     length = signed_end + cut % (entries.stat().st_size - signed_end + 1)
     entries.write_bytes(entries.read_bytes()[:length])
-    whole = 0
-    while whole < len(records) and 16 + sum(len(r) for r in records[: whole + 1]) <= length:
-        whole += 1
+    if length < journaled_end:
+        with pytest.raises(AuditChainBroken, match="entries were cut off"):
+            AuditLog.open(image)
+        return
     with AuditLog.open(image) as log:
-        assert log.size == whole
-        assert [e.raw for e in log.iter_events()] == [r[36:] for r in records[:whole]]
+        assert log.size == 8
+        assert [e.raw for e in log.iter_events()] == [r[36:] for r in records[:8]]
     verify_log(image, public_key(image))
+    if length > journaled_end:
+        (side,) = image.glob("entries.torn-*.bin")
+        assert side.read_bytes() == b"".join(records[8:])[: length - journaled_end]
 
 
 def test_a_torn_head_record_is_dropped_on_reopening(log_dir) -> None:

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import hashlib
 import io
 import json
+import shutil
 import struct
 from pathlib import Path
 
@@ -17,7 +19,7 @@ from typer.testing import CliRunner
 from cruce.audit import AccessEvent, Actor, AuditLog, Justification, LogService, Operation
 from cruce.audit._service import LogClient
 from cruce.cli import app
-from cruce.errors import InvalidInput
+from cruce.errors import AuditChainBroken, InvalidInput
 
 runner = CliRunner()
 ACTOR = Actor("hn_police", "analyst7", "analyst")
@@ -127,3 +129,78 @@ def test_an_event_with_an_oversized_justification_is_refused_by_the_socket_owner
 
     code, message = asyncio.run(run())
     assert code == -1 and b"justification text of 60000 characters" in message
+
+
+# -- an entry appended outside the log's writer is never signed in (#8) ------------------------
+
+def record(payload: bytes) -> bytes:
+    """A well-formed entries.log record, as the writer would frame it."""
+    return struct.pack(">I32s", len(payload), hashlib.sha256(b"\x00" + payload).digest()) + payload
+
+
+def test_a_well_formed_entry_appended_while_the_node_was_stopped_is_refused_at_start(
+    tmp_path: Path,
+) -> None:
+    from cruce import Node
+
+    db = str(tmp_path / "n.duckdb")
+    Node.open(db, agency="hn_police").close()
+    entries = tmp_path / "n.duckdb.audit" / "entries.log"
+    forged = event(99, Justification("gangs_organized_crime", "", "HN-1", "never happened"))
+    with entries.open("ab") as fh:
+        fh.write(record(forged.encode()))
+    before = entries.read_bytes()
+    with pytest.raises(AuditChainBroken, match="after its writer closed it"):
+        Node.open(db)
+    result = runner.invoke(app, ["audit", "head", "--db", db])
+    assert result.exit_code == 1
+    assert result.output.startswith("Error: audit log entry ") and result.output.count("\n") == 1
+    assert entries.read_bytes() == before  # left as evidence, nothing signed
+
+
+def test_a_journal_rewritten_to_cover_a_foreign_entry_is_refused(tmp_path: Path) -> None:
+    log_dir = tmp_path / "n.audit"
+    with AuditLog.open(log_dir) as log:
+        log.append(event(0))
+    journal = log_dir / "writer.journal"
+    data = bytearray(journal.read_bytes())
+    data[16] = 1  # "open": as if the writer had crashed after writing the foreign entry
+    journal.write_bytes(bytes(data))
+    with (log_dir / "entries.log").open("ab") as fh:
+        fh.write(record(event(1).encode()))
+    with pytest.raises(AuditChainBroken, match="writer.journal of the audit log was not written"):
+        AuditLog.open(log_dir)
+
+
+def test_after_a_crash_a_foreign_entry_is_set_aside_not_signed(tmp_path: Path) -> None:
+    live, image = tmp_path / "live.audit", tmp_path / "image.audit"
+    with AuditLog.open(live, head_interval=3600) as log:
+        log.append(event(0))
+        log.sign_head()
+        log.append(event(1))  # acknowledged, not yet under a head: the writer's own
+        shutil.copytree(live, image, ignore=shutil.ignore_patterns("lock"))
+    foreign = record(event(2).encode())
+    with (image / "entries.log").open("ab") as fh:
+        fh.write(foreign)
+    with AuditLog.open(image) as log:
+        assert [e.event["details"]["n"] for e in log.iter_events()] == [0, 1]
+        assert log.head().tree_size == 2
+    (side,) = image.glob("entries.torn-*.bin")
+    assert side.read_bytes() == foreign
+
+
+def test_an_unsigned_entry_altered_in_place_is_refused_at_start(tmp_path: Path) -> None:
+    live, image = tmp_path / "live.audit", tmp_path / "image.audit"
+    with AuditLog.open(live, head_interval=3600) as log:
+        log.append(event(0))
+        log.sign_head()
+        log.append(event(1))
+        original = record(log.entry(1).raw)
+        shutil.copytree(live, image, ignore=shutil.ignore_patterns("lock"))
+    entries = image / "entries.log"
+    data = entries.read_bytes()
+    assert data.endswith(original)
+    altered = original[36:].replace(b"hn:rec:1", b"hn:rec:7")
+    entries.write_bytes(data[: -len(original)] + record(altered))  # same length, new checksum
+    with pytest.raises(AuditChainBroken, match="do not hash to what the writer journaled"):
+        AuditLog.open(image)

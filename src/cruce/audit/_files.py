@@ -10,6 +10,8 @@
     heads.bin     16-byte header, then 120-byte records: a signed tree head (112 bytes, see
                   `SignedTreeHead.to_bytes`) and the u64 end offset of its last entry. The
                   offset is a local recovery hint and is not signed.
+    writer.journal  16-byte header, then the writer's last word on what it wrote (see
+                  `_journal`): which unsigned entries are its own.
 
 Only entries.log and heads.bin are ever fsynced on the write path: the derived files are
 fsynced before a tree head is signed, so the latest head is also a recovery checkpoint.
@@ -34,12 +36,14 @@ TREE_FILE = "tree.bin"
 OFFSETS_FILE = "offsets.bin"
 HEADS_FILE = "heads.bin"
 LOCK_FILE = "lock"
+JOURNAL_FILE = "writer.journal"
 
 MAGIC = {
     ENTRIES_FILE: b"cruce-aud-entry",
     TREE_FILE: b"cruce-aud-tree\x00",
     OFFSETS_FILE: b"cruce-aud-offs\x00",
     HEADS_FILE: b"cruce-aud-head\x00",
+    JOURNAL_FILE: b"cruce-aud-jrnl\x00",
 }
 RECORD = struct.Struct(">I32s")
 MAX_ENTRY_BYTES = 16 * 1024 * 1024

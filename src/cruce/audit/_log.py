@@ -44,6 +44,7 @@ from cruce.audit._files import (
     read_heads,
     write_all,
 )
+from cruce.audit._journal import CLOSED, OPEN, Journal
 from cruce.audit._merkle import (
     HASH_SIZE,
     ConsistencyProof,
@@ -75,6 +76,7 @@ class AuditLog:
         self._heads_fd = -1
         self._fds: list[int] = []
         self._derived: Derived | None = None
+        self._journal: Journal | None = None
         self._heads: list[tuple[SignedTreeHead, int]] = []
         self._state = (0, HEADER_SIZE)  # (size, end offset), replaced whole so reads are atomic
         self._frontier = Frontier()
@@ -126,7 +128,8 @@ class AuditLog:
         self._heads_fd = open_file(d, HEADS_FILE, writable=True)
         tree = FlatFile(d, TREE_FILE, HASH_SIZE, writable=True)
         offsets = FlatFile(d, OFFSETS_FILE, 8, writable=True)
-        self._fds = [self._entries_fd, self._heads_fd, tree.fd, offsets.fd]
+        self._journal = Journal(d, self._key)
+        self._fds = [self._entries_fd, self._heads_fd, tree.fd, offsets.fd, self._journal.fd]
         self._derived = Derived(tree, offsets)
         self._nodes = NodeStore(tree)
 
@@ -140,9 +143,12 @@ class AuditLog:
                 "the latest signed head does not verify under this log's key: the key or "
                 "heads.bin was replaced; run verify with the published public key"
             )
-        state = recover(self.directory, self._entries_fd, self._require_derived(), self._heads)
+        journal = self._require_journal()
+        state = recover(self.directory, self._entries_fd, self._require_derived(), self._heads,
+                        journal.read())
         self._frontier = state.frontier
         self._state = (state.size, state.end)
+        journal.write(OPEN, state.size, state.end, state.frontier.root(), sync=True)
 
     def close(self) -> None:
         """Commit what is pending, sign a final head, and release the directory."""
@@ -155,6 +161,9 @@ class AuditLog:
                 committer.close()
                 if committer.failure is None:
                     self.sign_head()
+                    size, end = self._state
+                    self._require_journal().write(CLOSED, size, end, self._frontier.root(),
+                                                  sync=True)
         finally:
             self._close_files()
 
@@ -258,9 +267,13 @@ class AuditLog:
         write_all(self._entries_fd, b"".join([ticket.data for ticket in batch]), end)
         fdatasync(self._entries_fd)
         try:  # durable from here on: failures below must not un-acknowledge the batch
-            self._state = self._index(batch, size, end)
+            state = self._index(batch, size, end)
         except Exception as exc:  # the derived files are rebuilt on reopening
             self._fail(f"audit log index update failed ({exc}); reopen the log to recover")
+            return
+        # Before the batch is acknowledged: what recovery may sign in as the writer's own.
+        self._require_journal().write(OPEN, *state, self._frontier.root(), sync=False)
+        self._state = state
 
     def _index(self, batch: list[Ticket], size: int, offset: int) -> tuple[int, int]:
         """Number the batch and append its tree nodes and offsets (no fsync: derived data)."""
@@ -317,6 +330,7 @@ class AuditLog:
             derived = self._require_derived()
             derived.tree.sync()  # the head is also the recovery checkpoint of the derived files
             derived.offsets.sync()
+            self._require_journal().sync()  # it never says less than a head covers
             now = time.time_ns() // 1_000_000
             stamp = max(now, self._heads[-1][0].timestamp) if self._heads else now
             head = SignedTreeHead.sign(self._key, size, self._root(size), stamp)
@@ -336,6 +350,11 @@ class AuditLog:
             return [head for head, _ in self._heads]
 
     # -- proofs ---------------------------------------------------------------------------
+
+    def _require_journal(self) -> Journal:
+        if self._journal is None or not self._fds:
+            raise CruceError("the audit log is closed")
+        return self._journal
 
     def _require_derived(self) -> Derived:
         if self._derived is None or not self._fds:

@@ -5,6 +5,10 @@ written only after they were fsynced. Entries past that point are re-read and re
 tail (a record cut short or failing its checksum: never acknowledged, since acknowledgement
 follows fdatasync) is moved to a side file, not deleted, and entries.log is truncated to the last
 complete record.
+
+Entries past the latest head are signed in only as far as the writer's journal (`_journal`)
+proves them its own: after a clean close nothing may follow (opening fails), after a crash
+whatever follows is set aside like a torn tail.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from cruce.audit._files import (
     unpack_offset,
     write_all,
 )
+from cruce.audit._journal import JournalState
 from cruce.audit._merkle import Frontier, leaf_hash, node_count, node_position, range_hash
 from cruce.audit._sth import SignedTreeHead
 
@@ -81,18 +86,72 @@ def recover(
     entries_fd: int,
     derived: Derived,
     heads: list[tuple[SignedTreeHead, int]],
+    journal: JournalState | None,
 ) -> Recovered:
     length = file_size(entries_fd)
     size, end = _checkpoint(length, derived, heads)
+    proven = _proven_end(length, heads, journal)
     derived.tree.truncate(node_count(size))
     derived.offsets.truncate(size)
     frontier = Frontier.load(size, derived.node)
-    stop = _replay(entries_fd, length, end, frontier, derived)
+    stop = _replay(entries_fd, min(length, proven), end, frontier, derived)
     _check_heads(frontier.size, stop, heads, derived)  # first: entries.log may be evidence
+    _check_journal(frontier, stop, journal, length)
     quarantined = None
     if stop.offset < length:
+        if stop.problem is None:
+            stop.problem = "not written by the log's writer, or never acknowledged"
         quarantined = _quarantine(directory, entries_fd, stop, length)
     return Recovered(frontier.size, stop.offset, frontier, quarantined)
+
+
+def _proven_end(
+    length: int, heads: list[tuple[SignedTreeHead, int]], journal: JournalState | None
+) -> int:
+    """The end of what the log's own writer wrote: its latest head, or its journal past it.
+
+    After a clean close nothing may follow it: bytes there were appended by someone else.
+    """
+    signed_end = heads[-1][1] if heads else HEADER_SIZE
+    if journal is None:  # a new log, or one of a version without a journal
+        return signed_end
+    proven = max(signed_end, journal.end)
+    if journal.is_closed and length > proven:
+        raise AuditChainBrokenAt(
+            journal.size,
+            f"{length - proven} bytes were appended to entries.log after its writer closed it "
+            f"at {journal.size} entries: they are not the log's own and are not signed in",
+            "keep the folder as evidence; move entries.log's bytes after offset "
+            f"{proven} aside (or restore the log from a replica) to open it again",
+        )
+    return proven
+
+
+def _check_journal(
+    frontier: Frontier, stop: ScanEnd, journal: JournalState | None, length: int
+) -> None:
+    """What the writer journaled must be there, unchanged: a log cut back or altered past its
+    latest head is tampering, as below it."""
+    if journal is None:
+        return
+    if stop.offset < journal.end:
+        found = (f"entries.log ends at byte {length}" if length < journal.end
+                 else f"the record at byte {stop.offset} is unreadable ({stop.problem})")
+        raise AuditChainBrokenAt(
+            frontier.size,
+            f"{found}, though its writer had written {journal.end} bytes ({journal.size} "
+            "entries): entries were cut off or altered",
+            "restore entries.log from a replica and run verify",
+        )
+    if stop.offset == journal.end and (
+        frontier.size != journal.size or frontier.root() != journal.root
+    ):
+        raise AuditChainBrokenAt(
+            None,
+            f"the entries do not hash to what the writer journaled at size {journal.size}: "
+            "they were altered after they were written",
+            "keep the folder as evidence and restore the log from a replica",
+        )
 
 
 def _checkpoint(
