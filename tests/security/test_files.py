@@ -3,6 +3,7 @@ nothing cruce writes, and no secret lands in a path, a folder name or a printed 
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -87,34 +88,53 @@ def test_a_store_opened_by_the_library_is_private_with_its_wal(open_folder: Path
         assert private(db) and private(wal)
 
 
-def test_another_account_cannot_read_the_store(open_folder: Path, agency_dir: Path) -> None:
-    """As root here, drop to `nobody` in a forked child and try to copy the store."""
+def test_another_account_cannot_read_the_store_or_any_output(
+    open_folder: Path, agency_dir: Path
+) -> None:
+    """As root here, drop to `nobody` in a forked child and try to read every file cruce made
+    (the store, its audit log and keys, an export) while the node is open (its WAL too)."""
     db = open_folder / "hn_police.duckdb"
     with loose_umask():
-        ok("ingest", str(agency_dir / "mapping.yml"), "--db", str(db), "--create")
+        ok("init", "--db", str(db), "--agency", "hn_police")
+        ok("ingest", str(agency_dir / "mapping.yml"), "--db", str(db))
+        ok("export", "--db", str(db), "-o", str(open_folder / "export.jsonl"), *JUSTIFY)
     assert os.geteuid() == 0, "the test needs root to become another account"
+    with loose_umask(), Node.open(db) as node:
+        node.store.set_setting("probe", "x")  # the WAL exists while the node is open
+        made = [p for p in open_folder.rglob("*") if p.is_file()]
+        assert Path(f"{db}.wal") in made and open_folder / "export.jsonl" in made
+        assert {name: result for name, result in read_as_nobody(made).items()
+                if not name.endswith(".pub.pem")} == {str(p): "denied" for p in made
+                                                       if not p.name.endswith(".pub.pem")}
+
+
+def read_as_nobody(paths: list[Path]) -> dict[str, str]:
+    """What another account (nobody) gets trying to read each file: 'read' or 'denied'."""
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: another local account
         os.close(read)
-        code = b"?"
+        results: dict[str, str] = {}
         try:
             os.setgid(65534)
             os.setuid(65534)
-            try:
-                with db.open("rb") as fh:
-                    fh.read(16)
-                code = b"read"
-            except PermissionError:
-                code = b"denied"
+            for path in paths:
+                try:
+                    with path.open("rb") as fh:
+                        fh.read(16)
+                    results[str(path)] = "read"
+                except PermissionError:
+                    results[str(path)] = "denied"
         finally:
-            os.write(write, code)
+            os.write(write, json.dumps(results).encode())
             os._exit(0)
     os.close(write)
-    answer = os.read(read, 16)
+    chunks = []
+    while chunk := os.read(read, 65536):
+        chunks.append(chunk)
     os.close(read)
     os.waitpid(pid, 0)
-    assert answer == b"denied"
+    return dict(json.loads(b"".join(chunks)))
 
 
 def test_private_file_tightens_a_file_that_was_open_to_all(tmp_path: Path) -> None:

@@ -166,3 +166,10 @@ def test_an_export_of_one_collection_purpose_still_needs_a_compatible_stated_one
         assert (sorted(r.id for r in border), border.withheld) == (["us-1", "us-2"], 0)
         gangs = node.export(BORDER, collected_for=["gangs_organized_crime"])
         assert (list(gangs), gangs.withheld) == ([], 9)
+
+
+def test_an_operator_name_unfit_for_the_log_is_refused(mixed: Path) -> None:
+    result = runner.invoke(app, ["--user", "ana\nadmin", "stats", "--db", str(mixed)])
+    assert result.exit_code == 2
+    assert result.output.strip() == ("Error: --user / CRUCE_USER 'ana\\nadmin' is not a user "
+                                     "name (letters, digits, _ . @ -, at most 64 characters)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar
@@ -13,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cruce._files import is_server_url
-from cruce.errors import CruceError, NotFound
+from cruce.errors import CruceError, InvalidInput, NotFound
 from cruce.settings import Settings
 
 if TYPE_CHECKING:
@@ -82,9 +83,17 @@ def set_operator(user: str | None) -> None:
     _operator[:] = [user] if user and user.strip() else []
 
 
+_OPERATOR_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}")
+
+
 def operator() -> str:
-    """`--user`, else CRUCE_USER, else the login name."""
-    return _operator[0] if _operator else Settings.from_env().user
+    """`--user`, else CRUCE_USER, else the login name: a name fit for the audit log (letters,
+    digits, _ . @ -, at most 64), since every access is logged under it."""
+    name = _operator[0] if _operator else Settings.from_env().user
+    if not _OPERATOR_NAME.fullmatch(name):
+        raise InvalidInput(f"--user / CRUCE_USER {name[:64]!r} is not a user name (letters, "
+                           "digits, _ . @ -, at most 64 characters)")
+    return name
 
 
 def must_exist(db: str | Path) -> None:
