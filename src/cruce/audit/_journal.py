@@ -7,7 +7,7 @@ appended to entries.log while the node was stopped, and it would sign those in t
 #8). The journal closes that gap. It is one record, rewritten in place:
 
     writer.journal  16-byte header, then: u8 state (1 open, 2 closed) | u64 size | u64 end
-                    offset in entries.log | root hash (32) at that size | HMAC-SHA256 (32)
+                    offset in entries.log | digest (32) of the tree's peaks | HMAC-SHA256 (32)
 
 The writer rewrites it after every batch is durable and before the batch is acknowledged
 (no sync of its own: it is synced before each signed head, and entries up to its `end` were
@@ -44,7 +44,8 @@ _KEY_PREFIX = b"cruce/audit/writer-journal/v1\x00"
 
 @dataclass(frozen=True, slots=True)
 class JournalState:
-    """What the writer last said: open or closed, with the log's size, end offset and root."""
+    """What the writer last said: open or closed, with the log's size, end offset and tree
+    (`root`: the digest of its peaks, `Frontier.peaks_digest`)."""
 
     state: int
     size: int

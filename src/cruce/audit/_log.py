@@ -148,7 +148,7 @@ class AuditLog:
                         journal.read())
         self._frontier = state.frontier
         self._state = (state.size, state.end)
-        journal.write(OPEN, state.size, state.end, state.frontier.root(), sync=True)
+        journal.write(OPEN, state.size, state.end, state.frontier.peaks_digest(), sync=True)
 
     def close(self) -> None:
         """Commit what is pending, sign a final head, and release the directory."""
@@ -162,7 +162,7 @@ class AuditLog:
                 if committer.failure is None:
                     self.sign_head()
                     size, end = self._state
-                    self._require_journal().write(CLOSED, size, end, self._frontier.root(),
+                    self._require_journal().write(CLOSED, size, end, self._frontier.peaks_digest(),
                                                   sync=True)
         finally:
             self._close_files()
@@ -272,7 +272,7 @@ class AuditLog:
             self._fail(f"audit log index update failed ({exc}); reopen the log to recover")
             return
         # Before the batch is acknowledged: what recovery may sign in as the writer's own.
-        self._require_journal().write(OPEN, *state, self._frontier.root(), sync=False)
+        self._require_journal().write(OPEN, *state, self._frontier.peaks_digest(), sync=False)
         self._state = state
 
     def _index(self, batch: list[Ticket], size: int, offset: int) -> tuple[int, int]:

@@ -144,7 +144,7 @@ def _check_journal(
             "restore entries.log from a replica and run verify",
         )
     if stop.offset == journal.end and (
-        frontier.size != journal.size or frontier.root() != journal.root
+        frontier.size != journal.size or frontier.peaks_digest() != journal.root
     ):
         raise AuditChainBrokenAt(
             None,
