@@ -20,8 +20,9 @@ import pyarrow as pa
 from cruce.errors import BadRow, CruceError, InvalidEntityField, InvalidEnvelope, InvalidInput
 from cruce.ingest._lines import Line, read_lines
 from cruce.ingest._values import clean_properties
-from cruce.records import Envelope, Record, make_entity, protect_victim
+from cruce.records import Envelope, Record, protect_victim
 from cruce.records._envelope import check_partial
+from cruce.records._record import build_entity, checked_schema
 from cruce.records._search import search_text
 from cruce.records._text import shown
 from cruce.store import RECORD_COLUMNS
@@ -150,11 +151,9 @@ def peek_agency(path: Path) -> str | None:
 def _record_row(
     data: Any, defaults: dict[str, Any], file: str, line: int, now: datetime
 ) -> dict[str, Any]:
-    entity = make_entity(data, where="entity")
-    entity = entity.schema.model.get_proxy({
-        "id": entity.id, "schema": entity.schema.name,
-        "properties": clean_properties(entity.schema, entity.properties, "entity"),
-    })
+    schema = checked_schema(data)
+    properties = clean_properties(schema, data.get("properties") or {}, "entity")
+    entity = build_entity(data["id"], schema, properties)
     given = data.get("envelope")
     if given is not None and not isinstance(given, dict):
         raise InvalidEntityField("entity", "envelope", "must be an object of envelope fields")

@@ -12,7 +12,8 @@ and a good one is stored in the same form (`Honduras` -> `hn`, `+504 9988-7766` 
 
 from __future__ import annotations
 
-from typing import Any
+import re
+from functools import lru_cache
 
 from followthemoney.schema import Schema
 from followthemoney.types import registry
@@ -22,6 +23,7 @@ from cruce.ingest._clean import GENDERS_ES, clean_phone
 from cruce.records import id_problem
 from cruce.records._text import shown
 
+_NOT_DIGIT = re.compile(r"[^0-9]")
 # What a JSON line's value must look like, for the reason of a bad row.
 _FORMS = {
     "date": "a date (YYYY, YYYY-MM or YYYY-MM-DD)",
@@ -31,10 +33,26 @@ _FORMS = {
 }
 
 
+_TEXT_KINDS = frozenset({"name", "string", "text", "address", "identifier", "html"})
+
+
 def clean_value(kind: str, raw: str, phone_country: str | None = None) -> str | None:
     """`raw` in FtM's form for a value of type `kind`, or None when it is not one.
 
     Text kinds (name, string, text, address, identifier...) are kept as they are."""
+    if kind in _TEXT_KINDS or registry.get(kind) is None:
+        return raw
+    if len(raw) > 256:  # no date, country or phone is this long; keep the cache small
+        return _clean_typed(kind, raw, phone_country)
+    return _clean_cached(kind, raw, phone_country)
+
+
+def _clean_typed(kind: str, raw: str, phone_country: str | None) -> str | None:
+    if kind == "phone" and raw.startswith("+"):
+        # The CSV path's fast path (`_clean.phone_sql`): + and 8 to 15 digits is E.164.
+        digits = _NOT_DIGIT.sub("", raw)
+        if 8 <= len(digits) <= 15:
+            return "+" + digits
     if kind == "gender":
         return GENDERS_ES.get(raw.strip().lower())
     if kind == "phone":
@@ -42,9 +60,11 @@ def clean_value(kind: str, raw: str, phone_country: str | None = None) -> str | 
     if kind == "entity":
         return raw if id_problem(raw) is None else None
     ptype = registry.get(kind)
-    if ptype is None or kind in ("name", "string", "text", "address", "identifier", "html"):
-        return raw
-    return ptype.clean(raw)
+    return ptype.clean(raw) if ptype is not None else raw
+
+
+# Dates, countries and genders repeat across a file's records: each is judged once.
+_clean_cached = lru_cache(maxsize=65536)(_clean_typed)
 
 
 def value_reason(kind: str) -> str:
@@ -74,7 +94,3 @@ def clean_properties(
         out[name] = cleaned
     return out
 
-
-def any_value(value: Any) -> str:
-    """A JSON value named in a reason (type and a short rendering)."""
-    return f"{type(value).__name__} {shown(value, 40)}"

@@ -54,6 +54,13 @@ def make_entity(
     back from the store (`is_stored`) was judged when it entered: its id is taken as it is, so
     a record stored before a rule tightened stays readable and erasable.
     """
+    schema = checked_schema(data, where=where, is_stored=is_stored)
+    return build_entity(data["id"], schema, data.get("properties") or {}, where)
+
+
+def checked_schema(data: Any, *, where: str = "entity", is_stored: bool = False) -> Schema:
+    """The checks of `make_entity` without building the entity: its schema, once the id,
+    the schema and the shape of the properties are right."""
     if not isinstance(data, dict):
         raise InvalidEntity(f"{where}: expected a JSON object, got {type(data).__name__}")
     if not is_stored:
@@ -67,8 +74,15 @@ def make_entity(
     if not isinstance(properties, dict):
         raise InvalidEntityField(where, "properties", "must be an object of lists of text")
     _check_properties(schema, properties, where)
+    return schema
+
+
+def build_entity(
+    entity_id: str, schema: Schema, properties: dict[str, list[str]], where: str = "entity"
+) -> EntityProxy:
+    """The FtM entity of checked parts (see `checked_schema`)."""
     try:
-        return model.get_proxy({"id": data["id"], "schema": schema.name, "properties": properties})
+        return model.get_proxy({"id": entity_id, "schema": schema.name, "properties": properties})
     except InvalidData as exc:
         raise InvalidEntity(f"{where}: {exc}") from None
 
