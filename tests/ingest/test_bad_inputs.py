@@ -223,3 +223,20 @@ def test_a_failed_ingest_leaves_no_rejects_file(tmp_path: Path, agency_dir: Path
         node.ingest(agency_dir / "personas.csv", mapping=mapping, rejects=rejects)
     assert not rejects.exists() and not list(tmp_path.glob(".rejects.csv*"))
 
+
+
+def test_both_paths_hold_a_name_to_ftms_length(tmp_path: Path, agency_dir: Path) -> None:
+    long_name = "X" * 400  # FtM's name type holds at most 384 characters
+    path = agency_dir / "personas.csv"
+    path.write_text(HEADER + "\n" + f"HN-1,{long_name},1990,,IMPUTADO,,,Honduras,M,\n")
+    lines = tmp_path / "p.jsonl"
+    lines.write_text(json.dumps({"id": "us-1", "schema": "Person",
+                                 "properties": {"name": [long_name]}}) + "\n")
+    with Node.open(tmp_path / "a.duckdb") as a, pytest.raises(BadRow) as csv_err:
+        a.ingest(path, mapping=agency_dir / "mapping.yml")
+    with Node.open(tmp_path / "b.duckdb", agency="us_border") as b, pytest.raises(BadRow) as jsonl_err:
+        b.ingest(lines, envelope={**ENVELOPE, "dataset": "cases"})
+    assert (csv_err.value.column, csv_err.value.line) == ("nombre_completo", 2)
+    assert csv_err.value.reason.endswith("is longer than 384 characters")
+    assert (jsonl_err.value.column, jsonl_err.value.reason) == (
+        "properties.name", "a value is 400 characters long; at most 384")

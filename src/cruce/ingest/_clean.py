@@ -63,6 +63,7 @@ class ColumnPlan:
     column: str
     kind: str  # text | date | phone | <FtM type name for lookups>
     cleaning: ColumnCleaning
+    max_length: int | None = None  # the shortest FtM limit of the properties it feeds
 
     def reason(self) -> str:
         if self.kind == "date":

@@ -34,13 +34,16 @@ from cruce.ingest._mapping import (
 def plan_columns(mapping: DatasetMapping, query: QuerySource) -> list[ColumnPlan]:
     """Decide each used column's kind from its declared cleaning or the property it feeds."""
     kinds: dict[str, str] = {}
+    limits: dict[str, int] = {}
     for ent in query.entities:
         for prop in ent.properties:
-            type_name = ent.schema.properties[prop.name].type.name
-            kind = type_name if type_name in ("date", "phone", *LOOKUP_TYPES) else "text"
+            ptype = ent.schema.properties[prop.name].type
+            kind = ptype.name if ptype.name in ("date", "phone", *LOOKUP_TYPES) else "text"
             for col in prop.columns:
                 if kinds.get(col, "text") == "text":
                     kinds[col] = kind
+                # A value is as long as FtM allows its type, as a JSON line's (`make_entity`).
+                limits[col] = min(limits.get(col, ptype.max_length), ptype.max_length)
     plans = []
     for col in sorted(mapping.columns_used(query)):
         cleaning = mapping.columns.get(col, ColumnCleaning())
@@ -49,7 +52,7 @@ def plan_columns(mapping: DatasetMapping, query: QuerySource) -> list[ColumnPlan
             kind = "date"
         elif cleaning.phone_country:
             kind = "phone"
-        plans.append(ColumnPlan(col, kind, cleaning))
+        plans.append(ColumnPlan(col, kind, cleaning, limits.get(col)))
     return plans
 
 

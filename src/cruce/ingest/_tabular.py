@@ -145,6 +145,13 @@ def _find_problems(
         for p in plans
         if p.kind != "text"
     ]
+    parts += [
+        f"SELECT _row, {_lit(p.column)}, src.{quote(p.column)}, "
+        f"{_lit(f'is longer than {p.max_length} characters')} FROM src JOIN clean USING (_row) "
+        f"WHERE length(clean.{quote(p.column)}) > {int(p.max_length)}"
+        for p in plans
+        if p.max_length is not None
+    ]
     for sql, column in entities.category_errors_sql():
         parts.append(
             f"SELECT _row, {_lit(column)}, k.{quote(column)}, "
