@@ -64,6 +64,16 @@ def test_an_unknown_envelope_field_suggests_the_nearest(tmp_path: Path) -> None:
     assert line == "Error: --envelope: tpl: unknown field (did you mean 'tlp'?)"
 
 
+@pytest.mark.parametrize("field", ["provenance", "created_at"])
+def test_an_envelope_option_cannot_set_what_the_node_keeps(tmp_path: Path, field: str) -> None:
+    cases = tmp_path / "cases.jsonl"
+    cases.write_text(person_line() + "\n", encoding="utf-8")
+    bad = json.dumps({**ENVELOPE, "dataset": "cases", field: {"file": "x", "line": 1}})
+    line = error_line("ingest", str(cases), "--envelope", bad, "--agency", "us_border",
+                      "--db", str(tmp_path / "n.duckdb"), "--create")
+    assert line == f"Error: --envelope: {field}: kept by the node for each record, not given"
+
+
 # -- mappings ------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(

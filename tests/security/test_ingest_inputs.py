@@ -274,6 +274,7 @@ entities = st.fixed_dictionaries(
             "subject_category": st.sampled_from(["victim", "suspect", "?"]) | json_values,
             "is_shareable": json_values, "agency": st.sampled_from(["us_border", "hn_police"]),
             "retain_until": st.sampled_from(["2031-01-01", "2001-01-01", "soon"]),
+            "provenance": json_values, "created_at": json_values, "purpse": json_values,
         }) | json_values,
     },
 )

@@ -52,6 +52,9 @@ class StagedLines:
 def check_defaults(defaults: dict[str, Any], label: str = "--envelope") -> None:
     """Envelope defaults (`--envelope`, `--agency`, `--dataset`), checked field by field before
     any line: their errors are the caller's, named against the option, not a data line."""
+    kept = [name for name in _NODE_KEPT if name in defaults]
+    if kept:
+        raise InvalidInput(f"{label}: {kept[0]}: kept by the node for each record, not given")
     try:
         check_partial(defaults)
     except InvalidEnvelope as exc:
