@@ -25,12 +25,13 @@ never to the receiver's own records.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from cruce.audit._events import Justification
-from cruce.errors import Conflict, PermissionDenied
+from cruce.errors import Conflict, NotFound, PermissionDenied
 from cruce.records import TLP, Envelope, HandlingCode, PurposeArea, Record
+from cruce.share._consent import ConsentBook, ConsentRequest
 from cruce.share._notice import seal_notice
 from cruce.share._rules import COND_RELEASED
 
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 
 WITHDRAWAL = ("withdrawn by the provider: the record may no longer be shared (now a victim's, "
               "not shareable or TLP:RED)")
+NO_CONSENT = ", without a consent of its provider to pass it on known to this node"
 _STANDING_TLP = (TLP.CLEAR, TLP.GREEN)
 _STANDING_CODES = (HandlingCode.H0, HandlingCode.H1)
 
@@ -81,8 +83,8 @@ def arrival_problem(
                 and purpose is not None and env.purpose == PurposeArea(purpose))
     if standing or consented:
         return None
-    return (f"record {record_id!r} names {provider} as provider but comes from {sender}, "
-            f"without {provider}'s consent to pass it on to {receiver}")
+    return (f"record {record_id!r} names {provider} as provider but comes from {sender}"
+            f"{NO_CONSENT}")
 
 
 def admit(
@@ -91,9 +93,11 @@ def admit(
 ) -> tuple[list[Record], list[tuple[str, str]]]:
     """The records of an opened package the receiver may take, and (id, reason) for each it
     refuses (`arrival_problem`); `consented(record_id, provider)` looks up the receiver's own
-    consent book."""
+    consent book. PermissionDenied (403: the sender's outbox tries again) for the whole package
+    if a record lacks a consent the provider may not have told this node of yet."""
     taken: list[Record] = []
     refused: list[tuple[str, str]] = []
+    waiting: list[str] = []  # refused for a consent not (yet) known here
     for record in share.records:
         env = record.envelope
         onward = env.agency != share.sender
@@ -103,8 +107,12 @@ def admit(
             consented=onward and consented(record.id, env.agency))
         if problem is None:
             taken.append(record)
+        elif problem.endswith(NO_CONSENT):
+            waiting.append(problem)
         else:
             refused.append((record.id, problem))
+    if waiting:  # the provider's consent may still be on its way here: the sender tries again
+        raise PermissionDenied(f"package {share.share_id} not taken yet: {waiting[0]}")
     return taken, refused
 
 
@@ -175,8 +183,6 @@ def consent_lookup(store: Store, receiver: str,
                    purpose: PurposeArea | None) -> Callable[[str, str], bool]:
     """`consented(record_id, provider)` for `admit`: does the receiver's consent book hold the
     provider's grant of this record to the receiver for the package's purpose?"""
-    from cruce.share._consent import ConsentBook
-
     book = ConsentBook(store)
 
     def consented(record_id: str, provider: str) -> bool:
@@ -198,3 +204,35 @@ def admit_or_refuse(share: Share, receiver: str, members: frozenset[str],
         more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
         raise Conflict(f"package {share.share_id} refused: {refused[0][1]}{more}")
     return taken, refused
+
+
+# -- the onward recipient learns of the provider's consent (so that rule 3 can check it) ------
+def onward_copy(request: ConsentRequest, status: str,
+                fields: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The provider's answer as sent to the onward recipient too, with the request it answers
+    (that node never saw the request): for a grant or a revocation, when the onward recipient
+    is not the requester itself. None: nothing to send."""
+    if status not in ("granted", "revoked") or request.recipient == request.requester:
+        return None
+    return {**fields, "request": request.to_dict()}
+
+
+def known_request(book: ConsentBook, fields: Mapping[str, Any], sender: str,
+                  receiver: str) -> ConsentRequest:
+    """The request a consent answer is about: from the book, or, for the onward recipient the
+    provider told (`onward_copy`), recorded from the answer signed by that provider."""
+    request_id = str(fields.get("request_id"))
+    try:
+        return book.get(request_id)
+    except NotFound:
+        told = fields.get("request")
+        if not isinstance(told, dict) or told.get("request_id") != request_id:
+            raise
+        if told.get("provider") != sender or told.get("recipient") != receiver:
+            raise PermissionDenied("a consent answer about another provider's record or "
+                                   "another recipient") from None
+        return book.request(
+            record_id=str(told["record_id"]), provider=sender,
+            requester=str(told["requester"]), recipient=receiver,
+            purpose=str(told["purpose"]), justification=str(told["justification"]),
+            request_id=request_id)
