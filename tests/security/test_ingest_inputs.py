@@ -285,7 +285,7 @@ lines = st.lists(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(body=lines, keep_going=st.booleans())
 def test_arbitrary_json_lines_give_only_documented_errors_and_never_half_a_file(
     tmp_path_factory: pytest.TempPathFactory, body: list[bytes], keep_going: bool,
