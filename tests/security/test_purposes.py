@@ -14,8 +14,7 @@ from typer.testing import CliRunner
 from cruce import Node, justification
 from cruce.cli import app
 from cruce.errors import PermissionDenied
-from cruce.records import PurposeArea
-from cruce.records import _purposes
+from cruce.records import PurposeArea, _purposes
 from cruce.records._purposes import compatible
 
 runner = CliRunner()
