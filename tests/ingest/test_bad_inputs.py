@@ -250,3 +250,11 @@ def test_both_paths_hold_a_name_to_ftms_length(tmp_path: Path, agency_dir: Path)
     assert csv_err.value.reason.endswith("is longer than 384 characters")
     assert (jsonl_err.value.column, jsonl_err.value.reason) == (
         "properties.name", "a value is 400 characters long; at most 384")
+
+
+def test_a_missing_json_lines_file_is_one_line_even_before_the_node_knows_its_agency(
+    tmp_path: Path,
+) -> None:
+    missing = tmp_path / "nope.jsonl"
+    line = error_line("ingest", str(missing), "--db", str(tmp_path / "n.duckdb"), "--create")
+    assert line == f"Error: {missing}: no such file"

@@ -19,7 +19,6 @@ from cruce.ingest._mapping import DatasetMapping, QuerySource, load_mapping
 from cruce.ingest._rejects import PendingRejects
 from cruce.ingest._tabular import stage_file
 from cruce.store import Store
-from cruce.store._policy import WriteOutcome, Writer
 
 Progress = Callable[[str], None]
 
@@ -35,7 +34,6 @@ class IngestResult:
     unchanged: int
     rejected: int
     batch: str
-    outcome: WriteOutcome = WriteOutcome()  # rows the write policy refused, kept or lowered
 
 
 def ingest_file(
@@ -48,14 +46,8 @@ def ingest_file(
     envelope: dict[str, Any] | None = None,
     rejects: Path | None = None,
     progress: Progress = lambda step: None,
-    why: Justification | None = None,
-    writer: Writer | None = None,
 ) -> IngestResult:
     """Ingest one file as one transaction: every record of it, or none.
-
-    `why` is the justification logged with the write (default: the dataset's purpose and the
-    file's name); `writer` who writes, for the write policy (see `Store.write_table`): a
-    record held from another agency is refused, whatever the file says.
 
     Tabular files need a mapping (`mapping=`); JSON lines carry FtM entities and take their
     envelope from each line's "envelope" key or from `envelope=` defaults. A bad row stops the
@@ -66,7 +58,7 @@ def ingest_file(
     pending = PendingRejects(rejects) if rejects is not None else None
     try:
         staged = _stage(path, mapping, dataset, envelope, pending, progress)
-        result = _write(store, path, staged, actor, progress, why, writer)
+        result = _write(store, path, staged, actor, progress)
     except BaseException:
         if pending is not None:
             pending.discard()
@@ -101,8 +93,6 @@ def _stage(
         if dataset:
             defaults["dataset"] = dataset
         check_defaults(defaults)
-        if not path.exists():
-            raise InvalidInput(f"{path}: no such file")
         lines = stage_jsonl(path, defaults, keep_going=pending is not None)
         if pending is not None:
             pending.write(*_line_rejects(lines))
@@ -132,8 +122,6 @@ def _write(
     staged: _Staged,
     actor: Actor,
     progress: Progress,
-    why: Justification | None = None,
-    writer: Writer | None = None,
 ) -> IngestResult:
     progress("writing")
     table, rows, rejected = staged.table, staged.rows, staged.rejected
@@ -144,14 +132,13 @@ def _write(
         "batch",
         pa.array([batch] * table.num_rows, pa.string()),
     )
-    why = why or Justification(
+    why = Justification(
         purpose=purpose,
         legal_basis="collection by the owning agency",
         text=f"ingest of {path.name}",
     )
     details = {"file": str(path), "dataset": dataset, "rows": rows, "rejected": rejected}
-    result = store.write_table(table, actor, why, batch, details, source=f"{dataset}:{path.name}",
-                               writer=writer)
+    result = store.write_table(table, actor, why, batch, details, source=f"{dataset}:{path.name}")
     return IngestResult(
         str(path),
         dataset,
@@ -162,7 +149,6 @@ def _write(
         result.unchanged,
         rejected,
         batch,
-        result.outcome,
     )
 
 

@@ -17,6 +17,8 @@ from itertools import accumulate
 from pathlib import Path
 from typing import IO, Any
 
+from cruce.errors import InvalidInput
+
 MAX_LINE_BYTES = 1 << 20  # an FtM entity with its envelope is a few KB; 1 MiB is ample
 MAX_DEPTH = 16  # an entity line nests 3 deep ({"envelope": {"provenance": {...}}})
 _STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"')
@@ -36,7 +38,13 @@ class Line:
 
 def read_lines(path: Path) -> Iterator[Line]:
     """Every non-blank line of `path`, parsed or with its problem."""
-    with path.open("rb") as fh:
+    try:
+        fh = path.open("rb")
+    except FileNotFoundError:
+        raise InvalidInput(f"{path}: no such file") from None
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot be read ({exc.strerror})") from None
+    with fh:
         number = 0
         while True:
             raw = fh.readline(MAX_LINE_BYTES + 1)
