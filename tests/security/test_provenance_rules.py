@@ -232,3 +232,55 @@ def test_a_store_reports_records_that_became_unshareable(store: Store) -> None:
     done = write(store, line("gt-3", GT, subject_category="victim"))
     assert done.outcome.withdrawn == ("gt-3",)
     assert write(store, line("gt-3", GT, subject_category="victim")).outcome.withdrawn == ()
+
+
+# -- what a package may bring (cruce.share._provenance.arrival_problem) -------------------------
+def arrival_oracle(agency: str, tlp: str, code: str, category: str, purpose: str,
+                   sender: str, released: bool, consented: bool) -> bool:
+    """From the issue: a package's records carry the sender's agency, or are an onward share the
+    provider consented to (the labels' standing permission or an explicit consent), carrying a
+    member provider; never the receiver's own; RED never arrives, but a released victim from
+    its provider."""
+    if agency == GT:
+        return False
+    if tlp == "RED" and not (released and category == "victim" and agency == sender):
+        return False
+    if agency == sender:
+        return True
+    if agency not in (HN, SV) or category == "victim":
+        return False
+    standing = tlp in ("CLEAR", "GREEN") and code in ("H0", "H1") and purpose == "intelligence"
+    return standing or consented
+
+
+@pytest.mark.parametrize(("agency", "tlp", "code", "category", "purpose", "sender"), list(
+    itertools.product([HN, GT, SV, "us_border"], TLPS, ("H0", "H2"), ("suspect", "victim"),
+                      ("intelligence", "border_security"), [HN, SV])))
+def test_arrival_matches_the_oracle(agency: str, tlp: str, code: str, category: str,
+                                    purpose: str, sender: str) -> None:
+    from cruce.records import Envelope
+    from cruce.share._provenance import arrival_problem
+
+    if category == "victim" and tlp != "RED":
+        return  # a victim's record is RED
+    env = Envelope.build(agency=agency, dataset="d", purpose=purpose, handling_code=code,
+                         tlp=tlp, source_reliability="B", information_accuracy="2",
+                         retain_until="2031-01-01", subject_category=category,
+                         is_shareable=category != "victim")
+    for released, consented in itertools.product([False, True], repeat=2):
+        problem = arrival_problem(env, "r-9", sender=sender, receiver=GT,
+                                  purpose="intelligence", members=frozenset({HN, GT, SV}),
+                                  released=released, consented=consented)
+        expected = arrival_oracle(agency, tlp, code, category, purpose, sender, released,
+                                  consented)
+        assert (problem is None) == expected, (released, consented, problem)
+
+
+def test_an_erasure_notice_applies_only_to_what_its_sender_provided_or_brought() -> None:
+    from cruce.share._provenance import notice_applies
+
+    assert notice_applies(HN, frozenset({HN}), sender=HN, receiver=GT)
+    assert notice_applies(HN, frozenset({SV}), sender=SV, receiver=GT)  # the relaying channel
+    assert not notice_applies(HN, frozenset({HN}), sender=SV, receiver=GT)
+    assert not notice_applies(GT, frozenset(), sender=SV, receiver=GT)  # the receiver's own
+    assert not notice_applies(GT, frozenset({SV}), sender=SV, receiver=GT)

@@ -21,8 +21,9 @@ or writes a store.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date
+from typing import NamedTuple
 
 from cruce.records import TLP, HandlingCode
 
@@ -32,9 +33,9 @@ FIELDS = ("tlp", "handling_code", "handling_restriction", "is_shareable", "subje
           "purpose", "retain_until")
 
 
-@dataclass(frozen=True, slots=True)
-class Protection:
-    """The fields of an envelope that protect the data subject, as stored."""
+class Protection(NamedTuple):
+    """The fields of an envelope that protect the data subject, as stored (a tuple: a store
+    compares millions of them on a re-ingest)."""
 
     tlp: str
     handling_code: str
@@ -70,8 +71,7 @@ class Writer:
         return self.sender is None
 
 
-@dataclass(frozen=True, slots=True)
-class Held:
+class Held(NamedTuple):
     """A record this node holds: its provider, the agencies whose packages brought it (none for
     the node's own records) and its protection."""
 
@@ -141,9 +141,9 @@ def ratchet(stored: Protection, incoming: Protection, may_lower: bool) -> Verdic
     if "handling_code" in kept or "handling_restriction" in kept:  # they go together
         kept["handling_code"] = stored.handling_code
         kept["handling_restriction"] = stored.handling_restriction
-    result = replace(incoming, **kept)
+    result = incoming._replace(**kept)
     if result.is_victim:  # victims are RED and not shareable until released (the envelope rule)
-        result = replace(result, tlp=TLP.RED.value, is_shareable=False)
+        result = result._replace(tlp=TLP.RED.value, is_shareable=False)
     return Verdict(protection=result, kept=lowered)
 
 

@@ -1,13 +1,13 @@
 """The write policy applied to a table of records (see `cruce.store._policy` for the rules):
 what the store holds of the ids a write touches, the rows it refuses, and the protection it
 keeps. Only rows whose ids are already stored go through Python; a first ingest of a million
-records costs one vectorised agency check."""
+records costs one vectorised agency check, a re-ingest one comparison per record."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -20,6 +20,7 @@ from cruce.store._policy import (
     Writer,
     judge_write,
     now_unshareable,
+    provenance_problem,
 )
 
 if TYPE_CHECKING:
@@ -49,19 +50,17 @@ def held_records(store: Store, ids: Sequence[str]) -> dict[str, Held]:
         "SELECT id, source FROM fragments WHERE id IN (SELECT unnest(CAST(? AS VARCHAR[]))) "
         "AND source LIKE ?", (found, SHARE_SOURCE + "%")):
         senders.setdefault(str(record_id), set()).add(str(source)[len(SHARE_SOURCE):])
-    return {str(r[0]): Held(str(r[1]), frozenset(senders.get(str(r[0]), ())),
-                            Protection(*r[2:])) for r in rows}
-
-
-def protection_of(row: dict[str, Any]) -> Protection:
-    return Protection(*(row[n] for n in FIELDS))
+    empty: frozenset[str] = frozenset()
+    brought = {i: frozenset(v) for i, v in senders.items()}
+    return {r[0]: Held(r[1], brought.get(r[0], empty), Protection._make(r[2:])) for r in rows}
 
 
 def refuse_rows(
     table: pa.Table, held: dict[str, Held], writer: Writer
 ) -> tuple[pa.Table, list[tuple[str, str]]]:
     """The rows this writer may write, and (id, reason) for each it may not (rule 1)."""
-    suspect = pc.or_(pc.is_in(table.column("id"), value_set=pa.array(list(held), pa.string())),
+    blocked = _blocked(held, writer)
+    suspect = pc.or_(pc.is_in(table.column("id"), value_set=pa.array(blocked, pa.string())),
                      _agency_mask(table, writer))
     if not pc.any(suspect).as_py():
         return table, []
@@ -77,6 +76,11 @@ def refuse_rows(
     return table.filter(pa.array(keep, pa.bool_())), refused
 
 
+def _blocked(held: dict[str, Held], writer: Writer) -> list[str]:
+    # The held ids this writer may not change whatever a row says (their own agency aside).
+    return [i for i, h in held.items() if provenance_problem(h, i, h.agency, writer)]
+
+
 def _agency_mask(table: pa.Table, writer: Writer) -> pa.ChunkedArray:
     # Own ingest: rows naming another agency; a package: rows naming this node's agency.
     same = pc.equal(table.column("agency"), writer.agency)
@@ -88,28 +92,37 @@ def ratchet_rows(
 ) -> tuple[pa.Table, dict[str, Verdict], list[str]]:
     """Rows with their protection after rule 2; by id, the verdict of every row that kept a
     field stricter or had one lowered; and the ids no package may carry any more (they could
-    before: their recipients must be told)."""
+    before: their recipients must be told). Rows whose protection is the stored one are only
+    compared (a re-ingest of a million unchanged records stays fast)."""
     if not held:
         return table, {}, []
-    touched = pc.is_in(table.column("id"), value_set=pa.array(list(held), pa.string()))
-    if not pc.any(touched).as_py():
-        return table, {}, []
-    rest = table.filter(pc.invert(touched))
-    rows = table.filter(touched).to_pylist()
+    ids, agencies = table.column("id").to_pylist(), table.column("agency").to_pylist()
+    values = {n: table.column(n).to_pylist() for n in FIELDS}
     verdicts: dict[str, Verdict] = {}
     withdrawn: list[str] = []
-    for row in rows:
-        before = held[row["id"]]
-        verdict = judge_write(before, row["id"], row["agency"], protection_of(row), writer)
+    changed = False
+    columns = [values[n] for n in FIELDS]
+    for row, (record_id, *stated) in enumerate(zip(ids, *columns, strict=True)):
+        before = held.get(record_id)
+        if before is None or tuple(stated) == before.protection:
+            continue
+        incoming = Protection._make(stated)
+        verdict = judge_write(before, record_id, agencies[row], incoming, writer)
         assert verdict.protection is not None  # rule 1 ran first
+        changed = changed or verdict.protection != incoming
         for name in FIELDS:
-            row[name] = getattr(verdict.protection, name)
+            values[name][row] = getattr(verdict.protection, name)
         if verdict.kept or verdict.lowered:
-            verdicts[row["id"]] = verdict
+            verdicts[record_id] = verdict
         if now_unshareable(before.protection, verdict.protection):
-            withdrawn.append(row["id"])
-    ratcheted = pa.Table.from_pylist(rows, schema=table.schema)
-    return pa.concat_tables([rest, ratcheted]), verdicts, sorted(withdrawn)
+            withdrawn.append(record_id)
+    if not verdicts and not withdrawn and not changed:
+        return table, {}, []
+    for name in FIELDS:
+        index = table.schema.get_field_index(name)
+        table = table.set_column(index, table.schema.field(index),
+                                 pa.array(values[name], table.schema.field(index).type))
+    return table, verdicts, sorted(withdrawn)
 
 
 _ANY = Protection("CLEAR", "H0", None, True, None, "intelligence", date.max)  # rule 1 reads none
