@@ -85,3 +85,19 @@ def test_export_in_an_unknown_format_is_refused(db: str) -> None:
     result = runner.invoke(app, ["audit", "export", "--db", db, "--format", "xml"])
     assert result.exit_code == 2
     assert result.output.strip() == "Error: --format must be jsonl or csv, not 'xml'"
+
+
+def test_a_log_open_in_another_process_is_a_usage_error_with_one_line(db: str) -> None:
+    from cruce.audit import AuditLog
+
+    with AuditLog.open(Path(db + ".audit")):  # as a running node holds it
+        result = runner.invoke(app, ["audit", "head", "--db", db])
+    assert result.exit_code == 2
+    assert result.output.strip() == f"Error: audit log {db}.audit is open in another process"
+
+
+def test_verify_uses_the_pinned_key_even_when_the_key_beside_the_log_is_gone(db: str) -> None:
+    (Path(db + ".audit") / "log-key.pub.pem").unlink()
+    result = runner.invoke(app, ["audit", "verify", "--db", db])
+    assert result.exit_code == 0, result.output
+    assert "under the key pinned in the node's store" in result.output

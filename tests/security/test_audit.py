@@ -204,3 +204,85 @@ def test_an_unsigned_entry_altered_in_place_is_refused_at_start(tmp_path: Path) 
     entries.write_bytes(data[: -len(original)] + record(altered))  # same length, new checksum
     with pytest.raises(AuditChainBroken, match="do not hash to what the writer journaled"):
         AuditLog.open(image)
+
+
+# -- verify trusts the key pinned in the node's store, not the one beside the log (#8) --------
+
+@pytest.fixture()
+def node_db(tmp_path: Path) -> str:
+    """A node whose log holds two consultations, closed."""
+    from cruce import Node
+
+    db = str(tmp_path / "n.duckdb")
+    with Node.open(db, agency="hn_police") as node:
+        assert node.audit is not None
+        node.audit.append_many([event(0), event(1)])
+    return db
+
+
+def rewrite_under_a_new_key(log_dir: Path) -> None:
+    """An insider replaces the whole log: new key, new entries, consistent tree and heads."""
+    shutil.rmtree(log_dir)
+    with AuditLog.open(log_dir) as log:
+        log.append(event(7, Justification("gangs_organized_crime", "", "HN-9", "harmless")))
+
+
+def test_a_log_rewritten_under_a_new_key_does_not_verify_by_default(node_db: str) -> None:
+    log_dir = Path(node_db + ".audit")
+    rewrite_under_a_new_key(log_dir)
+    result = runner.invoke(app, ["audit", "verify", "--db", node_db])
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("Error: audit log heads: the log is signed with another key "
+                                    "than the one pinned in the node's store")
+    assert result.output.count("\n") == 1
+
+
+def test_a_node_refuses_to_open_a_log_rewritten_under_a_new_key(node_db: str) -> None:
+    from cruce import Node
+
+    rewrite_under_a_new_key(Path(node_db + ".audit"))
+    with pytest.raises(AuditChainBroken, match="another key than the one pinned"):
+        Node.open(node_db)
+
+
+def test_verify_of_a_bare_log_folder_needs_the_published_key(node_db: str, tmp_path: Path) -> None:
+    copy = tmp_path / "copy.audit"
+    shutil.copytree(node_db + ".audit", copy, ignore=shutil.ignore_patterns("lock"))
+    result = runner.invoke(app, ["audit", "verify", "--log", str(copy)])
+    assert result.exit_code == 2
+    assert result.output.startswith("Error: cannot verify: no published key for this log")
+    published = tmp_path / "published.pem"
+    published.write_bytes((copy / "log-key.pub.pem").read_bytes())  # as the node published it
+    result = runner.invoke(app, ["audit", "verify", "--log", str(copy),
+                                 "--public-key", str(published)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("ok: 2 entries")
+
+
+def test_an_intact_log_verifies_against_its_pinned_key(node_db: str) -> None:
+    result = runner.invoke(app, ["audit", "verify", "--db", node_db])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("ok: 2 entries") and "key pinned in the node's store" in result.output
+
+
+# -- a log cut back to an earlier, consistent state is caught locally (#4) ---------------------
+
+def test_a_log_cut_back_to_an_earlier_consistent_copy_is_caught_locally(
+    node_db: str, tmp_path: Path
+) -> None:
+    from cruce import Node
+
+    log_dir = Path(node_db + ".audit")
+    earlier = tmp_path / "earlier.audit"
+    shutil.copytree(log_dir, earlier, ignore=shutil.ignore_patterns("lock"))
+    with Node.open(node_db) as node:
+        assert node.audit is not None
+        node.audit.append(event(2, Justification("gangs_organized_crime", "", "HN-5", "to hide")))
+    shutil.rmtree(log_dir)
+    shutil.copytree(earlier, log_dir)  # every file of the log as it was: tree and heads agree
+    result = runner.invoke(app, ["audit", "verify", "--db", node_db])
+    assert result.exit_code == 1, result.output
+    assert result.output.startswith("Error: audit log entry 2: missing: the node's store pinned "
+                                    "3 signed entries when its log was last closed, the log has 2")
+    with pytest.raises(AuditChainBroken, match="the node's store pinned 3 signed entries"):
+        Node.open(node_db)

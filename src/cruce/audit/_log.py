@@ -321,6 +321,12 @@ class AuditLog:
     def public_key(self) -> Ed25519PublicKey:
         return self._public_key
 
+    @property
+    def signed_size(self) -> int:
+        """Entries covered by the latest signed head (what the node pins in its store)."""
+        with self._head_lock:
+            return self._heads[-1][0].tree_size if self._heads else 0
+
     def sign_head(self) -> SignedTreeHead:
         """A signed head over every acknowledged entry (the latest one if nothing was added)."""
         with self._head_lock:

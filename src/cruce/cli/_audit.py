@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from cruce._csvsafe import csv_writer
 from cruce._files import node_folder, private_file, redact_url
@@ -22,9 +23,10 @@ from cruce.audit import (
     verify_log,
 )
 from cruce.audit._events import Justification
-from cruce.audit._sth import PUBLIC_KEY_FILE
-from cruce.cli._common import DbOption, console, open_node, reports_errors
-from cruce.errors import InvalidInput, NotFound
+from cruce.audit._pins import check_key, check_size, pinned_key, pinned_size
+from cruce.audit._sth import PUBLIC_KEY_FILE, load_public_key
+from cruce.cli._common import DbOption, console, must_exist, open_node, reports_errors
+from cruce.errors import CruceError, InvalidInput, NotFound
 
 app = typer.Typer(help="The node's tamper-evident audit log (RFC 9162 Merkle log).",
                   no_args_is_help=True)
@@ -46,15 +48,74 @@ def _dir(db: str, log: Path | None) -> Path:
 def verify(
     db: DbOption = "cruce.duckdb",
     log: AuditDirOption = None,
-    public_key: Annotated[Path | None, typer.Option("--public-key", help="PEM of the node's published key (default: the one beside the log).")] = None,
+    public_key: Annotated[Path | None, typer.Option("--public-key", help="PEM of the node's published log key (default: the key pinned in the node's store; never the one beside the log).")] = None,
 ) -> None:
-    """Recompute every hash and check the log against every signed head; report the first fault."""
+    """Recompute every hash and check the log against every signed head; report the first fault.
+
+    The heads are checked under the node's published key: --public-key if given, otherwise
+    the key the node pinned in its store when it was created (cruce init). The key kept beside
+    the log is never trusted on its own: a log rewritten under a new key fails here. The log
+    must also be as long as the store pinned when the node last closed (a log put back to an
+    earlier copy fails). A log folder without its node (--log alone) needs --public-key.
+    """
     folder = _dir(db, log)
-    key = (public_key or folder / PUBLIC_KEY_FILE).read_bytes()
+    pins = _store_pins(db, log, given_key=public_key is not None)
+    if public_key is not None:
+        key, under = load_public_key(public_key), "--public-key"
+    elif pins is not None and pins[0] is not None:
+        key, under = pins[0], "the key pinned in the node's store"
+        beside = folder / PUBLIC_KEY_FILE
+        if beside.exists():
+            check_key(key, load_public_key(beside))
+    else:
+        raise InvalidInput(_NO_KEY)
     report = verify_log(folder, key)
-    torn = f"; {report.torn_tail_bytes} unacknowledged bytes after a crash" if report.torn_tail_bytes else ""
+    signed = report.latest_head.tree_size if report.latest_head else 0
+    if pins is not None:
+        check_size(pins[1], signed)
+    notes = f"; {report.tree_size - signed} entries after the last signed head" if report.tree_size > signed else ""
+    if report.torn_tail_bytes:
+        notes += f"; {report.torn_tail_bytes} unacknowledged bytes after a crash"
     console.print(f"ok: {report.tree_size} entries, root {report.root_hash.hex()}, "
-                  f"{report.heads_checked} signed heads verified{torn}", highlight=False)
+                  f"{report.heads_checked} signed heads verified under {under}{notes}",
+                  highlight=False)
+
+
+_NO_KEY = ("cannot verify: no published key for this log (none is pinned in the node's store); "
+           "pass --public-key with the key the node published (its peers hold it too)")
+
+
+def _store_pins(
+    db: str, log: Path | None, *, given_key: bool
+) -> tuple[Ed25519PublicKey | None, int] | None:
+    """The log key and signed size the node's store pinned, or None without a store.
+
+    A folder given alone (--log, no node at --db) has none. A store held by a running node
+    cannot be read: then only --public-key will do.
+    """
+    from cruce.store import open_store
+
+    if log is not None and not _node_exists(db):
+        return None
+    try:
+        store = open_store(db)
+    except CruceError as exc:
+        if given_key:
+            return None
+        raise InvalidInput(f"cannot verify: the node's store pins the log's key and cannot be "
+                           f"read ({exc.message}); pass --public-key") from None
+    try:
+        return pinned_key(store), pinned_size(store)
+    finally:
+        store.close()
+
+
+def _node_exists(db: str) -> bool:
+    try:
+        must_exist(db)
+    except NotFound:
+        return False
+    return True
 
 
 @app.command()
