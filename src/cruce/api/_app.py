@@ -68,7 +68,8 @@ def create_app(
     app = FastAPIOffline(title="cruce node", version="1", description=__doc__,
                          lifespan=lifespan, swagger_ui_parameters={"validatorUrl": None})
     tokens = TokenTable(node.store, lock)
-    app.add_middleware(BodyLimits, is_valid_token=tokens.is_valid)
+    app.add_middleware(BodyLimits, is_known_token=tokens.is_known,
+                       is_valid_token=tokens.is_valid)
 
     @contextmanager
     def acting(user: User) -> Iterator[Node]:

@@ -20,11 +20,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cruce.api._errors import error_response
+from cruce.api._users import TOKEN_PREFIX, UNAUTHENTICATED
 
 MAX_PACKAGE = 64 * 1024 * 1024  # a share package: up to 10,000 records, sealed
 MAX_NOTICE = 2 * 1024 * 1024  # an erasure or correction notice names ids only
@@ -57,11 +59,15 @@ DEFAULT_RULE = BodyRule(MAX_JSON, None, needs_token=True)
 
 
 class BodyLimits:
-    """ASGI middleware enforcing the bounds above; `is_valid_token` is the server's token
-    table (in memory: no store access on the event loop)."""
+    """ASGI middleware enforcing the bounds above. `is_known_token` asks the server's token
+    table as it stands (in memory, on the event loop); a token it does not know is asked of
+    `is_valid_token` in a worker thread (it may read the store: a user added a moment ago by
+    another process)."""
 
-    def __init__(self, app: ASGIApp, is_valid_token: Callable[[str], bool]) -> None:
+    def __init__(self, app: ASGIApp, is_known_token: Callable[[str], bool],
+                 is_valid_token: Callable[[str], bool]) -> None:
         self.app = app
+        self.is_known_token = is_known_token
         self.is_valid_token = is_valid_token
         self.in_use = dict.fromkeys(SLOTS, 0)
 
@@ -72,6 +78,8 @@ class BodyLimits:
         headers = Headers(scope=scope)
         rule = RULES.get((scope["method"], scope["path"]), DEFAULT_RULE)
         length, refusal = self._check(scope, headers, rule)
+        if refusal is None and rule.needs_token and length != 0:
+            refusal = await self._check_token(headers)
         if refusal is not None:
             await refusal(scope, receive, send)
             return
@@ -108,15 +116,17 @@ class BodyLimits:
             return length, error_response(
                 413, "ContentTooLarge", f"the body is {length} bytes: this route takes at "
                 f"most {rule.cap}")
-        if rule.needs_token and length != 0 and not self._has_valid_token(headers):
-            return length, error_response(
-                401, "NotAuthenticated", "a valid API token is required (Authorization: "
-                "Bearer …)")
         return length, None
 
-    def _has_valid_token(self, headers: Headers) -> bool:
+    async def _check_token(self, headers: Headers) -> ASGIApp | None:
+        """None if the request carries a valid bearer token, else the 401 answer."""
         scheme, _, token = headers.get("authorization", "").partition(" ")
-        return scheme.lower() == "bearer" and self.is_valid_token(token.strip())
+        token = token.strip()
+        if scheme.lower() == "bearer" and token.startswith(TOKEN_PREFIX) and (
+                self.is_known_token(token)
+                or await run_in_threadpool(self.is_valid_token, token)):
+            return None
+        return error_response(401, "NotAuthenticated", UNAUTHENTICATED)
 
 
 def _bounded(receive: Receive, cap: int) -> Receive:

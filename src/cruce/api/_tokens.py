@@ -39,10 +39,18 @@ class TokenTable:
             raise NotAuthenticated(UNAUTHENTICATED)
         return user
 
-    def is_valid(self, token: str) -> bool:
-        """Is this a known, enabled token as the table last read them (no store access: for
-        checks on the event loop before a body is read; the route authenticates again)."""
+    def is_known(self, token: str) -> bool:
+        """Is this a known, enabled token as the table last read them? No store access: for
+        checks on the event loop before a body is read (the route authenticates again)."""
         return token.startswith(TOKEN_PREFIX) and token_digest(token) in self._users
+
+    def is_valid(self, token: str) -> bool:
+        """`authenticate` as a yes or no (may read the store: not on the event loop)."""
+        try:
+            self.authenticate(token)
+        except NotAuthenticated:
+            return False
+        return True
 
     def refresh(self) -> None:
         """Read the users again if they changed (the caller holds the store lock)."""
