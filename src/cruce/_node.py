@@ -80,10 +80,15 @@ class Node:
             os.environ.get("CRUCE_DIRECTORY") and os.environ.get("CRUCE_AUTHORITY_KEY"))
 
     def erase(self, record_ids: Sequence[str], why: Justification) -> dict[str, int]:
-        """Erase records; a compact member also notifies every agency it shared them with."""
+        """Erase records; every agency they were shared with gets an erasure notice, queued in
+        the same transaction, directory or not (delivered once the node has the directory)."""
+        from cruce.share._erasure import erasure_without_directory
+        from cruce.share._party import Party
+
         if self.is_sharing:
             return self.sharing.erase(record_ids, why)
-        return {"erased": self.store.erase(record_ids, self.actor, why), "notices": 0}
+        party = Party(lambda: self.agency, self.user, self.role)
+        return erasure_without_directory(self.store, party).erase(record_ids, why)
 
     def propagate_corrections(
         self, batch: str, why: Justification, withdrawn: Sequence[str] = ()

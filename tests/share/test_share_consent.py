@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from share_support import make_record
 
-from cruce.errors import InvalidInput, NotFound, PermissionDenied
-from cruce.share import ConsentBook, decide
+from cruce.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from cruce.share import ConsentBook, ConsentStatus, decide
 from cruce.store import open_store
 
 AT = datetime(2026, 3, 1, tzinfo=UTC)
@@ -49,12 +49,55 @@ def test_revoking_after_a_grant_denies_again_and_history_keeps_both() -> None:
     book = ConsentBook(open_store(":memory:"))
     request_id = ask(book)
     book.grant(request_id, by="hn.supervisor", agency="hn_police", at=AT + timedelta(hours=1))
-    book.refuse(request_id, by="hn.chief", agency="hn_police", reason="case closed",
+    book.revoke(request_id, by="hn.chief", agency="hn_police", reason="case closed",
                 at=AT + timedelta(hours=2))
     assert not onward(book)
+    assert book.answer(request_id).status is ConsentStatus.REVOKED
     assert [(e.kind, e.by) for e in book.history(request_id)] == [
-        ("requested", "gt_police"), ("granted", "hn.supervisor"), ("refused", "hn.chief"),
+        ("requested", "gt_police"), ("granted", "hn.supervisor"), ("revoked", "hn.chief"),
     ]
+
+
+@pytest.mark.parametrize("second", ["grant", "refuse"])
+@pytest.mark.parametrize("first", ["grant", "refuse"])
+def test_a_request_is_answered_once_and_a_second_answer_is_a_conflict(
+    first: str, second: str
+) -> None:
+    """A refusal after a grant does not rewrite the grant (issue 10 #9, #18)."""
+    book = ConsentBook(open_store(":memory:"))
+    request_id = ask(book)
+    answer = {"grant": lambda by: book.grant(request_id, by=by, agency="hn_police"),
+              "refuse": lambda by: book.refuse(request_id, by=by, agency="hn_police",
+                                               reason="no")}
+    answer[first]("hn.supervisor")
+    with pytest.raises(Conflict, match="answered once"):
+        answer[second]("hn.chief")
+    assert book.answer(request_id).by == "hn.supervisor"
+    kind = {"grant": "granted", "refuse": "refused"}[first]
+    assert [e.kind for e in book.history(request_id)] == ["requested", kind]
+
+
+def test_only_a_grant_can_be_revoked() -> None:
+    book = ConsentBook(open_store(":memory:"))
+    pending = ask(book)
+    with pytest.raises(Conflict, match="only a grant"):
+        book.revoke(pending, by="hn.chief", agency="hn_police", reason="case closed")
+    book.refuse(pending, by="hn.supervisor", agency="hn_police", reason="no")
+    with pytest.raises(Conflict, match="only a grant"):
+        book.revoke(pending, by="hn.chief", agency="hn_police", reason="case closed")
+    with pytest.raises(InvalidInput, match="reason"):
+        book.revoke(pending, by="hn.chief", agency="hn_police", reason=" ")
+
+
+def test_what_went_out_under_a_grant_stays_visible_after_its_revocation() -> None:
+    store = open_store(":memory:")
+    book = ConsentBook(store)
+    request_id = ask(book)
+    book.grant(request_id, by="hn.supervisor", agency="hn_police")
+    store.note_consent_use(request_id, "share-1", [REC.id], "sv_police")
+    book.revoke(request_id, by="hn.chief", agency="hn_police", reason="case closed")
+    assert [(share, record) for share, record, _ in book.delivered(request_id)] == [
+        ("share-1", REC.id)]
 
 
 def test_only_the_provider_can_answer() -> None:

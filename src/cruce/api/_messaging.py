@@ -154,10 +154,7 @@ def install_messaging(app: FastAPI, wiring: Wiring) -> None:
     def consents(user: Annotated[User, Depends(consulting)]) -> list[dict[str, Any]]:
         """Every consent request this node asked or was asked, with its latest answer."""
         with acting(user) as acting_node:
-            rows = acting_node.sharing.consents.book.all()
-        return [{**req.to_dict(), "status": answer.status.value if answer else "pending",
-                 "answered_by": answer.by if answer else None,
-                 "reason": answer.reason if answer else None} for req, answer in rows]
+            return acting_node.sharing.consents.listing()  # with history and what went out
 
     def answer_route(grant: bool) -> Callable[..., dict[str, Any]]:
         def answer(
@@ -174,6 +171,17 @@ def install_messaging(app: FastAPI, wiring: Wiring) -> None:
     app.post("/api/v1/consents/{request_id}/refuse", tags=["consent"],
              summary="A supervisor refuses a consent request (with a reason)")(
         answer_route(False))
+
+    @app.post("/api/v1/consents/{request_id}/revoke", tags=["consent"])
+    def revoke_consent(
+        request_id: str, body: Answer, user: Annotated[User, Depends(supervising)],
+    ) -> dict[str, Any]:
+        """A supervisor withdraws a grant: a new entry in the request's history; the grant and
+        what went out under it stay listed (a second grant or refusal is 409)."""
+        with acting(user) as acting_node:
+            consent = acting_node.sharing.consents.revoke(request_id, body.reason)
+        return {"request_id": request_id, "status": consent.status.value,
+                "delivery": deliver()}
 
 
 @dataclass(frozen=True, slots=True)

@@ -243,7 +243,8 @@ def erase(
 
     with open_node(db) as node:
         done = node.erase(records, justification(purpose, case, why))
-        delivery = node.sharing.deliver(http_post) if done["notices"] else {"delivered": 0}
+        delivery = (node.sharing.deliver(http_post) if done["notices"] and node.is_sharing
+                    else {"delivered": 0})  # without the directory the notices wait, queued
     console.print(f"erased {done['erased']}; {done['notices']} recipients notified, "
                   f"{delivery['delivered']} delivered", highlight=False)
 
@@ -259,7 +260,7 @@ def expire(
     reason = justification("intelligence", "retention", why)
     with open_node(db) as node:
         done = node.expire(reason)
-        if done["notices"]:
+        if done["notices"] and node.is_sharing:  # otherwise they wait in the outbox
             node.sharing.deliver(http_post)
     console.print(f"erased {done['erased']} expired records; {done['notices']} recipients "
                   "notified", highlight=False)

@@ -16,7 +16,7 @@ from typing import Any
 from cruce.audit._events import Justification
 from cruce.errors import InvalidInput, NotFound, PermissionDenied
 from cruce.records import Envelope
-from cruce.share._consent import ConsentBook
+from cruce.share._consent import Consent, ConsentBook
 from cruce.share._directory import Directory, Member
 from cruce.share._keys import NodeKeys
 from cruce.share._outbox import Courier, Outbox
@@ -24,7 +24,7 @@ from cruce.share._package import seal
 from cruce.share._party import Party
 from cruce.share._rules import COND_RELEASED, Decision, Release, decide
 from cruce.share._transport import Post
-from cruce.store import RecordQuery, Store
+from cruce.store import Store
 
 # Large shares go out in several packages: bounded memory on both sides, smaller retries.
 PACKAGE_RECORDS = 20_000
@@ -81,14 +81,15 @@ class Discloser:
         sealed (the recipient works on one while this node seals the next); one that fails
         stays in the outbox for `deliver`.
         """
-        records = self._records(record_ids)
+        records = self._records(record_ids, why)
         releases = self._releases(records, recipients, release)
         out = Disclosure()
         with Courier(self.outbox, post) as courier:
             for recipient in recipients:
                 member = self.directory.member(recipient)
-                decisions = {r.id: self._decide(r, recipient, why, releases.get(r.id))
-                             for r in records}
+                consents = self._consents(records, recipient, why)
+                decisions = {r.id: self._decide(r, recipient, why, releases.get(r.id),
+                                                consents.get(r.id)) for r in records}
                 allowed = [r for r in records if decisions[r.id].allowed]
                 out.refused[recipient] = {
                     i: d.reason for i, d in decisions.items() if not d.allowed}
@@ -98,7 +99,7 @@ class Discloser:
                 out.share_ids[recipient] = []
                 for part in _chunks(allowed, PACKAGE_RECORDS):
                     share_id, package = self._package(part, member, why, decisions,
-                                                      len(records) - len(allowed))
+                                                      len(records) - len(allowed), consents)
                     out.share_ids[recipient].append(share_id)
                     courier.send(share_id, member, package)
         out.delivery = courier.counts
@@ -109,20 +110,7 @@ class Discloser:
 
     def recipients_of(self, record_ids: Sequence[str]) -> dict[str, list[str]]:
         """Every agency each record went to: recipient -> record ids."""
-        marks = ", ".join("?" for _ in record_ids)
-        rows = (
-            self.store._query(
-                f"SELECT DISTINCT recipient, record_id FROM disclosed WHERE record_id IN ({marks}) "
-                "ORDER BY recipient, record_id",
-                tuple(record_ids),
-            )
-            if record_ids
-            else []
-        )
-        out: dict[str, list[str]] = {}
-        for recipient, record_id in rows:
-            out.setdefault(str(recipient), []).append(str(record_id))
-        return out
+        return self.store.recipients_of(record_ids)
 
     def correct(self, record_ids: Sequence[str], why: Justification) -> Disclosure:
         """Send the current version of corrected records to every agency that received them
@@ -143,6 +131,7 @@ class Discloser:
         why: Justification,
         decisions: dict[str, Decision],
         refused: int,
+        consents: dict[str, Consent],
     ) -> tuple[str, bytes]:
         """Log, seal and queue one package of at most PACKAGE_RECORDS records."""
         share_id = str(uuid.uuid4())
@@ -153,6 +142,13 @@ class Discloser:
         if released:  # a supervisor's release of victim records: who and why, in the log
             details["released"] = {"by": self.party.user, "records": sorted(released)}
         conditions = {i: decisions[i].conditions for i in ids if decisions[i].conditions}
+        # Passed on under a provider's consent: which grant, kept with what went out under it.
+        under: dict[str, list[str]] = {}
+        for i in ids:
+            if i in consents and consents[i].granted:
+                under.setdefault(consents[i].request.request_id, []).append(i)
+        if under:
+            details["consents"] = {request: sorted(ids) for request, ids in under.items()}
         package = seal(
             [r.payload for r in records],
             self.keys,
@@ -167,19 +163,17 @@ class Discloser:
         with store.transaction():  # the logged disclosure, the package and its trail: all or none
             store.log_disclosure(ids, self.party.actor, why, [member.id], details)
             self.outbox.queue(share_id, member.id, package, len(records))
-            store._execute(
-                "INSERT INTO disclosed SELECT x, ?, ?, CURRENT_TIMESTAMP "
-                "FROM unnest(CAST(? AS VARCHAR[])) AS t(x)",
-                (member.id, share_id, ids),
-            )
+            store.note_disclosed(ids, member.id, share_id)
+            for request_id, used in under.items():
+                store.note_consent_use(request_id, share_id, used, member.id)
         return share_id, package
 
-    def _records(self, record_ids: Sequence[str]) -> list[Outgoing]:
+    def _records(self, record_ids: Sequence[str], why: Justification) -> list[Outgoing]:
         from cruce.store._base import parse_properties, row_to_payload
 
         if not record_ids:
             raise InvalidInput("a share needs at least one record id")
-        rows = self.store._select(RecordQuery(ids=list(record_ids)))
+        rows = self.store.rows_for_disclosure(record_ids, self.party.actor, why)
         found = {row[0] for row in rows}
         missing = [i for i in record_ids if i not in found]
         if missing:
@@ -204,15 +198,20 @@ class Discloser:
         return {r.id: Release(self.party.user, release.strip(), r.id, tuple(recipients))
                 for r in records}
 
-    def _decide(
-        self, record: Outgoing, recipient: str, why: Justification, release: Release | None
-    ) -> Decision:
-        # Passing on another agency's record: the provider's consent, if it was given.
+    def _consents(
+        self, records: list[Outgoing], recipient: str, why: Justification
+    ) -> dict[str, Consent]:
+        """Passing on another agency's record: the provider's answer, if it gave one."""
         agency = self.party.agency
-        consent = (
-            None if record.envelope.agency == agency
-            else self.consents.consent_for(record.id, recipient=recipient, purpose=why.purpose)
-        )
+        found = {r.id: self.consents.consent_for(r.id, recipient=recipient, purpose=why.purpose)
+                 for r in records if r.envelope.agency != agency}
+        return {i: c for i, c in found.items() if c is not None}
+
+    def _decide(
+        self, record: Outgoing, recipient: str, why: Justification, release: Release | None,
+        consent: Consent | None,
+    ) -> Decision:
+        agency = self.party.agency
         return decide(
             record.envelope,
             record_id=record.id,

@@ -1,5 +1,12 @@
-"""Erasure across the compact: a provider erases records and tells every agency it shared them
-with; a recipient applies a provider's notice to what that provider shared with it."""
+"""Erasure across the compact, down the whole chain of copies.
+
+A provider erases records and, in the same transaction, queues an erasure notice for every
+agency it disclosed them to: a crash between the two cannot leave a recipient holding what the
+provider erased, and a node outside the compact for now (no directory) queues them all the
+same, delivered once it has one. A holder that applies a notice forwards it, in the
+transaction that applies it, to every agency it passed the records on to, so an onward copy
+goes the way of the first.
+"""
 
 from __future__ import annotations
 
@@ -8,35 +15,45 @@ from collections.abc import Callable, Sequence
 from datetime import date
 
 from cruce.audit._events import Justification
+from cruce.errors import InvalidInput
 from cruce.share._directory import Directory
 from cruce.share._keys import NodeKeys
-from cruce.share._notice import open_notice, seal_notice
-from cruce.share._outbox import Outbox
+from cruce.share._notice import Notice, open_notice, seal_notice
 from cruce.share._party import Party
 from cruce.store import Store
+from cruce.store._share_tables import Held
+
+
+def notice_applies(held: Held, *, sender: str, receiver: str) -> bool:
+    """May an erasure notice from `sender` erase this held record? Only if the sender
+    provided it or brought it here (relaying its provider's erasure down an onward chain);
+    never the receiver's own record. (Mirrors the provenance rules' `notice_applies`.)"""
+    if held.agency == receiver:
+        return False
+    return held.agency == sender or sender in held.senders
 
 
 class Erasure:
-    """Erase here and queue the notices; apply the notices other agencies send."""
+    """Erase here and queue the notices; apply (and pass on) the notices others send.
 
-    def __init__(self, store: Store, keys: NodeKeys, directory: Directory, party: Party,
-                 outbox: Outbox, recipients_of: Callable[[Sequence[str]], dict[str, list[str]]],
-                 ) -> None:
+    `keys` may be a loader: a node erasing nothing it ever shared needs no keys, and a node
+    without the directory still signs the notices it queues.
+    """
+
+    def __init__(self, store: Store, keys: NodeKeys | Callable[[], NodeKeys],
+                 directory: Directory | None, party: Party) -> None:
         self.store = store
-        self.keys = keys
+        self._keys = keys
         self.directory = directory
         self.party = party
-        self.outbox = outbox
-        self.recipients_of = recipients_of
 
     def erase(self, record_ids: Sequence[str], why: Justification) -> dict[str, int]:
-        """Erase records here and queue an erasure notice for every agency that received them."""
-        recipients = self.recipients_of(record_ids)
-        erased = self.store.erase(record_ids, self.party.actor, why)
-        for recipient, ids in recipients.items():
-            notice = seal_notice(self.keys, self.party.agency, recipient, ids,
-                                 why.text or why.purpose)
-            self.outbox.queue(str(uuid.uuid4()), recipient, notice, len(ids), kind="erasure")
+        """Erase records here and, in the same transaction, queue an erasure notice for every
+        agency that received them."""
+        with self.store.transaction():
+            recipients = self.store.recipients_of(record_ids)
+            erased = self.store.erase(record_ids, self.party.actor, why)
+            self.notify(recipients, why.text or why.purpose)
         return {"erased": erased, "notices": len(recipients)}
 
     def expire(self, why: Justification) -> dict[str, int]:
@@ -45,32 +62,57 @@ class Erasure:
         return self.erase(ids, why) if ids else {"erased": 0, "notices": 0}
 
     def receive_notice(self, data: bytes) -> int:
-        """Apply an erasure notice: erase what that sender shared with us (once per notice)."""
-        notice = open_notice(data, self.party.agency, self.directory)
-        store = self.store
-        with store.transaction():
-            if store._query(
-                "SELECT 1 FROM notices_applied WHERE notice_id = ?", (notice.notice_id,)
-            ):
+        """Apply an erasure notice to what its sender provided or brought here (once per
+        notice), and pass it on to the agencies this node disclosed those records to."""
+        if self.directory is None:
+            raise InvalidInput("erasure notices need the compact directory (CRUCE_DIRECTORY)")
+        agency = self.party.agency
+        notice = open_notice(data, agency, self.directory)
+        with self.store.transaction():
+            if self.store.is_notice_applied(notice.notice_id):
                 return 0
-            marks = ", ".join("?" for _ in notice.record_ids) or "NULL"
-            held = [
-                str(r[0])
-                for r in store._query(
-                    f"SELECT id FROM records WHERE agency = ? AND id IN ({marks})",
-                    (notice.sender, *notice.record_ids),
-                )
-            ]
-            if held:
-                why = Justification(
-                    "intelligence",
-                    "erasure by the providing agency",
-                    notice.notice_id,
-                    notice.reason,
-                )
-                store.erase(held, self.party.node_actor(notice.sender), why)
-            store._execute(
-                "INSERT INTO notices_applied VALUES (?, ?, ?, CURRENT_TIMESTAMP)",
-                (notice.notice_id, notice.sender, len(held)),
-            )
-        return len(held)
+            held = self.store.held(notice.record_ids)
+            erased = sorted(i for i, h in held.items()
+                            if notice_applies(h, sender=notice.sender, receiver=agency))
+            if erased:
+                onward = {r: ids for r, ids in self.store.recipients_of(erased).items()
+                          if r != notice.sender}
+                self.store.erase(erased, self.party.node_actor(notice.sender), _why(notice))
+                self.notify(onward, notice.reason)
+            self.store.note_notice_applied(notice.notice_id, notice.sender, len(erased))
+        return len(erased)
+
+    def notify(self, recipients: dict[str, list[str]], reason: str) -> None:
+        """Queue a signed notice per recipient (in the caller's transaction)."""
+        for recipient, ids in recipients.items():
+            notice = seal_notice(self.keys, self.party.agency, recipient, ids, reason)
+            self.store.queue_outgoing(str(uuid.uuid4()), recipient, notice, len(ids),
+                                      "erasure")
+
+    @property
+    def keys(self) -> NodeKeys:
+        if callable(self._keys):
+            self._keys = self._keys()
+        return self._keys
+
+
+def _why(notice: Notice) -> Justification:
+    return Justification("intelligence", "erasure by the providing agency", notice.notice_id,
+                         notice.reason)
+
+
+def local_keys(store_url: str) -> NodeKeys:
+    """The node's own keys, beside its store (or in CRUCE_KEYS_DIR): what signs the notices
+    of a node that is not, or not yet, configured for the compact."""
+    from cruce._files import node_folder
+
+    folder = node_folder(store_url, "keys")
+    if folder is None:
+        raise InvalidInput("an in-memory node keeps no keys: set CRUCE_KEYS_DIR")
+    return NodeKeys.load_or_generate(folder)
+
+
+def erasure_without_directory(store: Store, party: Party) -> Erasure:
+    """Erasure for a node without the compact directory (yet): its notices are signed with the
+    node's own keys and queued, to be delivered once the directory is configured."""
+    return Erasure(store, lambda: local_keys(store.url), None, party)

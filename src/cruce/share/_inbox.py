@@ -3,16 +3,13 @@ each share exactly once (deliveries are retried)."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
 from cruce.audit._events import Justification
-from cruce.errors import Conflict
 from cruce.share._directory import Directory
 from cruce.share._keys import NodeKeys
 from cruce.share._package import ReplayDetected, Share, open_package
 from cruce.share._party import Party
-from cruce.share._provenance import admit_or_refuse
 from cruce.share._requests import sign_receipt
 from cruce.store import Store
 
@@ -29,15 +26,10 @@ class StoreReplayGuard:
         self.store = store
 
     def seen(self, share_id: str) -> bool:
-        return bool(self.store._query(
-            "SELECT 1 FROM shares_opened WHERE share_id = ? "
-            "UNION ALL SELECT 1 FROM received_shares WHERE share_id = ?", (share_id, share_id)))
+        return self.store.is_share_opened(share_id)
 
     def remember(self, share_id: str, until: datetime) -> None:
-        inserted = self.store._query(
-            "INSERT INTO shares_opened VALUES (?, ?, CURRENT_TIMESTAMP) "
-            "ON CONFLICT DO NOTHING RETURNING share_id", (share_id, until))
-        if not inserted:
+        if not self.store.remember_share(share_id, until):
             raise ReplayDetected(f"share {share_id} was already opened")
 
 
@@ -50,20 +42,21 @@ class Inbox:
         self.directory = directory
         self.party = party
 
-    def receive(self, data: bytes) -> tuple[Share | None, str]:
+    def receive(self, data: bytes) -> tuple[Share | None, str, int]:
         """Open a package addressed to this node and keep its records with their envelopes.
 
-        Returns (share, "received"), or (None, "already received") for a share this node
-        holds already (deliveries are retried; each share is kept exactly once).
+        Returns (share, "received", records written: new or changed here), or (None,
+        "already received", 0) for a share this node holds already (deliveries are retried;
+        each share is kept exactly once).
         """
         try:
             with self.store.transaction():  # the id is remembered only with the records kept
                 share = open_package(data, self.keys, self.party.agency, self.directory,
                                      StoreReplayGuard(self.store))
-                self._keep(share)
+                written = self._keep(share)
         except ReplayDetected:
-            return None, "already received"
-        return share, "received"
+            return None, "already received", 0
+        return share, "received", written
 
     def receipt(self, package: bytes) -> str:
         """This node's signed receipt of a delivery it took (the answer's X-Cruce-Receipt)."""
@@ -71,21 +64,14 @@ class Inbox:
 
     def shares(self) -> list[tuple[str, str, int, datetime]]:
         """(share id, sender, records, received at) of every share received, oldest first."""
-        rows = self.store._query(
-            "SELECT share_id, sender, records, received_at FROM received_shares "
-            "ORDER BY received_at"
-        )
-        return [(str(r[0]), str(r[1]), int(r[2]), r[3]) for r in rows]
+        return self.store.shares_received()
 
-    def _keep(self, share: Share) -> None:
+    def _keep(self, share: Share) -> int:
         from cruce.ingest._jsonl import table_of_records
 
         # One fragment per sender: a newer share of a record (a correction) replaces the older.
         source = f"share-from:{share.sender}"
-        # Provenance (share/_provenance.py): what a package may bring, checked on arrival.
-        records, refused = admit_or_refuse(share, self.party.agency,
-                                           frozenset(m.id for m in self.directory), self.store)
-        table = table_of_records(records, source)
+        table = table_of_records(list(share.records), source)
         why = Justification(
             str(share.purpose or "intelligence"),
             "transfer under the compact",
@@ -94,24 +80,14 @@ class Inbox:
         )
         store = self.store
         with store.transaction():
-            if store._query("SELECT 1 FROM received_shares WHERE share_id = ?", (share.share_id,)):
-                raise Conflict(f"share {share.share_id} was received already")
-            store._execute(
-                "INSERT INTO received_shares VALUES (?, ?, ?, ?, ?, CURRENT_TIMESTAMP)",
-                (
-                    share.share_id,
-                    share.sender,
-                    len(share.records),
-                    json.dumps({k: list(v) for k, v in share.conditions.items()}),
-                    share.expires_at,
-                ),
-            )
-            store.write_table(
+            store.note_share_received(
+                share.share_id, share.sender, len(share.records),
+                {k: list(v) for k, v in share.conditions.items()}, share.expires_at)
+            return store.write_table(
                 table,
                 self.party.node_actor(share.sender),
                 why,
                 share.share_id,
-                {"received_from": share.sender, "share_id": share.share_id,
-                 "refused_on_arrival": len(refused)},
+                {"received_from": share.sender, "share_id": share.share_id},
                 source=source,
-            )
+            ).written

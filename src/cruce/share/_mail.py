@@ -4,7 +4,6 @@ transaction; each one in is acted on once, kept and logged as a collection."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -80,15 +79,11 @@ class Mail:
         return "received"
 
     def _holds(self, message_id: str) -> bool:
-        return bool(self.store._query("SELECT 1 FROM messages WHERE message_id = ?",
-                                      (message_id,)))
+        return self.store.holds_message(message_id)
 
     def _keep(
         self, message_id: str, thread_id: str, kind: str, sender: str, author: str,
         fields: dict[str, Any], at: datetime | None = None,
     ) -> None:
-        self.store._execute(
-            "INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (message_id, thread_id, kind, sender, author, json.dumps(fields, sort_keys=True),
-             json.dumps(fields.get("share_ids", [])), at or datetime.now(UTC)),
-        )
+        self.store.keep_message(message_id, thread_id, kind, sender, author, fields,
+                                at or datetime.now(UTC))

@@ -4,7 +4,8 @@ they need (the store, the node's keys, the directory, the outbox), never the nod
     outbox      what waits for delivery, delivered in order with signed receipts (_outbox)
     disclosure  the rules for every record and recipient, packages sealed and queued
     inbox       packages opened and kept, each once
-    erasure     erasure here with notices queued; notices from providers applied
+    erasure     erasure here with notices queued; notices applied and passed on
+    relay       a provider's corrections passed on to those this node disclosed them to
     mail        sealed messages for `requests` (threads) and `consents` (onward sharing)
 
 Peers' audit heads are checked by `cruce.audit._peers`.
@@ -27,9 +28,10 @@ from cruce.share._erasure import Erasure
 from cruce.share._inbox import Inbox, StoreReplayGuard
 from cruce.share._keys import NodeKeys
 from cruce.share._mail import Mail
-from cruce.share._outbox import OUTBOX_LIMIT, Courier, Outbox, OutboxEntry
+from cruce.share._outbox import OUTBOX_LIMIT, Courier, Outbox
 from cruce.share._package import Share
 from cruce.share._party import Party
+from cruce.share._relay import Relay
 from cruce.share._threads import Requests
 from cruce.share._transport import (
     INBOX,
@@ -43,6 +45,7 @@ from cruce.share._transport import (
     http_post,
 )
 from cruce.store import Store
+from cruce.store._share_tables import OutboxEntry
 
 __all__ = [
     "INBOX", "OUTBOX_LIMIT", "PACKAGE_RECORDS", "Answer", "Attempt", "Courier", "Disclosure",
@@ -87,8 +90,8 @@ class Sharing:
         self.consents = Consents(store, self.party, directory, mail)
         self.disclosure = Discloser(store, keys, directory, self.party, self.outbox_queue,
                                     self.consents.book)
-        self.erasure = Erasure(store, keys, directory, self.party, self.outbox_queue,
-                               self.disclosure.recipients_of)
+        self.erasure = Erasure(store, keys, directory, self.party)
+        self.relay = Relay(store, self.disclosure, self.erasure)
         self.inbox_shares = Inbox(store, keys, directory, self.party)
         self._mail = mail
 
@@ -135,7 +138,14 @@ class Sharing:
 
     # -- in ---------------------------------------------------------------------------------
     def receive(self, data: bytes) -> tuple[Share | None, str]:
-        return self.inbox_shares.receive(data)
+        """Keep a package's records and, in the same transaction, pass what it changed on to
+        the agencies this node disclosed those records to (a provider's correction goes down
+        the whole chain; an unchanged copy goes no further, so a cycle ends)."""
+        with self._store.transaction():
+            share, status, written = self.inbox_shares.receive(data)
+            if share is not None and written:
+                self.relay.pass_on(share)
+        return share, status
 
     def receive_notice(self, data: bytes) -> int:
         return self.erasure.receive_notice(data)

@@ -5,19 +5,17 @@ that is down is backed off from; a refusal is final."""
 
 from __future__ import annotations
 
-import base64
 import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from cruce.share._directory import Directory, Member
 from cruce.share._transport import Attempt, Failure, Post, attempt, backoff
 from cruce.store import Store
+from cruce.store._share_tables import OutboxEntry
 
 log = logging.getLogger(__name__)
 
@@ -26,44 +24,6 @@ log = logging.getLogger(__name__)
 OUTBOX_LIMIT = timedelta(days=30)
 
 Guard = Callable[[], AbstractContextManager[object]]
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxEntry:
-    """A package sent or waiting: `refused_at` set means the recipient turned it down."""
-
-    share_id: str
-    recipient: str
-    records: int
-    attempts: int
-    last_error: str | None
-    delivered_at: datetime | None
-    next_attempt_at: datetime | None
-    refused_at: datetime | None
-    kind: str
-    receipt: str | None  # the recipient's signed receipt, once delivered
-
-    @property
-    def state(self) -> str:
-        if self.delivered_at is not None:
-            return "delivered"
-        return "refused" if self.refused_at is not None else "waiting"
-
-    @property
-    def since(self) -> datetime | None:
-        """When it was delivered or refused; for one waiting, its next attempt (None: now)."""
-        return {"delivered": self.delivered_at, "refused": self.refused_at,
-                "waiting": self.next_attempt_at}[self.state]
-
-    def to_dict(self) -> dict[str, Any]:
-        """As the API lists it (no package content: ids, counts, times, answers)."""
-        def iso(at: datetime | None) -> str | None:
-            return at.isoformat() if at else None
-
-        return {"id": self.share_id, "kind": self.kind, "recipient": self.recipient,
-                "records": self.records, "attempts": self.attempts, "state": self.state,
-                "since": iso(self.since), "last_error": self.last_error,
-                "receipt": self.receipt}
 
 
 class Outbox:
@@ -77,25 +37,15 @@ class Outbox:
     def queue(
         self, share_id: str, recipient: str, package: bytes, records: int, kind: str = "share"
     ) -> None:
-        self.store._execute(
-            "INSERT INTO outbox (share_id, recipient, package, records, created_at, attempts, "
-            "kind, queued) VALUES (?, ?, ?, ?, CURRENT_TIMESTAMP, 0, ?, nextval('outbox_order'))",
-            (share_id, recipient, base64.b64encode(package).decode("ascii"), records, kind),
-        )
+        self.store.queue_outgoing(share_id, recipient, package, records, kind)
 
     def entries(self) -> list[OutboxEntry]:
-        rows = self.store._query(
-            "SELECT share_id, recipient, records, attempts, last_error, delivered_at, "
-            "next_attempt_at, refused_at, kind, receipt FROM outbox ORDER BY created_at, queued"
-        )
-        return [OutboxEntry(str(r[0]), str(r[1]), int(r[2]), int(r[3]), r[4], r[5], r[6], r[7],
-                            str(r[8]), r[9]) for r in rows]
+        """Every item, delivered, refused or waiting, in the order queued."""
+        return self.store.outbox_entries()
 
     def waiting_recipients(self) -> set[str]:
         """Recipients with items still waiting (newer ones must queue behind)."""
-        rows = self.store._query("SELECT DISTINCT recipient FROM outbox "
-                                 "WHERE delivered_at IS NULL AND refused_at IS NULL")
-        return {str(r[0]) for r in rows}
+        return self.store.recipients_waiting()
 
     def deliver(
         self, post: Post, guard: Guard = nullcontext, due_only: bool = False,
@@ -120,11 +70,7 @@ class Outbox:
     def _deliver(self, post: Post, guard: Guard, due_only: bool) -> dict[str, int]:
         counts = {"delivered": 0, "failed": 0, "refused": 0}
         with guard():
-            rows = self.store._query(
-                "SELECT share_id, recipient, package, kind, next_attempt_at, created_at "
-                "FROM outbox WHERE delivered_at IS NULL AND refused_at IS NULL "
-                "ORDER BY created_at, queued"
-            )
+            rows = self.store.outbox_waiting()
         now, held_back = datetime.now(UTC), set()
         for share_id, recipient, package, kind, next_attempt, created in rows:
             if recipient in held_back:
@@ -136,45 +82,36 @@ class Outbox:
                 held_back.add(recipient)
                 continue
             else:
-                tried = self._post(post, str(recipient), str(kind), str(package))
+                tried = self._post(post, recipient, kind, package)
             with guard():
-                outcome = self.mark(str(share_id), str(recipient), tried)
+                outcome = self.mark(share_id, recipient, tried)
             counts[outcome] += 1
             if outcome == "failed":
                 held_back.add(recipient)
         return counts
 
-    def _post(self, post: Post, recipient: str, kind: str, package: str) -> Attempt:
+    def _post(self, post: Post, recipient: str, kind: str, package: bytes) -> Attempt:
         member = self.directory.get(recipient)
         if member is None:  # it left the compact: nothing can reach it any more
             return Attempt(Failure(f"{recipient} is no longer in the compact directory", True))
-        return attempt(post, member, kind, base64.b64decode(package))
+        return attempt(post, member, kind, package)
 
     def mark(self, share_id: str, recipient: str, tried: Attempt) -> str:
         """Record a delivery attempt's outcome; returns it ("delivered", "failed", "refused")."""
         now, failure = datetime.now(UTC), tried.failure
         if failure is None:
-            outcome, sets, values = "delivered", "delivered_at = ?, receipt = ?", [now,
-                                                                                   tried.receipt]
-        elif failure.refused:
-            outcome, sets, values = "refused", "refused_at = ?", [now]
+            self.store.mark_outgoing(share_id, recipient, error=None, delivered_at=now,
+                                     receipt=tried.receipt)
+            return "delivered"
+        if failure.refused:
             log.warning("outbox: %s refused %s (%s); it is not sent again",
                         recipient, share_id, failure.reason)
-        else:
-            attempts = self._attempts(share_id, recipient) + 1
-            outcome, sets, values = "failed", "next_attempt_at = ?", [now + backoff(attempts)]
-        self.store._execute(
-            f"UPDATE outbox SET attempts = attempts + 1, last_error = ?, {sets} "
-            "WHERE share_id = ? AND recipient = ?",
-            (failure.reason if failure else None, *values, share_id, recipient),
-        )
-        return outcome
-
-    def _attempts(self, share_id: str, recipient: str) -> int:
-        rows = self.store._query(
-            "SELECT attempts FROM outbox WHERE share_id = ? AND recipient = ?",
-            (share_id, recipient))
-        return int(rows[0][0]) if rows else 0
+            self.store.mark_outgoing(share_id, recipient, error=failure.reason, refused_at=now)
+            return "refused"
+        attempts = self.store.outgoing_attempts(share_id, recipient) + 1
+        self.store.mark_outgoing(share_id, recipient, error=failure.reason,
+                                 next_attempt_at=now + backoff(attempts))
+        return "failed"
 
 
 class Courier:

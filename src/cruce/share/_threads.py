@@ -86,10 +86,6 @@ class Thread:
         }
 
 
-_THREAD_COLUMNS = ("thread_id, requester, responder, case_reference, purpose, priority, "
-                   "deadline, subject, status, opened_at, updated_at")
-
-
 class Requests:
     """`node.sharing.requests`: ask another agency, reply, close, read the threads."""
 
@@ -158,9 +154,7 @@ class Requests:
     ) -> list[Thread]:
         """The node's threads, newest activity first (metadata only: no message texts); with
         `why`, the listing is logged as a consultation."""
-        where, params = ("WHERE status = ?", (ThreadStatus(status).value,)) if status else ("", ())
-        rows = self.store._query(
-            f"SELECT {_THREAD_COLUMNS} FROM threads {where} ORDER BY updated_at DESC", params)
+        rows = self.store.thread_rows(ThreadStatus(status).value if status else None)
         if why is not None:
             self.store.sink.emit(AccessEvent(
                 Operation.CONSULTATION, self.party.actor, why,
@@ -170,18 +164,14 @@ class Requests:
     def thread(self, thread_id: str, why: Justification | None = None,
                read: bool = True) -> Thread:
         """One thread with its messages; reading it is a logged consultation."""
-        rows = self.store._query(f"SELECT {_THREAD_COLUMNS} FROM threads WHERE thread_id = ?",
-                                 (thread_id,))
+        rows = self.store.thread_rows(thread_id=thread_id)
         if not rows:
             raise NotFound(f"no thread {thread_id}")
         posts = tuple(
             Post(str(r[0]), str(r[1]), str(r[2]), str(r[3]),
                  str(json.loads(str(r[4])).get("text", "")), tuple(json.loads(str(r[5]))),
                  aware(r[6]))
-            for r in self.store._query(
-                "SELECT message_id, kind, sender, author, body, share_ids, created_at "
-                "FROM messages WHERE thread_id = ? ORDER BY created_at, message_id",
-                (thread_id,)))
+            for r in self.store.thread_messages(thread_id))
         thread = _thread(rows[0], posts)
         if read:
             self.store.sink.emit(AccessEvent(
@@ -224,18 +214,11 @@ class Requests:
                                f"subject: {exc}") from None
         if not case.strip():
             raise InvalidInput("a request needs a case reference")
-        if self.store._query("SELECT 1 FROM threads WHERE thread_id = ?", (thread_id,)):
-            raise Conflict(f"thread {thread_id} exists already")
-        now = datetime.now(UTC)
-        self.store._execute(
-            f"INSERT INTO threads ({_THREAD_COLUMNS}) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?)",
-            (thread_id, requester, responder, case, purpose, priority, deadline, subject,
-             now, now))
+        self.store.open_thread(thread_id, requester, responder, case, purpose, priority,
+                               deadline, subject, datetime.now(UTC))
 
     def _status(self, thread_id: str, status: ThreadStatus) -> None:
-        self.store._execute("UPDATE threads SET status = ?, updated_at = ? WHERE thread_id = ?",
-                            (status.value, datetime.now(UTC), thread_id))
+        self.store.set_thread_status(thread_id, status.value, datetime.now(UTC))
 
     def _other(self, thread: Thread) -> str:
         me = self.party.agency

@@ -25,6 +25,7 @@ from cruce.store._fragments import merge_fragments
 from cruce.store._policy import Verdict, WriteOutcome, Writer
 from cruce.store._linkage_tables import LinkageTables
 from cruce.store._schema import DIALECTS, ENVELOPE_COLUMNS, MIGRATIONS, RECORD_COLUMNS
+from cruce.store._share_tables import ShareTables
 from cruce.store._user_tables import UserTables
 from cruce.store._writes import SHARE_SOURCE, held_records, ratchet_rows, refuse_rows
 
@@ -70,7 +71,7 @@ class RecordQuery:
     purposes: Sequence[str] | None = None  # only records collected for one of these purposes
 
 
-class Store(UserTables, LinkageTables, ABC):
+class Store(UserTables, LinkageTables, ShareTables, ABC):
     """A node's records. Open with `cruce.store.open_store(url)`."""
 
     url: str
