@@ -13,6 +13,7 @@ from cruce._files import node_folder
 from cruce._why import checked
 from cruce.audit import AuditLog
 from cruce.audit._events import AccessEvent, Actor, Justification, Operation
+from cruce.audit._pins import close_log, pin_log
 from cruce.errors import InvalidInput, NotFound, PermissionDenied
 from cruce.ingest import IngestResult, Progress, ingest_file, load_mapping
 from cruce.ingest._jsonl import peek_agency
@@ -152,14 +153,23 @@ class Node:
             if audit is not None:
                 audit.close()
             raise
+        if audit is not None:
+            try:  # the log's key and size as the store remembers them (cruce.audit._pins)
+                pin_log(node.store, audit)
+            except BaseException:
+                audit.close()  # nothing of a refused log is pinned
+                node.store.close()
+                raise
         if agency is not None:
             node.claim(agency)
         return node
 
     def close(self) -> None:
-        self.store.close()
-        if self.audit is not None:
-            self.audit.close()
+        try:
+            if self.audit is not None:
+                close_log(self.store, self.audit)  # its final head's size, pinned in the store
+        finally:
+            self.store.close()
 
     def __enter__(self) -> Node:
         return self
