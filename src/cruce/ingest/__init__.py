@@ -19,6 +19,7 @@ from cruce.ingest._mapping import DatasetMapping, QuerySource, load_mapping
 from cruce.ingest._rejects import PendingRejects
 from cruce.ingest._tabular import stage_file
 from cruce.store import Store
+from cruce.store._policy import WriteOutcome, Writer
 
 Progress = Callable[[str], None]
 
@@ -34,6 +35,7 @@ class IngestResult:
     unchanged: int
     rejected: int
     batch: str
+    outcome: WriteOutcome = WriteOutcome()  # rows the write policy refused, kept or lowered
 
 
 def ingest_file(
@@ -46,8 +48,14 @@ def ingest_file(
     envelope: dict[str, Any] | None = None,
     rejects: Path | None = None,
     progress: Progress = lambda step: None,
+    why: Justification | None = None,
+    writer: Writer | None = None,
 ) -> IngestResult:
     """Ingest one file as one transaction: every record of it, or none.
+
+    `why` is the justification logged with the write (default: the dataset's purpose and the
+    file's name); `writer` who writes, for the write policy (see `Store.write_table`): a
+    record held from another agency is refused, whatever the file says.
 
     Tabular files need a mapping (`mapping=`); JSON lines carry FtM entities and take their
     envelope from each line's "envelope" key or from `envelope=` defaults. A bad row stops the
@@ -58,7 +66,7 @@ def ingest_file(
     pending = PendingRejects(rejects) if rejects is not None else None
     try:
         staged = _stage(path, mapping, dataset, envelope, pending, progress)
-        result = _write(store, path, staged, actor, progress)
+        result = _write(store, path, staged, actor, progress, why, writer)
     except BaseException:
         if pending is not None:
             pending.discard()
@@ -122,6 +130,8 @@ def _write(
     staged: _Staged,
     actor: Actor,
     progress: Progress,
+    why: Justification | None = None,
+    writer: Writer | None = None,
 ) -> IngestResult:
     progress("writing")
     table, rows, rejected = staged.table, staged.rows, staged.rejected
@@ -132,13 +142,14 @@ def _write(
         "batch",
         pa.array([batch] * table.num_rows, pa.string()),
     )
-    why = Justification(
+    why = why or Justification(
         purpose=purpose,
         legal_basis="collection by the owning agency",
         text=f"ingest of {path.name}",
     )
     details = {"file": str(path), "dataset": dataset, "rows": rows, "rejected": rejected}
-    result = store.write_table(table, actor, why, batch, details, source=f"{dataset}:{path.name}")
+    result = store.write_table(table, actor, why, batch, details, source=f"{dataset}:{path.name}",
+                               writer=writer)
     return IngestResult(
         str(path),
         dataset,
@@ -149,6 +160,7 @@ def _write(
         result.unchanged,
         rejected,
         batch,
+        result.outcome,
     )
 
 
