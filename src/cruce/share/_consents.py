@@ -12,6 +12,7 @@ from cruce.errors import InvalidInput, NotFound, PermissionDenied
 from cruce.records import PurposeArea
 from cruce.share._canon import parse_time
 from cruce.share._consent import Consent, ConsentBook, ConsentRequest, ConsentStatus
+from cruce.share._provenance import known_request, onward_copy
 
 if TYPE_CHECKING:
     from cruce.share._directory import Directory
@@ -76,6 +77,10 @@ class Consents:
                       "author": party.user}
             self.mail.send(request.requester, "consent-answer", fields,
                            _why(request), request_id, [request.record_id])
+            copy = onward_copy(request, consent.status.value, fields)  # share/_provenance.py
+            if copy is not None:
+                self.mail.send(request.recipient, "consent-answer", copy,
+                               _why(request), request_id, [request.record_id])
         return consent
 
     def listing(self) -> list[dict[str, Any]]:
@@ -108,7 +113,7 @@ class Consents:
                 purpose=str(fields["purpose"]), justification=str(fields["justification"]),
                 at=message.created_at, request_id=str(fields["request_id"]))
             return request.request_id, _why(request), [request.record_id]
-        request = self.book.get(str(fields.get("request_id")))
+        request = known_request(self.book, fields, message.sender, self.party.agency)
         status = ConsentStatus(str(fields.get("status")))
         at: datetime = parse_time(fields.get("at"), "at")
         by, reason = str(fields.get("by")), str(fields.get("reason") or "")

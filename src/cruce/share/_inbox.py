@@ -10,6 +10,7 @@ from cruce.share._directory import Directory
 from cruce.share._keys import NodeKeys
 from cruce.share._package import ReplayDetected, Share, open_package
 from cruce.share._party import Party
+from cruce.share._provenance import admit_or_refuse
 from cruce.share._requests import sign_receipt
 from cruce.store import Store
 
@@ -71,7 +72,10 @@ class Inbox:
 
         # One fragment per sender: a newer share of a record (a correction) replaces the older.
         source = f"share-from:{share.sender}"
-        table = table_of_records(list(share.records), source)
+        # Provenance (share/_provenance.py): what a package may bring, checked on arrival.
+        records, refused = admit_or_refuse(share, self.party.agency,
+                                           frozenset(m.id for m in self.directory), self.store)
+        table = table_of_records(records, source)
         why = Justification(
             str(share.purpose or "intelligence"),
             "transfer under the compact",
@@ -88,6 +92,7 @@ class Inbox:
                 self.party.node_actor(share.sender),
                 why,
                 share.share_id,
-                {"received_from": share.sender, "share_id": share.share_id},
+                {"received_from": share.sender, "share_id": share.share_id,
+                 "refused_on_arrival": len(refused)},
                 source=source,
             ).written
