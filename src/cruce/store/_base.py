@@ -22,8 +22,8 @@ from cruce.errors import Conflict, NotFound
 from cruce.records import Envelope, Record, make_entity
 from cruce.records._search import fold
 from cruce.store._fragments import merge_fragments
-from cruce.store._policy import Verdict, WriteOutcome, Writer
 from cruce.store._linkage_tables import LinkageTables
+from cruce.store._policy import Verdict, WriteOutcome, Writer
 from cruce.store._schema import DIALECTS, ENVELOPE_COLUMNS, MIGRATIONS, RECORD_COLUMNS
 from cruce.store._share_tables import ShareTables
 from cruce.store._user_tables import UserTables
