@@ -4,14 +4,12 @@ providers' consent to onward sharing. These talk to the user's running node (--n
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
-if TYPE_CHECKING:
-    from cruce.api._client import NodeClient
-
 from cruce._why import justification
+from cruce.cli import _remote
 from cruce.cli._common import (
     CaseOption,
     JsonOption,
@@ -31,12 +29,6 @@ consent_app = typer.Typer(help="Consent to pass on another agency's records.",
 
 
 
-def _client(node: str, token: str) -> NodeClient:
-    from cruce.api._client import NodeClient
-
-    return NodeClient(node, token)
-
-
 @request_app.command("send")
 @reports_errors
 def send(
@@ -52,7 +44,7 @@ def send(
     reason = justification(purpose, case, why)
     body = {"to": to, "subject": subject, "text": text, "priority": priority,
             "deadline": date.fromisoformat(deadline).isoformat() if deadline else None}
-    with _client(node, token) as client:
+    with _remote.client(node, token) as client:
         done = client.post("/api/v1/messages", body, reason)
     console.print(f"request {done['thread_id']} sent to {to}", highlight=False)
 
@@ -67,7 +59,7 @@ def list_threads(
 ) -> None:
     """Request threads, newest activity first (a logged consultation)."""
     reason = justification(purpose, case, why)
-    with _client(node, token) as client:
+    with _remote.client(node, token) as client:
         rows = client.get("/api/v1/messages", reason,
                           params={"status": status} if status else None)
     if as_json:
@@ -85,7 +77,7 @@ def show_thread(
     purpose: PurposeOption = None, case: CaseOption = None, why: WhyOption = "",
 ) -> None:
     """A thread with every message (a logged consultation)."""
-    with _client(node, token) as client:
+    with _remote.client(node, token) as client:
         t = client.get(f"/api/v1/messages/{thread}", justification(purpose, case, why))
     console.print(f"[bold]{t['subject']}[/bold]  {t['requester']} -> {t['responder']}  "
                   f"case {t['case_reference']}  {t['priority']}  status {t['status']}")
@@ -104,7 +96,7 @@ def reply(
     node: NodeOption = "", token: TokenOption = "",
 ) -> None:
     """Answer a request (optionally naming shares sent with the answer)."""
-    with _client(node, token) as client:
+    with _remote.client(node, token) as client:
         done = client.post(f"/api/v1/messages/{thread}/reply",
                            {"text": text, "share_ids": share or []})
     console.print(f"reply {done['message_id']} sent", highlight=False)
@@ -118,7 +110,7 @@ def close(
     node: NodeOption = "", token: TokenOption = "",
 ) -> None:
     """Close your own request."""
-    with _client(node, token) as client:
+    with _remote.client(node, token) as client:
         client.post(f"/api/v1/messages/{thread}/close", {"reason": reason})
     console.print(f"request {thread} closed", highlight=False)
 
@@ -132,7 +124,7 @@ def ask(
     purpose: PurposeOption = None, case: CaseOption = None, why: WhyOption = "",
 ) -> None:
     """Ask the record's provider for consent to pass it on."""
-    with _client(node, token) as client:
+    with _remote.client(node, token) as client:
         done = client.post("/api/v1/consents", {"record_id": record, "recipient": to},
                            justification(purpose, case, why))
     console.print(f"consent request {done['request_id']} sent to {done['provider']}",
@@ -144,7 +136,7 @@ def ask(
 def list_consents(node: NodeOption = "", token: TokenOption = "",
                   as_json: JsonOption = False) -> None:
     """Consent requests asked and received, with their answers."""
-    with _client(node, token) as client:
+    with _remote.client(node, token) as client:
         rows = client.get("/api/v1/consents")
     if as_json:
         print_json(rows)
@@ -154,7 +146,7 @@ def list_consents(node: NodeOption = "", token: TokenOption = "",
 
 
 def _answer(request: str, verdict: str, reason: str, node: str, token: str) -> None:
-    with _client(node, token) as client:
+    with _remote.client(node, token) as client:
         done = client.post(f"/api/v1/consents/{request}/{verdict}", {"reason": reason})
     console.print(f"consent request {request}: {done['status']}", highlight=False)
 

@@ -11,27 +11,19 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
+from cruce.cli import _remote
 from cruce.cli._common import DbOption, console, open_node, reports_errors
+from cruce.cli._remote import NodeOption
 
 if TYPE_CHECKING:
     from cruce._node import Node
-    from cruce.api._client import NodeClient
     from cruce.api._users import Users
 
 users_app = typer.Typer(help="The node's users and their roles.", no_args_is_help=True)
 node_app = typer.Typer(help="Run the node's API server.", no_args_is_help=True)
 
-NodeOption = Annotated[str, typer.Option(
-    "--node", envvar="CRUCE_NODE",
-    help="A running node's API, e.g. http://127.0.0.1:8700 (instead of --db).")]
 TokenOption = Annotated[str, typer.Option(
     "--token", envvar="CRUCE_TOKEN", help="An admin's API token (with --node).")]
-
-
-def _client(node: str, token: str) -> NodeClient:
-    from cruce.api._client import NodeClient
-
-    return NodeClient(node, token)
 
 
 def _users(node: Node) -> Users:
@@ -55,7 +47,7 @@ def add_user(
 ) -> None:
     """Add a user; prints the API token once (only its digest is kept)."""
     if node:
-        with _client(node, token) as client:
+        with _remote.client(node, token) as client:
             new = str(client.post("/api/v1/users", {"name": name, "role": role})["token"])
     else:
         with open_node(db) as opened:
@@ -70,7 +62,7 @@ def list_users(
 ) -> None:
     """List users and roles (tokens are never shown)."""
     if node:
-        with _client(node, token) as client:
+        with _remote.client(node, token) as client:
             rows = [(u["name"], u["role"], bool(u["disabled"]))
                     for u in client.get("/api/v1/users")]
     else:
@@ -90,7 +82,7 @@ def disable_user(
 ) -> None:
     """Disable a user: their token stops working at once (on a running node too)."""
     if node:
-        with _client(node, token) as client:
+        with _remote.client(node, token) as client:
             client.post(f"/api/v1/users/{_path(name)}/disable")
     else:
         with open_node(db) as opened:
@@ -106,7 +98,7 @@ def rotate_token(
 ) -> None:
     """Give a user a new API token (printed once); the old one stops working at once."""
     if node:
-        with _client(node, token) as client:
+        with _remote.client(node, token) as client:
             new = str(client.post(f"/api/v1/users/{_path(name)}/rotate")["token"])
     else:
         with open_node(db) as opened:

@@ -20,6 +20,7 @@ from cruce.share._directory import Directory
 from cruce.share._keys import NodeKeys
 from cruce.share._notice import Notice, open_notice, seal_notice
 from cruce.share._party import Party
+from cruce.share._provenance import notice_applies as provenance_rule
 from cruce.store import Store
 from cruce.store._share_tables import Held
 
@@ -27,10 +28,9 @@ from cruce.store._share_tables import Held
 def notice_applies(held: Held, *, sender: str, receiver: str) -> bool:
     """May an erasure notice from `sender` erase this held record? Only if the sender
     provided it or brought it here (relaying its provider's erasure down an onward chain);
-    never the receiver's own record. (Mirrors the provenance rules' `notice_applies`.)"""
-    if held.agency == receiver:
-        return False
-    return held.agency == sender or sender in held.senders
+    never the receiver's own record (the provenance rule, applied to a held record)."""
+    return provenance_rule(held.agency, held.senders, sender=sender,
+                           receiver=receiver)
 
 
 class Erasure:

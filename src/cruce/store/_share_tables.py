@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from cruce.audit._events import AccessEvent, Actor, Justification, Operation
 from cruce.errors import Conflict
+from cruce.store._writes import SHARE_SOURCE
 
 if TYPE_CHECKING:
     from cruce.store._base import AccessSink, RecordQuery
 
-SHARE_SOURCE = "share-from:"  # the fragment source of what a package from an agency brought
 
 
 @dataclass(frozen=True, slots=True)
