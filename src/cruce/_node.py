@@ -11,8 +11,7 @@ from typing import Any
 
 from cruce._files import node_folder
 from cruce._why import checked
-from cruce.audit import AuditLog
-from cruce.audit._events import AccessEvent, Actor, Justification, Operation
+from cruce.audit import AccessEvent, Actor, AuditLog, Justification, Operation
 from cruce.audit._pins import close_log, pin_log
 from cruce.errors import InvalidInput, NotFound, PermissionDenied
 from cruce.ingest import IngestResult, Progress, ingest_file, load_mapping

@@ -6,7 +6,7 @@ heavy (the command line starts in a fraction of a second).
 
 from __future__ import annotations
 
-from cruce.audit._events import Justification
+from cruce.audit import Justification
 from cruce.errors import InvalidInput
 from cruce.records._vocab import PurposeArea
 

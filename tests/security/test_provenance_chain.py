@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
 
 from cruce import Node
-from cruce.audit._events import Justification
+from cruce.audit import Justification
 from cruce.errors import Conflict, CruceError, NotFound, PermissionDenied
 from cruce.share import Directory, Member, NodeKeys
 from cruce.share._requests import RECEIPT_HEADER

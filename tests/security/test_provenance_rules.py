@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from cruce.audit._events import Actor, Justification
+from cruce.audit import Actor, Justification
 from cruce.errors import Conflict
 from cruce.ingest._jsonl import table_of_records
 from cruce.records import Envelope, Record, make_entity

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from cruce import Node, justification
-from cruce.audit._events import Operation
+from cruce.audit import Operation
 from cruce.errors import InvalidInput, NotFound
 from cruce.store import RecordQuery
 
@@ -94,7 +94,7 @@ def test_stats_reads_no_record_and_logs_nothing(node: Node, agency_dir: Path) ->
 
 
 def test_a_failed_write_leaves_no_event_and_no_record(node: Node, agency_dir: Path) -> None:
-    from cruce.audit._events import Actor
+    from cruce.audit import Actor
 
     node.ingest(agency_dir / "personas.csv", mapping=agency_dir / "mapping.yml")
     table = node.store._select(RecordQuery(schema="Person"))

@@ -22,7 +22,7 @@ import pytest
 from tests.conftest import MAPPING, ROWS, write_csv
 
 from cruce import Node
-from cruce.audit._events import MAX_LISTED_IDS, Actor, Justification, Operation, digest_ids
+from cruce.audit import MAX_LISTED_IDS, Actor, Justification, Operation, digest_ids
 from cruce.errors import CruceError, InvalidInput, NotFound
 from cruce.ingest._mapping import load_mapping
 from cruce.ingest._tabular import stage_file

@@ -14,7 +14,7 @@ from pydantic import Field as PydanticField
 from cruce.api._tokens import TokenTable
 from cruce.api._users import Role, User, Users
 from cruce.api._wiring import Wiring
-from cruce.audit._events import Actor
+from cruce.audit import Actor
 from cruce.errors import PermissionDenied
 
 UserName = Annotated[str, Path(min_length=2, max_length=64, description="The user's name")]

@@ -36,7 +36,7 @@ from cruce.api._messaging import (
 from cruce.api._tokens import TokenTable
 from cruce.api._users import Role, User
 from cruce.api._wiring import Wiring
-from cruce.audit._events import Justification
+from cruce.audit import Justification
 from cruce.errors import InvalidInput, NotFound, PermissionDenied
 from cruce.records._search import fold
 from cruce.share._node import Get, Post, http_get, http_post

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from cruce.api._users import Role, User
 from cruce.api._wiring import Wiring
-from cruce.audit._events import Justification
+from cruce.audit import Justification
 from cruce.errors import InvalidInput, PermissionDenied
 
 MAX_UPLOAD = 64 * 1024 * 1024

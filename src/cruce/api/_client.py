@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 
 from cruce import errors
-from cruce.audit._events import Justification
+from cruce.audit import Justification
 
 
 class NodeClient:

@@ -13,7 +13,7 @@ from fastapi.responses import StreamingResponse
 
 from cruce.api._users import User
 from cruce.api._wiring import Wiring
-from cruce.audit._events import Justification
+from cruce.audit import Justification
 
 _CHUNK = 500  # records read per turn of the store lock, so other requests are served between
 

@@ -23,7 +23,7 @@ from cruce._node import Node
 from cruce.api._limits import MAX_MESSAGE
 from cruce.api._users import Role, User
 from cruce.api._wiring import Wiring
-from cruce.audit._events import Justification
+from cruce.audit import Justification
 from cruce.errors import AuditChainBroken, InvalidInput, PermissionDenied
 from cruce.share._node import Get, Post
 from cruce.share._requests import RECEIPT_HEADER

@@ -8,7 +8,7 @@ import secrets
 from dataclasses import dataclass
 from enum import StrEnum
 
-from cruce.audit._events import Actor
+from cruce.audit import Actor
 from cruce.errors import InvalidInput, NotAuthenticated
 from cruce.store import Store
 

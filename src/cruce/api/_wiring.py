@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from cruce._node import Node
 from cruce.api._users import User
-from cruce.audit._events import Justification
+from cruce.audit import Justification
 from cruce.share._node import Post
 
 Acting = Callable[[User], AbstractContextManager[Node]]

@@ -13,7 +13,14 @@ Writers in other processes append through the owner's `LogService` (a Unix socke
 """
 
 from cruce.audit._errors import AuditChainBrokenAt
-from cruce.audit._events import AccessEvent, Actor, Justification, Operation, digest_ids
+from cruce.audit._events import (
+    MAX_LISTED_IDS,
+    AccessEvent,
+    Actor,
+    Justification,
+    Operation,
+    digest_ids,
+)
 from cruce.audit._log import AuditLog
 from cruce.audit._merkle import (
     EMPTY_ROOT,
@@ -31,6 +38,7 @@ from cruce.audit._verify import VerifyReport, verify_log
 
 __all__ = [
     "EMPTY_ROOT",
+    "MAX_LISTED_IDS",
     "AccessEvent",
     "Actor",
     "AuditChainBrokenAt",

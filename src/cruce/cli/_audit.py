@@ -18,11 +18,11 @@ from cruce._csvsafe import csv_writer
 from cruce._files import node_folder, private_file, redact_url
 from cruce.audit import (
     AuditLog,
+    Justification,
     verify_consistency,
     verify_inclusion,
     verify_log,
 )
-from cruce.audit._events import Justification
 from cruce.audit._pins import check_key, check_size, pinned_key, pinned_size
 from cruce.audit._sth import PUBLIC_KEY_FILE, load_public_key
 from cruce.cli._common import DbOption, console, must_exist, open_node, reports_errors

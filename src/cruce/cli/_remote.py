@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from cruce.audit._events import Justification
+from cruce.audit import Justification
 from cruce.errors import InvalidInput
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from cruce.audit._events import Actor, Justification
+from cruce.audit import Actor, Justification
 from cruce.errors import InvalidInput, InvalidMapping
 from cruce.ingest._ids import entity_id, key_prefix
 from cruce.ingest._jsonl import StagedLines, check_defaults, stage_jsonl

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from cruce.audit._events import Justification
+from cruce.audit import Justification
 from cruce.errors import NotFound
 from cruce.link._clusters import canonical_ids
 from cruce.link._judgements import Judgement, Resolver, Verdict, cluster_with_judgements

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from cruce.audit._events import Justification
+from cruce.audit import Justification
 from cruce.errors import InvalidInput, NotFound, PermissionDenied
 from cruce.records import PurposeArea
 from cruce.share._canon import parse_time

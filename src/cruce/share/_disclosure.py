@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from cruce.audit._events import Justification
+from cruce.audit import Justification
 from cruce.errors import InvalidInput, NotFound, PermissionDenied
 from cruce.records import Envelope
 from cruce.share._consent import Consent, ConsentBook

@@ -14,7 +14,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from datetime import date
 
-from cruce.audit._events import Justification
+from cruce.audit import Justification
 from cruce.errors import InvalidInput
 from cruce.share._directory import Directory
 from cruce.share._keys import NodeKeys

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from cruce.audit._events import Justification
+from cruce.audit import Justification
 from cruce.share._directory import Directory
 from cruce.share._keys import NodeKeys
 from cruce.share._package import ReplayDetected, Share, open_package

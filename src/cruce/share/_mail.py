@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from cruce.audit._events import AccessEvent, Justification, Operation
+from cruce.audit import AccessEvent, Justification, Operation
 from cruce.share._directory import Directory
 from cruce.share._keys import NodeKeys
 from cruce.share._messages import Message, MessageExpired, open_message, seal_message

@@ -18,7 +18,7 @@ from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import Any, Protocol
 
-from cruce.audit._events import Justification
+from cruce.audit import Justification
 from cruce.audit._log import AuditLog
 from cruce.audit._peers import check_peer, peer_head_answer
 from cruce.share._consents import Consents

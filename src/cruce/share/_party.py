@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from cruce.audit._events import Actor
+from cruce.audit import Actor
 from cruce.errors import InvalidInput
 
 

@@ -28,7 +28,7 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from cruce.audit._events import Justification
+from cruce.audit import Justification
 from cruce.errors import Conflict, NotFound, PermissionDenied
 from cruce.records import TLP, Envelope, HandlingCode, PurposeArea, Record
 from cruce.share._consent import ConsentBook, ConsentRequest

@@ -5,7 +5,7 @@ longer let the record go on (its protection was raised), the onward copy is with
 
 from __future__ import annotations
 
-from cruce.audit._events import Justification
+from cruce.audit import Justification
 from cruce.errors import PermissionDenied
 from cruce.share._disclosure import Discloser
 from cruce.share._erasure import Erasure

@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from cruce.audit._events import AccessEvent, Justification, Operation
+from cruce.audit import AccessEvent, Justification, Operation
 from cruce.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from cruce.records import PurposeArea
 from cruce.share._canon import aware

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import pyarrow as pa
 
-from cruce.audit._events import AccessEvent, Actor, Justification, Operation
+from cruce.audit import AccessEvent, Actor, Justification, Operation
 from cruce.errors import Conflict, NotFound
 from cruce.records import Envelope, Record, make_entity
 from cruce.records._search import fold

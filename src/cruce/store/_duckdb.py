@@ -11,7 +11,7 @@ import duckdb
 import pyarrow as pa
 
 from cruce._files import make_private, restrict_umask
-from cruce.audit._events import MAX_LISTED_IDS
+from cruce.audit import MAX_LISTED_IDS
 from cruce.errors import CruceError
 from cruce.store._base import AccessSink, IdSet, Store
 from cruce.store._schema import CONTENT_COLUMNS, FRAGMENT_COLUMNS, RECORD_COLUMNS

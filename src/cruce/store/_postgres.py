@@ -24,7 +24,7 @@ from psycopg import sql as pgsql
 from psycopg.copy import QueuedLibpqWriter
 
 from cruce._files import redact_url
-from cruce.audit._events import MAX_LISTED_IDS
+from cruce.audit import MAX_LISTED_IDS
 from cruce.errors import CruceError, InvalidInput
 from cruce.store._base import AccessSink, IdSet, Store
 from cruce.store._schema import CONTENT_COLUMNS, FRAGMENT_COLUMNS, RECORD_COLUMNS

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
-from cruce.audit._events import AccessEvent, Actor, Justification, Operation
+from cruce.audit import AccessEvent, Actor, Justification, Operation
 from cruce.errors import Conflict
 from cruce.store._writes import SHARE_SOURCE
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from cruce.audit._events import AccessEvent
+from cruce.audit import AccessEvent
 
 if TYPE_CHECKING:
     from cruce.store._base import Store

@@ -12,7 +12,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
-from cruce.audit._events import AccessEvent, Actor, Justification, Operation
+from cruce.audit import AccessEvent, Actor, Justification, Operation
 from cruce.errors import Conflict, NotFound
 
 if TYPE_CHECKING:
