@@ -9,7 +9,7 @@ import json
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -27,6 +27,9 @@ from cruce.audit._pins import check_key, check_size, pinned_key, pinned_size
 from cruce.audit._sth import PUBLIC_KEY_FILE, load_public_key
 from cruce.cli._common import DbOption, console, must_exist, open_node, reports_errors
 from cruce.errors import CruceError, InvalidInput, NotFound
+
+if TYPE_CHECKING:
+    from cruce._node import Node
 
 app = typer.Typer(help="The node's tamper-evident audit log (RFC 9162 Merkle log).",
                   no_args_is_help=True)
@@ -211,10 +214,10 @@ def who_saw(
     console.print(f"{len(entries)} consultations or disclosures of {record_id}", highlight=False)
 
 
-def _log(node: Any) -> AuditLog:
+def _log(node: Node) -> AuditLog:
     if node.audit is None:
         raise NotFound("this node keeps no audit log (an in-memory store)")
-    return node.audit  # type: ignore[no-any-return]
+    return node.audit
 
 
 

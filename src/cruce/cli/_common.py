@@ -7,7 +7,7 @@ import json
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 
 import typer
 from rich.console import Console
@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 console = Console()
 err_console = Console(stderr=True)
-F = TypeVar("F", bound=Callable[..., Any])
+P = ParamSpec("P")
+R = TypeVar("R")
 
 # A string, not a Path: a PostgreSQL URL (postgresql://…) must reach the store untouched.
 DbOption = Annotated[
@@ -42,18 +43,18 @@ CaseOption = Annotated[
 WhyOption = Annotated[str, typer.Option("--why", help="Free-text justification.")]
 
 
-def reports_errors(func: F) -> F:
+def reports_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Turn cruce's own errors into one `Error: …` line and its exit code; bugs still trace."""
 
     @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
         except CruceError as exc:
             err_console.print(f"Error: {exc.message}", markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(exit_code(exc)) from None
 
-    return wrapper  # type: ignore[return-value]
+    return wrapper
 
 
 def exit_code(exc: CruceError) -> int:

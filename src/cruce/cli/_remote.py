@@ -5,7 +5,7 @@ its API for the user the token names (the server logs each access under that use
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -29,7 +29,7 @@ def client(node: str, token: str) -> NodeClient:
     return NodeClient(node, token)
 
 
-def withheld(headers: Any) -> int:
+def withheld(headers: Mapping[str, str]) -> int:
     try:
         return int(headers.get("X-Cruce-Withheld", "0"))
     except ValueError:
