@@ -24,7 +24,7 @@ from cruce.store._policy import (
 )
 
 if TYPE_CHECKING:
-    from cruce.store._base import Store
+    from cruce.store._backend import Backend
 
 SHARE_SOURCE = "share-from:"  # the fragment source of a package from an agency
 
@@ -34,7 +34,7 @@ def share_source(sender: str) -> str:
     return f"{SHARE_SOURCE}{sender}"
 
 
-def held_records(store: Store, ids: Sequence[str]) -> dict[str, Held]:
+def held_records(store: Backend, ids: Sequence[str]) -> dict[str, Held]:
     """What the store holds of these ids: provider, the senders of packages, protection."""
     if not ids or not store._query("SELECT 1 FROM records LIMIT 1"):
         return {}
