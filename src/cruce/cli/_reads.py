@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterable
+from enum import StrEnum
 from pathlib import Path
 from typing import IO, Annotated, Any
 
@@ -29,6 +30,7 @@ from cruce.cli._common import (
     reports_errors,
 )
 from cruce.cli._remote import NodeOption, TokenOption
+from cruce.errors import InvalidInput
 from cruce.records import Record, make_entity
 
 SEARCH_COLUMNS = ("id", "schema", "caption", "agency", "category", "handling", "TLP")
@@ -140,16 +142,42 @@ def _write_lines(out: Path, lines: Iterable[str]) -> int:
     return count
 
 
+class CountedField(StrEnum):
+    """The envelope and record fields `stats` may count by (the store's aggregate columns)."""
+
+    AGENCY = "agency"
+    SCHEMA = "schema"
+    PURPOSE = "purpose"
+    HANDLING_CODE = "handling_code"
+    TLP = "tlp"
+    SUBJECT_CATEGORY = "subject_category"
+    DATASET = "dataset"
+
+
+_COUNTED = [f.value for f in CountedField]
+_CHOICES = f"{', '.join(_COUNTED[:-1])} or {_COUNTED[-1]}"
+
+
+def counted_fields(given: list[str] | None) -> list[str]:
+    """--by checked here, so a wrong one is our one `Error:` line naming the choices (a typer
+    Choice would answer with a usage box)."""
+    for name in given or ():
+        if name not in _COUNTED:
+            raise InvalidInput(f"--by {name!r} is not a field to count by; choose {_CHOICES}")
+    return list(given or [CountedField.SCHEMA.value])
+
+
 @reports_errors
 def stats(
     db: DbOption = "cruce.duckdb",
-    by: Annotated[list[str] | None, typer.Option(help="Group by: agency, schema, purpose, handling_code, tlp, subject_category, dataset.")] = None,
+    by: Annotated[list[str] | None, typer.Option(
+        metavar="FIELD", help=f"Count by this field (repeat for several): {_CHOICES}.")] = None,
     as_json: JsonOption = False,
     node: NodeOption = "",
     token: TokenOption = "",
 ) -> None:
     """Aggregate counts of the node's records (no record is read)."""
-    groups = by or ["schema"]
+    groups = counted_fields(by)
     if node:
         rows = _remote.stats(node, token, groups)
     else:

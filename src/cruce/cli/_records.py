@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -16,7 +17,9 @@ from cruce.cli._common import (
     open_node,
     reports_errors,
 )
-from cruce.errors import InvalidInput
+from cruce.errors import CruceError, InvalidInput
+from cruce.records import ENVELOPE_FIELDS, POLICY_FIELDS
+from cruce.records._vocab import nearest_key
 
 if TYPE_CHECKING:
     from cruce._node import Node
@@ -69,7 +72,9 @@ def _ingest_one(node: Node, path: Path, mapping: Path | None, dataset: str | Non
                 defaults: dict[str, str], rejects: Path | None) -> IngestResult:
     columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn())
     steps = ["reading", "cleaning", "mapping", "writing"]
-    with Progress(*columns, console=console, transient=True) as bar:
+    # Only on a terminal: elsewhere (a pipe, a log) a transient bar leaves a blank line.
+    with Progress(*columns, console=console, transient=True,
+                  disable=not console.is_terminal) as bar:
         task = bar.add_task(f"{path.name}: starting", total=len(steps))
 
         def progress(step: str) -> None:
@@ -84,6 +89,13 @@ def _ingest_one(node: Node, path: Path, mapping: Path | None, dataset: str | Non
                            rejects=rejects, progress=progress)
 
 
+# What --envelope may give: every field of the envelope (the one list, records._envelope) and,
+# as in a mapping's envelope, `retention` ('5y', '18m', '90d') for `retain_until`. The fields
+# the node keeps per record are refused by the ingest's own check, with why.
+_ENVELOPE_OPTION_KEYS = (*ENVELOPE_FIELDS, "retention")
+_SUGGESTED_KEYS = (*POLICY_FIELDS, "retention")
+
+
 def _envelope_defaults(text: str | None, agency: str | None) -> dict[str, str]:
     try:
         values = json.loads(text) if text else {}
@@ -91,6 +103,18 @@ def _envelope_defaults(text: str | None, agency: str | None) -> dict[str, str]:
         raise InvalidInput(f"--envelope is not JSON: {exc.msg}") from None
     if not isinstance(values, dict):
         raise InvalidInput("--envelope must be a JSON object of envelope fields")
+    for name in values:
+        if name not in _ENVELOPE_OPTION_KEYS:
+            raise InvalidInput(f"--envelope: {name[:60]}: unknown field"
+                               + nearest_key(name, _SUGGESTED_KEYS))
+    retention = values.pop("retention", None)
+    if retention is not None and "retain_until" not in values:
+        from cruce.ingest._mapping import retain_until  # the mapping's own rule, read lazily
+
+        try:
+            values["retain_until"] = retain_until("--envelope", str(retention), date.today())
+        except CruceError as exc:
+            raise InvalidInput(exc.message) from None
     if agency:
         values["agency"] = agency
     return values

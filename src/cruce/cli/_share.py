@@ -21,6 +21,7 @@ from cruce.cli._common import (
     WhyOption,
     console,
     err_console,
+    must_exist,
     open_node,
     print_json,
     print_table,
@@ -161,6 +162,7 @@ def keys(
     put, in the node's key folder)."""
     from cruce.share import NodeKeys
 
+    must_exist(db)  # a mistyped --db must not get keys of its own (as open_node refuses it)
     folder = node_folder(db, "keys")
     if folder is None:
         raise InvalidInput("an in-memory node keeps no keys: give --db or CRUCE_KEYS_DIR")
@@ -172,7 +174,7 @@ def keys(
     missing = [name for name, value in entry.items() if not value]
     if missing:
         err_console.print(f"fill in {', '.join(missing)} before the authority signs it "
-                          "(--agency, --country, --endpoint)", highlight=False)
+                          "(--agency, --country, --endpoint)", highlight=False, soft_wrap=True)
     print_json({**{k: v for k, v in entry.items() if v}, "signing_key": pub.signing.hex(),
                 "encryption_key": pub.encryption.hex()})
 
