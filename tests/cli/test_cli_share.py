@@ -225,3 +225,16 @@ def test_review_and_judge_ask_the_running_node(
     with Node.open(db) as node:
         assert [(j.user, j.reason) for j in node.linkage.judgements()] == [
             ("rita", "same phone owner")]
+
+
+def test_inbox_and_outbox_of_a_node_outside_the_compact_are_empty(serving: dict) -> None:
+    """A node with no directory configured has received and sent nothing: the lists are
+    empty, through its running server as from its store."""
+    remote = serving["remote"]
+    for command in ("inbox", "outbox"):
+        assert json.loads(ok(command, *remote, "--json")) == []
+        assert "Error" not in ok(command, *remote)
+    serving["server"].kill()
+    serving["server"].wait()
+    for command in ("inbox", "outbox"):
+        assert json.loads(ok(command, "--db", serving["db"], "--json")) == []

@@ -273,8 +273,8 @@ def create_app(
     @app.get("/api/v1/shares/received", tags=["sharing"])
     def received(user: Annotated[User, Depends(consulting)]) -> list[dict[str, Any]]:
         """Shares this node has received (who sent how many records, when)."""
-        with acting(user) as acting_node:
-            rows = acting_node.sharing.inbox()
+        with acting(user) as acting_node:  # from the store: a node outside the compact has none
+            rows = acting_node.store.shares_received()
         return [
             {"share_id": i, "sender": s, "records": n, "received_at": at.isoformat()}
             for i, s, n, at in rows
@@ -284,8 +284,8 @@ def create_app(
     def outbox(user: Annotated[User, Depends(consulting)]) -> list[dict[str, Any]]:
         """What this node sent or is sending: state (delivered with the recipient's signed
         receipt, waiting with its next attempt, or refused), attempts, the last answer."""
-        with acting(user) as acting_node:
-            return [entry.to_dict() for entry in acting_node.sharing.outbox()]
+        with acting(user) as acting_node:  # erasure notices queue even without the directory
+            return [entry.to_dict() for entry in acting_node.store.outbox_entries()]
 
     install_messaging(app, wiring)
     install_users(app, wiring, tokens)

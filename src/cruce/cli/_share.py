@@ -99,7 +99,7 @@ def inbox(
         with open_node(db) as opened:
             rows = [{"share_id": share_id, "sender": sender, "records": n,
                      "received_at": at.isoformat(timespec="seconds")}
-                    for share_id, sender, n, at in opened.sharing.inbox()]
+                    for share_id, sender, n, at in opened.store.shares_received()]
     if as_json:
         print_json(rows)
     else:
@@ -133,7 +133,8 @@ def outbox(
                 counts = opened.sharing.deliver(http_post)
                 console.print(f"delivered {counts['delivered']}, still waiting "
                               f"{counts['failed']}, refused {counts['refused']}")
-            entries = [entry.to_dict() for entry in opened.sharing.outbox()]
+            # From the store: a node outside the compact lists what it queued (erasure notices)
+            entries = [entry.to_dict() for entry in opened.store.outbox_entries()]
     if as_json:
         print_json(entries)
         return
