@@ -45,19 +45,31 @@ def read_lines(path: Path) -> Iterator[Line]:
     except OSError as exc:
         raise InvalidInput(f"{path}: cannot be read ({exc.strerror})") from None
     with fh:
-        number = 0
-        while True:
-            raw = fh.readline(MAX_LINE_BYTES + 1)
-            if not raw:
-                return
-            number += 1
-            if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
-                _skip_to_next_line(fh)
+        for number, raw in bounded_lines(fh):
+            if raw is None:
                 yield Line(number, None, "", ("(line)", f"is longer than {MAX_LINE_BYTES} bytes"))
                 continue
             line = parse_line(number, raw)
             if line is not None:
                 yield line
+
+
+def bounded_lines(fh: IO[bytes]) -> Iterator[tuple[int, bytes | None]]:
+    """Every line of `fh` (blank ones too) with its number from 1; None for a line longer
+    than MAX_LINE_BYTES, read past in chunks so that it is never held whole. Both readers of
+    JSON lines (ingest and `cruce link`'s check) read through this one."""
+    number = 0
+    while True:
+        raw = fh.readline(MAX_LINE_BYTES + 1)
+        if not raw:
+            return
+        number += 1
+        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+            while (rest := fh.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
+                pass
+            yield number, None
+        else:
+            yield number, raw
 
 
 def parse_line(number: int, raw: bytes) -> Line | None:
@@ -88,9 +100,3 @@ def _is_too_deep(text: str) -> bool:
     brackets = _BRACKETS.findall(_STRINGS.sub("", text))
     return max(accumulate(_DEPTH_STEP[b] for b in brackets), default=0) > MAX_DEPTH
 
-
-def _skip_to_next_line(fh: IO[bytes]) -> None:
-    while True:
-        chunk = fh.readline(MAX_LINE_BYTES)
-        if not chunk or chunk.endswith(b"\n"):
-            return

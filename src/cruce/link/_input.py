@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from cruce.errors import BadRow
+from cruce.ingest._lines import MAX_LINE_BYTES, bounded_lines
 
-MAX_LINE_BYTES = 1 << 20  # one FtM entity; longer is no record but a file in the wrong format
 KEPT_BAD_LINES = 20  # named in warnings; the rest are only counted
 LINE = "(line)"
 
@@ -86,20 +86,9 @@ def good_people(path: Path) -> Iterator[tuple[str, str]]:
 
 
 def _raw_lines(fh: BinaryIO) -> Iterator[tuple[int, bytes | None]]:
-    """Non-blank lines with their numbers; None for a line longer than MAX_LINE_BYTES, which
-    is skipped without holding it in memory."""
-    number = 0
-    while True:
-        raw = fh.readline(MAX_LINE_BYTES + 1)
-        if not raw:
-            return
-        number += 1
-        if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
-            while (rest := fh.readline(MAX_LINE_BYTES)) and not rest.endswith(b"\n"):
-                pass
-            yield number, None
-        elif raw.strip():
-            yield number, raw
+    """Non-blank lines with their numbers; None for a line longer than MAX_LINE_BYTES (the
+    ingest's bounded reader skips it without holding it in memory)."""
+    return ((number, raw) for number, raw in bounded_lines(fh) if raw is None or raw.strip())
 
 
 def _entity_of(raw: bytes | None) -> dict[str, Any] | tuple[str, str]:
