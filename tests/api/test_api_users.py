@@ -1,5 +1,6 @@
-"""Users over the API (issue 10 #5): the admin role adds, disables, rotates and lists users;
-each change takes effect at the very next request and is logged as an administrative event."""
+"""Users over the API (issue 10 #5, e): the admin role adds, disables and lists users and
+rotates its own token; a data user it adds waits for a supervisor's approval; each change takes
+effect at the very next request and is logged as an administrative event."""
 
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,19 +34,33 @@ def admin_events(node: Node) -> list[dict[str, object]]:
     return [e.event for e in node.audit.iter_events() if e.event["op"] == "administration"]
 
 
-def test_an_admin_adds_a_user_whose_token_works_at_once(api) -> None:
+def test_an_admin_adds_an_analyst_whose_token_works_once_a_supervisor_approves(api) -> None:
     client, tokens, node = api
     answer = client.post("/api/v1/users", json={"name": "ana.lopez", "role": "analyst"},
                          headers=auth(tokens["admin"]))
     assert answer.status_code == 200, answer.text
     assert answer.headers["cache-control"] == "no-store"
-    token = answer.json()["token"]
-    me = client.get("/api/v1/me", headers=auth(token))
-    assert me.status_code == 200 and me.json()["user"] == "ana.lopez", me.text
+    assert answer.json()["token"] is None and answer.json()["status"] == "pending"
     event = admin_events(node)[-1]
     assert event["actor"] == {"agency": "hn_police", "user": "user.admin", "role": "admin"}
-    assert event["details"] == {"user": "ana.lopez", "change": "add", "role": "analyst"}
-    assert token not in str(event)
+    assert event["details"] == {"user": "ana.lopez", "change": "add", "role": "analyst",
+                                "status": "pending approval"}
+    approved = client.post("/api/v1/users/ana.lopez/approve",
+                           headers={**auth(tokens["supervisor"]), "X-Cruce-Why": "new hire"})
+    assert approved.status_code == 200, approved.text
+    token = approved.json()["token"]
+    me = client.get("/api/v1/me", headers=auth(token))
+    assert me.status_code == 200 and me.json()["user"] == "ana.lopez", me.text
+    assert token not in str(admin_events(node))
+
+
+def test_an_admin_adds_an_admin_whose_token_works_at_once(api) -> None:
+    client, tokens, _ = api
+    answer = client.post("/api/v1/users", json={"name": "ada.admin", "role": "admin"},
+                         headers=auth(tokens["admin"]))
+    assert answer.status_code == 200, answer.text
+    me = client.get("/api/v1/me", headers=auth(answer.json()["token"]))
+    assert me.status_code == 200 and me.json()["user"] == "ada.admin", me.text
 
 
 def test_a_disabled_token_is_refused_at_the_next_request(api) -> None:
@@ -60,7 +75,8 @@ def test_a_disabled_token_is_refused_at_the_next_request(api) -> None:
 
 def test_a_rotated_token_replaces_the_old_one_at_once(api) -> None:
     client, tokens, node = api
-    done = client.post("/api/v1/users/user.supervisor/rotate", headers=auth(tokens["admin"]))
+    done = client.post("/api/v1/users/user.supervisor/rotate",
+                       headers=auth(tokens["supervisor"]))
     assert done.status_code == 200, done.text
     new = done.json()["token"]
     assert client.get("/api/v1/me", headers=auth(tokens["supervisor"])).status_code == 401
@@ -74,8 +90,8 @@ def test_an_admin_lists_users_without_their_token_digests(api) -> None:
     client, tokens, node = api
     listed = client.get("/api/v1/users", headers=auth(tokens["admin"]))
     assert listed.status_code == 200, listed.text
-    assert {u["name"]: u["role"] for u in listed.json()} == {
-        f"user.{r.replace('_', '-')}": r for r in ROLES}
+    assert {u["name"]: (u["role"], u["status"]) for u in listed.json()} == {
+        f"user.{r.replace('_', '-')}": (r, "active") for r in ROLES}
     digests = {row.token_digest for row in node.store.list_users()}
     assert not any(d in listed.text for d in digests)
 
