@@ -1,10 +1,13 @@
-"""Shared fixtures: a small agency export (CSV + mapping) as the police would send it."""
+"""Shared fixtures: a small agency export (CSV + mapping) as the police would send it, and a
+fresh, empty store on either backend (`store_url`)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from tests._postgres import fresh_store_url
 
 from cruce import Node
 
@@ -83,3 +86,13 @@ def node(tmp_path: Path) -> Node:
     n = Node.open(tmp_path / "node.duckdb", agency="hn_police", user="analyst1")
     yield n
     n.close()
+
+
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """Where a fresh, empty store lives: a DuckDB file, or a new PostgreSQL schema."""
+    if request.param == "duckdb":
+        yield str(tmp_path / "node.duckdb")
+        return
+    with fresh_store_url() as url:
+        yield url

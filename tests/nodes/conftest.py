@@ -9,13 +9,13 @@ PostgreSQL (one fresh schema per node, dropped afterwards; audit log in CRUCE_AU
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
+from tests._postgres import POSTGRES, admin_connection, with_search_path
 from tests.nodes._harness import (
     RunningNode,
     agency_export,
@@ -24,8 +24,6 @@ from tests.nodes._harness import (
     prepare_all,
     start_all,
 )
-
-POSTGRES = os.environ.get("CRUCE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 
 StartNodes = Callable[..., list[RunningNode]]
 
@@ -48,15 +46,11 @@ def start_nodes(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Itera
         if backend == "duckdb":
             return str(folder / f"{agency}.duckdb")
         if admin is None:
-            try:
-                admin = psycopg.connect(POSTGRES, autocommit=True, connect_timeout=5)
-            except psycopg.OperationalError as exc:
-                pytest.skip(f"no PostgreSQL server at {POSTGRES}: {str(exc).splitlines()[0]}")
+            admin = admin_connection()
         schema = f"cruce_node_{agency}_{secrets.token_hex(4)}"
         admin.execute(f"CREATE SCHEMA {schema}")
         schemas.append(schema)
-        sep = "&" if "?" in POSTGRES else "?"
-        return f"{POSTGRES}{sep}options=-csearch_path%3D{schema}"
+        return with_search_path(POSTGRES, schema)
 
     def start(*agencies: str, extra: dict[str, list[Path]] | None = None) -> list[RunningNode]:
         nodes: list[RunningNode] = []

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import shutil
 import stat
 import tempfile
@@ -13,8 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import psycopg
 import pytest
+from tests._postgres import POSTGRES, fresh_schema
 from typer.testing import CliRunner
 
 from cruce import Node
@@ -22,7 +21,6 @@ from cruce._files import node_folder, private_dir, private_file, redact_url
 from cruce.cli import app
 from cruce.store import open_store
 
-POSTGRES = os.environ.get("CRUCE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 JUSTIFY = ["--purpose", "gangs_organized_crime", "--case", "HN-2026-0042"]
 runner = CliRunner()
 
@@ -160,21 +158,6 @@ def test_a_password_never_names_a_folder_and_both_sides_derive_the_same_one() ->
     assert node_folder(url + "&password=hunter3", "keys", env={}) == keys
 
 
-@contextmanager
-def fresh_schema() -> Iterator[str]:
-    schema = f"cruce_files_{secrets.token_hex(5)}"
-    try:
-        admin = psycopg.connect(POSTGRES, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"no PostgreSQL server at {POSTGRES}: {str(exc).splitlines()[0]}")
-    with admin:
-        admin.execute(f"CREATE SCHEMA {schema}")
-        try:
-            yield schema
-        finally:
-            admin.execute(f"DROP SCHEMA {schema} CASCADE")
-
-
 @pytest.mark.postgres
 def test_keys_init_and_the_server_agree_on_a_password_url(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -183,7 +166,7 @@ def test_keys_init_and_the_server_agree_on_a_password_url(
     password or writes it into a path (trust auth ignores the password given here)."""
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.delenv("CRUCE_KEYS_DIR", raising=False)
-    with fresh_schema() as schema:
+    with fresh_schema("cruce_files") as schema:
         host = POSTGRES.split("@", 1)[1].split("/", 1)[0]
         url = f"postgresql://postgres:hunter2@{host}/test?options=-csearch_path%3D{schema}"
         with loose_umask():

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import itertools
 import uuid
+from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -139,34 +139,12 @@ def _fields(p: Protection) -> dict[str, Any]:
 
 
 # -- the policy in a real store --------------------------------------------------------------
-POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
-
-
-@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
-    import os
-
-    if request.param == "duckdb":
-        opened = open_store(str(tmp_path / "gt.duckdb"))
-    else:
-        import secrets
-
-        import psycopg
-
-        url = os.environ.get("CRUCE_TEST_POSTGRES", POSTGRES)
-        schema = f"cruce_prov_{secrets.token_hex(4)}"
-        try:
-            admin = psycopg.connect(url, autocommit=True, connect_timeout=5)
-        except psycopg.OperationalError as exc:
-            pytest.skip(f"no PostgreSQL: {exc}")
-        admin.execute(f"CREATE SCHEMA {schema}")
-        opened = open_store(f"{url}?options=-csearch_path%3D{schema}")
+@pytest.fixture()
+def store(store_url: str) -> Iterator[Store]:
+    opened = open_store(store_url)
     opened.set_setting("agency", GT)
     yield opened
     opened.close()
-    if request.param == "postgres":
-        admin.execute(f"DROP SCHEMA {schema} CASCADE")
-        admin.close()
 
 
 ACTOR = Actor(GT, "user.analyst", "analyst")
@@ -236,18 +214,18 @@ def test_a_store_reports_records_that_became_unshareable(store: Store) -> None:
 
 # -- what a package may bring (cruce.share._provenance.arrival_problem) -------------------------
 def arrival_oracle(agency: str, tlp: str, code: str, category: str, purpose: str,
-                   sender: str, released: bool, consented: bool) -> bool:
+                   sender: str, released: bool, consented: bool, attested: bool) -> bool:
     """From the issue: a package's records carry the sender's agency, or are an onward share the
     provider consented to (the labels' standing permission or an explicit consent), carrying a
-    member provider; never the receiver's own; RED never arrives, but a released victim from
-    its provider."""
+    member provider and its provider's attestation; never the receiver's own; RED never
+    arrives, but a released victim from its provider."""
     if agency == GT:
         return False
     if tlp == "RED" and not (released and category == "victim" and agency == sender):
         return False
     if agency == sender:
         return True
-    if agency not in (HN, SV) or category == "victim":
+    if agency not in (HN, SV) or category == "victim" or not attested:
         return False
     standing = tlp in ("CLEAR", "GREEN") and code in ("H0", "H1") and purpose == "intelligence"
     return standing or consented
@@ -267,20 +245,21 @@ def test_arrival_matches_the_oracle(agency: str, tlp: str, code: str, category: 
                          tlp=tlp, source_reliability="B", information_accuracy="2",
                          retain_until="2031-01-01", subject_category=category,
                          is_shareable=category != "victim")
-    for released, consented in itertools.product([False, True], repeat=2):
+    for released, consented, attested in itertools.product([False, True], repeat=3):
         problem = arrival_problem(env, "r-9", sender=sender, receiver=GT,
                                   purpose="intelligence", members=frozenset({HN, GT, SV}),
-                                  released=released, consented=consented)
+                                  released=released, consented=consented, attested=attested)
         expected = arrival_oracle(agency, tlp, code, category, purpose, sender, released,
-                                  consented)
-        assert (problem is None) == expected, (released, consented, problem)
+                                  consented, attested)
+        assert (problem is None) == expected, (released, consented, attested, problem)
 
 
-def test_an_erasure_notice_applies_only_to_what_its_sender_provided_or_brought() -> None:
+def test_an_erasure_notice_applies_only_to_what_its_sender_provided_or_proves() -> None:
     from cruce.share._provenance import notice_applies
 
-    assert notice_applies(HN, frozenset({HN}), sender=HN, receiver=GT)
-    assert notice_applies(HN, frozenset({SV}), sender=SV, receiver=GT)  # the relaying channel
-    assert not notice_applies(HN, frozenset({HN}), sender=SV, receiver=GT)
-    assert not notice_applies(GT, frozenset(), sender=SV, receiver=GT)  # the receiver's own
-    assert not notice_applies(GT, frozenset({SV}), sender=SV, receiver=GT)
+    assert notice_applies(HN, sender=HN, receiver=GT, provider_proof=False)
+    # the channel relays the provider's proof; on its own word it erases nothing
+    assert notice_applies(HN, sender=SV, receiver=GT, provider_proof=True)
+    assert not notice_applies(HN, sender=SV, receiver=GT, provider_proof=False)
+    assert not notice_applies(GT, sender=SV, receiver=GT, provider_proof=True)  # the receiver's
+    assert not notice_applies(GT, sender=GT, receiver=GT, provider_proof=False)

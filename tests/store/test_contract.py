@@ -8,17 +8,15 @@ Deselect them with `-m "not postgres"`.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pyarrow as pa
 import pytest
+from tests._postgres import fresh_store_url
 from tests.conftest import MAPPING, ROWS, write_csv
 
 from cruce import Node
@@ -29,42 +27,15 @@ from cruce.ingest._tabular import stage_file
 from cruce.store import MemorySink, RecordQuery, Store, open_store
 from cruce.store._schema import MIGRATIONS, RECORD_COLUMNS
 
-POSTGRES = os.environ.get("CRUCE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 ACTOR = Actor("hn_police", "analyst1", "analyst")
 WHY = Justification("gangs_organized_crime", "investigation", "HN-2026-0042", "a lead")
 COLLECT = Justification("gangs_organized_crime", "collection by the owning agency")
 
 
 # -- fixtures -------------------------------------------------------------------------------
-@contextmanager
-def fresh_schema() -> Iterator[str]:
-    """A new, empty PostgreSQL schema (dropped afterwards): the URL whose search_path is it."""
-    schema = f"cruce_test_{secrets.token_hex(6)}"
-    try:
-        admin = psycopg.connect(POSTGRES, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        pytest.skip(f"no PostgreSQL server at {POSTGRES}: {str(exc).splitlines()[0]}")
-    with admin:
-        admin.execute(f"CREATE SCHEMA {schema}")
-        try:
-            yield with_search_path(POSTGRES, schema)
-        finally:
-            admin.execute(f"DROP SCHEMA {schema} CASCADE")
-
-
-@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.postgres)])
-def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """Where a fresh, empty store lives: a DuckDB file, or a new PostgreSQL schema."""
-    if request.param == "duckdb":
-        yield str(tmp_path / "node.duckdb")
-        return
-    with fresh_schema() as pg:
-        yield pg
-
-
 @pytest.fixture()
 def pg_url() -> Iterator[str]:
-    with fresh_schema() as pg:
+    with fresh_store_url() as pg:
         yield pg
 
 
@@ -74,14 +45,10 @@ def sink() -> MemorySink:
 
 
 @pytest.fixture()
-def store(url: str, sink: MemorySink) -> Iterator[Store]:
-    opened = open_store(url, sink)
+def store(store_url: str, sink: MemorySink) -> Iterator[Store]:
+    opened = open_store(store_url, sink)
     yield opened
     opened.close()
-
-
-def with_search_path(base: str, schema: str) -> str:
-    return f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
 
 
 # -- tables to write --------------------------------------------------------------------------
@@ -145,15 +112,15 @@ ODD_IDS = ["b-2", "B-1", "_x", "a.1", "A_0", "zz", "Z9", "ña", "n~"]
 
 
 # -- the suite ------------------------------------------------------------------------------
-def test_migrations_run_once_and_reopening_keeps_everything(url: str, staged: pa.Table) -> None:
-    first = open_store(url, MemorySink())
+def test_migrations_run_once_and_reopening_keeps_everything(store_url: str, staged: pa.Table) -> None:
+    first = open_store(store_url, MemorySink())
     try:
         assert first.migrate() == len(MIGRATIONS)
         write(first, staged)
         first.set_setting("agency", "hn_police")
     finally:
         first.close()
-    again = open_store(url, MemorySink())
+    again = open_store(store_url, MemorySink())
     try:
         assert again.migrate() == len(MIGRATIONS)
         versions = [r[0] for r in again._query("SELECT version FROM schema_migrations ORDER BY 1")]
@@ -353,11 +320,11 @@ def test_counts_are_aggregates_only(store: Store, sink: MemorySink, staged: pa.T
         store.counts("properties")
 
 
-def test_a_failed_transaction_leaves_nothing(url: str, staged: pa.Table) -> None:
+def test_a_failed_transaction_leaves_nothing(store_url: str, staged: pa.Table) -> None:
     class Boom(Exception):
         pass
 
-    store = open_store(url)  # events in the store's own table, in the same transaction
+    store = open_store(store_url)  # events in the store's own table, in the same transaction
     try:
         store.set_setting("agency", "hn_police")
         with pytest.raises(Boom), store.transaction():
@@ -378,8 +345,8 @@ def test_a_failed_transaction_leaves_nothing(url: str, staged: pa.Table) -> None
         store.close()
 
 
-def test_a_failed_write_rolls_back_records_and_events(url: str, staged: pa.Table) -> None:
-    store = open_store(url)
+def test_a_failed_write_rolls_back_records_and_events(store_url: str, staged: pa.Table) -> None:
+    store = open_store(store_url)
     try:
         write(store, staged)
 
@@ -420,8 +387,8 @@ def test_node_settings(store: Store) -> None:
     assert store.get_setting("note") == "100% ready?"
 
 
-def test_a_node_ingests_the_export_through_the_whole_stack(url: str, agency_dir: Path) -> None:
-    with Node.open(url, agency="hn_police", user="analyst1") as node:
+def test_a_node_ingests_the_export_through_the_whole_stack(store_url: str, agency_dir: Path) -> None:
+    with Node.open(store_url, agency="hn_police", user="analyst1") as node:
         result = node.ingest(agency_dir / "personas.csv", mapping=agency_dir / "mapping.yml")
         assert (result.rows, result.inserted, result.updated, result.rejected) == (4, 9, 0, 0)
         again = node.ingest(agency_dir / "personas.csv", mapping=agency_dir / "mapping.yml")
@@ -430,7 +397,7 @@ def test_a_node_ingests_the_export_through_the_whole_stack(url: str, agency_dir:
         why = Justification("gangs_organized_crime", case_reference="HN-2026-0042")
         [found] = node.search("hernandez jose", why)
         assert found.entity.get("phone") == ["+50499887766"]
-    with Node.open(url) as node:
+    with Node.open(store_url) as node:
         assert node.agency == "hn_police"
         if node.audit is not None:  # a store file: events go to the tamper-evident log beside it
             logged = [entry.event["op"] for entry in node.audit.iter_events()]
