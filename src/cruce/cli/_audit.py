@@ -25,7 +25,17 @@ from cruce.audit import (
 )
 from cruce.audit._pins import check_key, check_size, pinned_key, pinned_size
 from cruce.audit._sth import PUBLIC_KEY_FILE, load_public_key
-from cruce.cli._common import DbOption, console, must_exist, open_node, reports_errors
+from cruce.cli._common import (
+    DbOption,
+    JsonOption,
+    console,
+    err_console,
+    must_exist,
+    open_node,
+    print_json,
+    print_table,
+    reports_errors,
+)
 from cruce.errors import CruceError, InvalidInput, NotFound
 
 if TYPE_CHECKING:
@@ -294,10 +304,45 @@ def check_peer(
     agency: Annotated[str, typer.Argument(help="The member agency whose log to cross-check.")],
     db: DbOption = "cruce.duckdb",
 ) -> None:
-    """Fetch a peer node's signed audit head and check it extends every head seen before."""
-    with open_node(db) as node:
-        from cruce.share._node import http_get
+    """Fetch a peer node's signed audit head and check it extends every head seen before.
 
-        result = node.sharing.check_peer(agency, http_get)
+    A peer whose log shrank, forked or changed key is reported on one line (exit 2) and kept
+    in the node's peer checks (`cruce audit peers`); so is a peer that cannot be reached.
+    """
+    import logging
+
+    from cruce.share._node import http_get
+
+    # The finding is this command's one `Error:` line: not also the check's log record
+    # (logging's last-resort handler would print it to stderr a second time).
+    quiet = logging.NullHandler()
+    logging.getLogger("cruce.audit").addHandler(quiet)
+    try:
+        with open_node(db) as node:
+            result = node.sharing.check_peer(agency, http_get)
+    finally:
+        logging.getLogger("cruce.audit").removeHandler(quiet)
     console.print(f"{agency}: audit log consistent, {result['previous_size']} -> "
                   f"{result['tree_size']} entries", highlight=False)
+
+
+@app.command("peers")
+@reports_errors
+def peers(db: DbOption = "cruce.duckdb", as_json: JsonOption = False) -> None:
+    """Every peer whose audit log this node cross-checked: the last check, the entries seen,
+    and the last time its log was found broken (cut short, forked, another key)."""
+    with open_node(db) as node:
+        states = node.store.peer_states()
+    rows = [{"agency": s.agency, "last check": s.outcome, "checked at": s.checked_at,
+             "entries seen": s.seen_size, "detail": s.detail,
+             "broken at": s.broken_at or "", "broken": s.broken_detail} for s in states]
+    if as_json:
+        print_json(rows)
+        return
+    print_table(rows, ["agency", "last check", "checked at", "entries seen", "broken at",
+                       "detail"], ids=["agency"])
+    for state in states:
+        if state.broken_at is not None:
+            err_console.print(f"{state.agency}: audit log BROKEN (found {state.broken_at}): "
+                              f"{state.broken_detail}", markup=False, highlight=False,
+                              soft_wrap=True)

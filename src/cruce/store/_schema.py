@@ -274,6 +274,17 @@ MIGRATIONS: list[str] = [
         used_at TIMESTAMPTZ NOT NULL
     );
     """,
+    # 12: every cross-check of a peer's audit log and its outcome (ok, down, broken, failed),
+    # so that a peer caught with a log cut short stays visible (`cruce audit peers`)
+    """
+    CREATE TABLE peer_checks (
+        agency VARCHAR(64) NOT NULL,
+        outcome VARCHAR(16) NOT NULL,
+        detail VARCHAR NOT NULL,
+        tree_size BIGINT,
+        checked_at TIMESTAMPTZ NOT NULL
+    );
+    """,
 ]
 
 FRAGMENT_COLUMNS: tuple[str, ...] = ("id", "schema", "properties", "subject_category", "tlp")
