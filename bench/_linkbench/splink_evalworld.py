@@ -91,11 +91,16 @@ def em_rules() -> list[Any]:
     return [block_on(*cols) for cols in EM_RULES_SQL]
 
 
-def settings() -> Any:
+def settings(present: set[str] | None = None) -> Any:
+    """The model; `present`: the columns with any value (phone and birth country are compared
+    only where the records carry them)."""
     import splink.comparison_library as cl
     from splink import SettingsCreator, block_on
 
     tf = {"term_frequency_adjustments": True}
+    has = present if present is not None else {"phone", "birth_country"}
+    optional = ([cl.ExactMatch("phone").configure(**tf)] if "phone" in has else []) + (
+        [cl.ExactMatch("birth_country").configure(**tf)] if "birth_country" in has else [])
     return SettingsCreator(
         link_type="dedupe_only",
         comparisons=[
@@ -110,6 +115,7 @@ def settings() -> Any:
             cl.ExactMatch("birth_place").configure(**tf),
             cl.ExactMatch("address").configure(**tf),
             cl.ArrayIntersectAtSizes("ids", [1]),
+            *optional,
         ],
         blocking_rules_to_generate_predictions=[
             block_on("first_name", "surname"),
@@ -121,6 +127,7 @@ def settings() -> Any:
             block_on("substr(first_name,1,2)", "substr(surname,1,2)", "birth_year"),
             block_on("ids", arrays_to_explode=["ids"]),
             block_on("name_variants", arrays_to_explode=["name_variants"]),
+            *([block_on("phone")] if "phone" in has else []),
         ],
         retain_intermediate_calculation_columns=False,
     )
@@ -134,7 +141,7 @@ class Run:
     steps: dict[str, float] = field(default_factory=dict)
 
 
-def run(files: list[Path], budget: Budget) -> Run:
+def run(files: list[Path], budget: Budget, surnames_first: tuple[str, ...] = ()) -> Run:
     """Flatten, train, predict and cluster in this process; views splink_pairs and
     splink_clusters on the returned connection."""
     import duckdb
@@ -149,12 +156,13 @@ def run(files: list[Path], budget: Budget) -> Run:
     steps: dict[str, float] = {}
     started = time.perf_counter()
     con = duckdb.connect()
-    frame = flatten(files)
+    frame = flatten(files, surnames_first)
+    present = {str(c) for c in frame.columns if frame[c].notna().any()}
     con.register("people_df", frame)
     con.execute("create table people as select * from people_df")
     con.unregister("people_df")
     db_api = DuckDBAPI(connection=con)
-    linker = Linker(db_api.register("people"), settings(), log_level=None)
+    linker = Linker(db_api.register("people"), settings(present), log_level=None)
     steps["prepare"] = time.perf_counter() - started
     linker.training.estimate_probability_two_random_records_match(
         [block_on("first_name", "surname", "dob"), block_on("surname", "surname_2", "dob")],
@@ -185,8 +193,11 @@ def main() -> None:
     parser.add_argument("--clusters", type=Path, required=True)
     parser.add_argument("--u-pairs", type=float, default=1e6)
     parser.add_argument("--em-pairs", type=float, default=None)
+    parser.add_argument("--surnames-first", default="",
+                        help="file stems whose bare names put the surnames first, comma separated")
     args = parser.parse_args()
-    done = run(args.files, Budget(args.u_pairs, args.em_pairs))
+    stems = tuple(s for s in args.surnames_first.split(",") if s)
+    done = run(args.files, Budget(args.u_pairs, args.em_pairs), stems)
     started = time.perf_counter()
     done.con.execute(f"COPY (SELECT * FROM splink_pairs) TO '{args.pairs}' (HEADER)")
     done.con.execute(f"COPY (SELECT * FROM splink_clusters) TO '{args.clusters}' (HEADER)")

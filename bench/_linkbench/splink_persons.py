@@ -19,7 +19,10 @@ nationality, birthPlace, address, idNumber and passportNumber. The user's choice
   with day and month exchanged, for MM/DD read as DD/MM.
 - places: birthPlace's first comma part (the municipality), address's first two (street,
   municipality): the department is written by some agencies only.
-- ids: every idNumber and passportNumber, letters and digits only, as one array.
+- ids: every idNumber and passportNumber, letters and digits only, as one array; phone digits;
+  birthCountry.
+- a bare name (no comma, no name parts) is read given names first unless the user has seen
+  that the agency writes surnames first (`surnames_first`, by file stem).
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ NOT_NAMES = PARTICLES | SUFFIXES | {"el"}
 
 COLUMNS = ("unique_id", "first_name", "middle_name", "surname", "surname_2",
            "first_name_surname_concat", "name_variants", "dob", "dob_swapped", "birth_year",
-           "gender", "nationality", "birth_place", "address", "ids")
+           "gender", "nationality", "birth_place", "address", "ids", "phone", "birth_country")
 
 
 def clean(text: str | None) -> str:
@@ -72,8 +75,22 @@ def split_surnames(words: list[str]) -> tuple[str | None, str | None]:
     return words[0], (rest[0] if rest else None)
 
 
-def split_name(props: dict[str, list[str]]) -> tuple[list[str], str | None, str | None]:
-    """(given names, paternal, maternal) from the record's name properties."""
+def _bare_split(words: list[str], surnames_first: bool) -> tuple[list[str], list[str]]:
+    """(given, surname words) of a name without a comma or name parts."""
+    if surnames_first:  # "Reyes Garcia Jesus Alexander", "Lopez de Santos Maria"
+        cut = 3 if len(words) > 3 and words[1] in ("de", "del") else min(2, len(words) - 1)
+        return words[cut:], words[:cut]
+    cut = max(1, len(words) - 2) if len(words) != 3 else 1
+    married = [i for i, w in enumerate(words) if w in ("de", "del") and i >= 2]
+    if married:  # "Maria Lopez de Santos": the surnames start before "de"
+        cut = married[0] - 1
+    return words[:cut], words[cut:]
+
+
+def split_name(props: dict[str, list[str]], surnames_first: bool = False
+               ) -> tuple[list[str], str | None, str | None]:
+    """(given names, paternal, maternal) from the record's name properties; a bare name
+    (no comma, no parts) is read surnames first when the agency writes it so."""
     name = _first(props, "name") or ""
     before, comma, after = name.partition(",")
     given = _words(_first(props, "firstName"))
@@ -96,11 +113,7 @@ def split_name(props: dict[str, list[str]]) -> tuple[list[str], str | None, str 
     else:
         words = _words(name)
         if not given:
-            cut = max(1, len(words) - 2) if len(words) != 3 else 1
-            married = [i for i, w in enumerate(words) if w in ("de", "del") and i >= 2]
-            if married:  # "Maria Lopez de Santos": the surnames start before "de"
-                cut = married[0] - 1
-            given, words = words[:cut], words[cut:]
+            given, words = _bare_split(words, surnames_first)
         else:
             words = [w for w in words if w not in given]
         paternal, maternal = split_surnames(words)
@@ -134,10 +147,10 @@ def _ids(props: dict[str, list[str]]) -> list[str] | None:
     return found or None
 
 
-def person_row(entity: dict[str, Any]) -> dict[str, Any]:
+def person_row(entity: dict[str, Any], surnames_first: bool = False) -> dict[str, Any]:
     """One FtM Person entity as the flat row Splink compares."""
     props: dict[str, list[str]] = entity.get("properties") or {}
-    given, paternal, maternal = split_name(props)
+    given, paternal, maternal = split_name(props, surnames_first)
     # An alias "Ernesto Solís" is another (first name, surname) to block on; a nickname alone
     # ("El Flaco") would put every such record in one block, so only two-word aliases count.
     variants = {f"{w[0]} {w[-1]}" for value in props.get("alias", []) if isinstance(value, str)
@@ -165,21 +178,24 @@ def person_row(entity: dict[str, Any]) -> dict[str, Any]:
         "birth_place": _place(_first(props, "birthPlace"), 1),
         "address": _place(_first(props, "address"), 2),
         "ids": _ids(props),
+        "phone": re.sub(r"[^0-9]", "", _first(props, "phone") or "") or None,
+        "birth_country": clean(_first(props, "birthCountry")) or None,
     }
 
 
-def read_entities(files: Iterable[Path]) -> Iterator[dict[str, Any]]:
-    for path in files:
-        with path.open(encoding="utf-8") as fh:
-            for line in fh:
-                if line.strip():
-                    yield json.loads(line)
+def read_entities(path: Path) -> Iterator[dict[str, Any]]:
+    with path.open(encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                yield json.loads(line)
 
 
-def flatten(files: Iterable[Path]) -> Any:
-    """All files' Person entities as one pandas frame with COLUMNS."""
+def flatten(files: Iterable[Path], surnames_first: Iterable[str] = ()) -> Any:
+    """All files' Person entities as one pandas frame with COLUMNS; `surnames_first` names the
+    files (by stem) whose bare names put the surnames first, as the user saw in the data."""
     import pandas as pd
 
-    rows = [person_row(e) for e in read_entities(files)]
+    first = set(surnames_first)
+    rows = [person_row(e, path.stem in first) for path in files for e in read_entities(path)]
     frame = pd.DataFrame(rows, columns=list(COLUMNS))
     return frame.astype({"birth_year": "Int64"})
