@@ -3,6 +3,7 @@ recordlinkage's scores and identifier."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -88,9 +89,9 @@ def test_every_other_field_kept() -> None:
 
 def test_flatten_reads_surnames_first_by_file(tmp_path: Path) -> None:
     for stem in ("hn_police", "gt_police"):
-        (tmp_path / f"{stem}.jsonl").write_text(
-            '{"id": "%s-1", "schema": "Person", "properties": {"name": ["Reyes Garcia Jesus"]}}\n'
-            % stem, encoding="utf-8")
+        entity = {"id": f"{stem}-1", "schema": "Person",
+                  "properties": {"name": ["Reyes Garcia Jesus"]}}
+        (tmp_path / f"{stem}.jsonl").write_text(json.dumps(entity) + "\n", encoding="utf-8")
     frame = flatten(sorted(tmp_path.glob("*.jsonl")), ["hn_police"])
     got = dict(zip(frame["unique_id"], frame["first_name"], strict=True))
     assert got == {"gt_police-1": "reyes", "hn_police-1": "jesus"}
