@@ -46,22 +46,21 @@ def test_an_envelope_missing_fields_names_the_line_and_the_field_not_a_type_erro
                     "the line's envelope or with --envelope")
 
 
-def test_an_envelope_option_error_is_reported_against_the_option(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("field", "expected"), [
+    ({"tlp": "PINK"},  # reported against the option, not the data file's line 1
+     "Error: --envelope: tlp: 'PINK' is not one of CLEAR, GREEN, AMBER, AMBER+STRICT, RED"),
+    ({"tpl": "AMBER"},  # an unknown field: the nearest one is suggested
+     "Error: --envelope: tpl: unknown field (did you mean 'tlp'?)"),
+])
+def test_an_envelope_option_error_is_reported_against_the_option(
+    tmp_path: Path, field: dict[str, str], expected: str,
+) -> None:
     cases = tmp_path / "cases.jsonl"
     cases.write_text(person_line() + "\n", encoding="utf-8")
-    bad = json.dumps({**ENVELOPE, "dataset": "cases", "tlp": "PINK"})
+    bad = json.dumps({**ENVELOPE, "dataset": "cases", **field})
     line = error_line("ingest", str(cases), "--envelope", bad, "--agency", "us_border",
                       "--db", str(tmp_path / "n.duckdb"), "--create")
-    assert line == "Error: --envelope: tlp: 'PINK' is not one of CLEAR, GREEN, AMBER, AMBER+STRICT, RED"
-
-
-def test_an_unknown_envelope_field_suggests_the_nearest(tmp_path: Path) -> None:
-    cases = tmp_path / "cases.jsonl"
-    cases.write_text(person_line() + "\n", encoding="utf-8")
-    bad = json.dumps({**ENVELOPE, "dataset": "cases", "tpl": "AMBER"})
-    line = error_line("ingest", str(cases), "--envelope", bad, "--agency", "us_border",
-                      "--db", str(tmp_path / "n.duckdb"), "--create")
-    assert line == "Error: --envelope: tpl: unknown field (did you mean 'tlp'?)"
+    assert line == expected
 
 
 @pytest.mark.parametrize("field", ["provenance", "created_at"])
