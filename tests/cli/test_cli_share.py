@@ -238,3 +238,19 @@ def test_inbox_and_outbox_of_a_node_outside_the_compact_are_empty(serving: dict)
     serving["server"].wait()
     for command in ("inbox", "outbox"):
         assert json.loads(ok(command, "--db", serving["db"], "--json")) == []
+
+
+def test_bad_request_options_are_one_line_with_exit_2(serving: dict) -> None:
+    """A date that is no date is refused here; a value the server's schema refuses (422)
+    comes back as the caller's error, exit 2, not as a bug."""
+    remote = serving["remote"]
+    send = ["request", "send", "--to", "gt_police", "--subject", "Alias", "--text", "Hold it?",
+            *remote, *JUSTIFY]
+    late = runner.invoke(app, [*send, "--deadline", "2026-13-05"])
+    assert late.exit_code == 2, (late.output, late.exception)
+    assert late.stderr.splitlines() == [
+        "Error: --deadline '2026-13-05' is not a date (YYYY-MM-DD)"]
+    odd = runner.invoke(app, [*send, "--priority", "whenever"])
+    assert odd.exit_code == 2, (odd.output, odd.exception)
+    assert odd.stderr.splitlines() == [
+        "Error: body.priority: Input should be 'low', 'normal', 'high' or 'urgent'"]

@@ -69,7 +69,9 @@ def _error(response: httpx.Response) -> errors.CruceError:
         kind, message = "CruceError", f"HTTP {response.status_code}: {response.text[:200]}"
     cls = getattr(errors, kind, None)
     if not (isinstance(cls, type) and issubclass(cls, errors.CruceError)) or kind == "BadRow":
-        cls = errors.CruceError
+        # A kind of the server's own (InvalidRequest, TooManyRequests…): its status says whose
+        # fault it is, so a 4xx stays the caller's error (exit 2), not a bug.
+        cls = errors.InvalidInput if 400 <= response.status_code < 500 else errors.CruceError
     error = cls.__new__(cls)
     errors.CruceError.__init__(error, message)
     return error

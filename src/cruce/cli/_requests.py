@@ -21,12 +21,12 @@ from cruce.cli._common import (
     reports_errors,
 )
 from cruce.cli._remote import NodeOption, TokenOption
+from cruce.errors import InvalidInput
 
 request_app = typer.Typer(help="Requests for information between agencies (threads on a case).",
                           no_args_is_help=True)
 consent_app = typer.Typer(help="Consent to pass on another agency's records.",
                           no_args_is_help=True)
-
 
 
 @request_app.command("send")
@@ -43,10 +43,17 @@ def send(
     """Ask another agency for information on a case; prints the thread id."""
     reason = justification(purpose, case, why)
     body = {"to": to, "subject": subject, "text": text, "priority": priority,
-            "deadline": date.fromisoformat(deadline).isoformat() if deadline else None}
+            "deadline": _day(deadline).isoformat() if deadline else None}
     with _remote.client(node, token) as client:
         done = client.post("/api/v1/messages", body, reason)
     console.print(f"request {done['thread_id']} sent to {to}", highlight=False)
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(f"--deadline {text[:40]!r} is not a date (YYYY-MM-DD)") from None
 
 
 @request_app.command("list")
