@@ -97,8 +97,7 @@ def test_a_failed_write_leaves_no_event_and_no_record(node: Node, agency_dir: Pa
     from cruce.audit import Actor
 
     node.ingest(agency_dir / "personas.csv", mapping=agency_dir / "mapping.yml")
-    table = node.store._select(RecordQuery(schema="Person"))
-    assert table
+    [target, *_] = node.store.read(RecordQuery(schema="Person"), node.actor, WHY)
     before = (node.store.count(), len(events(node)))
 
     class Boom(Exception):
@@ -109,7 +108,7 @@ def test_a_failed_write_leaves_no_event_and_no_record(node: Node, agency_dir: Pa
 
     node.store.sink.emit = explode  # type: ignore[method-assign]
     with pytest.raises(Boom):
-        node.store.erase([table[0][0]], Actor("hn_police", "x"), WHY)
+        node.store.erase([target.id], Actor("hn_police", "x"), WHY)
     del node.store.sink.emit
     assert (node.store.count(), len(events(node))) == before
 
