@@ -18,7 +18,8 @@ training budget and with Splink's defaults, each at its documented and its best 
 targets: pairwise errors (1 - F1) at most half of Splink's best, wall time at most 1.2x Splink's
 (equal budgets), and cruce under 120 s at a million records. Both tools run as their own process
 and are timed whole from outside, so both pay interpreter start-up and imports. Until
-2026-12-03 the demo peer was Splink's quickstart (`splink_demo.py`, first field values only).
+2026-12-03 the demo peer was Splink's quickstart (`splink_demo.py`, first field values only;
+in git history).
 
 Every peer has a best-threshold row (the threshold chosen with the truth, same run):
 Splink over its match probabilities, recordlinkage over its rule's share of agreeing features

@@ -6,21 +6,13 @@ its "detailed model"): the same data preparation, comparisons, blocking rules, d
 rules and recall for the prior, u by random sampling (max_pairs=1e6), two EM passes (date of
 birth, postcode), prediction at 0.2 and, for febrl4, clustering at 0.99.
 
-Demo world (`demo_settings`): the Getting Started quickstart (docs/getting_started.md): name,
-Jaro surname, date of birth, exact city with term frequencies, prior from first name + surname
-at recall 0.7, EM on first name + surname then on the date of birth, prediction at match weight
--5, clustering at 0.95; with the world's identifiers as exact matches, blocking rules that stay
-tractable at a million records, and u from 1e7 pairs (the docs recommend 1e7 or more).
-
 Each run's wall time covers its own data preparation, training, prediction and clustering; the
 results stay in DuckDB as views `splink_pairs(left_id, right_id, probability)` and
-`splink_clusters(id, cluster_id)` for scoring (untimed).
-
-On the demo world, whose wall times are compared with cruce's (`run_demo_process`), Splink runs
-as its own program (`splink_demo.py`: Python start-up, imports, the user's preparation of the
-JSON lines, training, prediction, clustering, writing pairs and clusters as CSV), timed whole
-from outside, exactly as `cruce link` is: both pay process start-up and imports. The Febrl runs
-(no time target) stay in this process.
+`splink_clusters(id, cluster_id)` for scoring (untimed). The Febrl runs (no time target) stay in
+this process; on the demo world and the evaluation world Splink runs as a careful user's own
+program (careful_splink.py, splink_evalworld.py), timed whole from outside like `cruce link`.
+(The demo world's earlier quickstart peer, `splink_demo.py`, is in git history before
+2026-12-03.)
 """
 
 from __future__ import annotations
@@ -28,7 +20,6 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import duckdb
@@ -211,136 +202,3 @@ def _views(con: duckdb.DuckDBPyConnection, predictions: str, clusters: str, uid:
             select cast({uid} as varchar) as id, cast(cluster_id as varchar) as cluster_id
             from {clusters}"""
     )
-
-
-# The demo world: what a user following the quickstart would do with FtM JSON lines.
-
-DEMO_DOC_THRESHOLD = 0.95
-
-
-def _first(prop: str) -> str:
-    return f"nullif(trim(json_extract_string(properties, '$.{prop}[0]')), '')"
-
-
-def _clean(expr: str) -> str:
-    """Lower case, accents stripped, whitespace collapsed: the standardisation Splink's README
-    asks for before linking."""
-    return f"nullif(trim(regexp_replace(lower(strip_accents({expr})), '\\s+', ' ', 'g')), '')"
-
-
-def _code(expr: str) -> str:
-    """Identifiers: lower case, punctuation and spaces removed."""
-    return f"nullif(regexp_replace(lower({expr}), '[^a-z0-9]', '', 'g'), '')"
-
-
-def flatten_sql(files: list[Path]) -> str:
-    """FtM Person JSON lines to one flat table, standardised as Splink's README asks (lower
-    case, accents and punctuation cleaned). Without firstName/lastName, `name` is split:
-    "Surnames, Given names" at the comma, else the first word is the first name."""
-    paths = ", ".join(f"'{p}'" for p in files)
-    name = _first("name")
-    split_first = (
-        f"case when {name} like '%,%' then trim(split_part({name}, ',', 2)) "
-        f"else split_part({name}, ' ', 1) end"
-    )
-    split_last = (
-        f"case when {name} like '%,%' then trim(split_part({name}, ',', 1)) "
-        f"else nullif(trim(substr({name}, length(split_part({name}, ' ', 1)) + 1)), '') end"
-    )
-    return f"""
-        select id as unique_id,
-               {_clean(f"coalesce({_first('firstName')}, {split_first})")} as first_name,
-               {_clean(f"coalesce({_first('lastName')}, {split_last})")} as surname,
-               {_first('birthDate')} as dob,
-               {_clean(_first('birthPlace'))} as birth_place,
-               {_clean(_first('nationality'))} as nationality,
-               {_code(_first('idNumber'))} as id_number,
-               {_code(_first('passportNumber'))} as passport,
-               {_code(_first('phone'))} as phone
-        from read_json([{paths}], format = 'newline_delimited',
-                       columns = {{'id': 'VARCHAR', 'properties': 'JSON'}})"""
-
-
-def demo_settings() -> Any:
-    import splink.comparison_library as cl
-    from splink import SettingsCreator, block_on
-
-    return SettingsCreator(
-        link_type="dedupe_only",
-        comparisons=[
-            cl.NameComparison("first_name"),
-            cl.JaroAtThresholds("surname"),
-            cl.DateOfBirthComparison("dob", input_is_string=True),
-            cl.ExactMatch("birth_place").configure(term_frequency_adjustments=True),
-            cl.ExactMatch("nationality"),
-            cl.ExactMatch("id_number"),
-            cl.ExactMatch("passport"),
-            cl.ExactMatch("phone"),
-        ],
-        blocking_rules_to_generate_predictions=[
-            block_on("first_name", "dob"),
-            block_on("surname", "dob"),
-            block_on("first_name", "surname"),
-            block_on("id_number"),
-            block_on("passport"),
-            block_on("phone"),
-        ],
-    )
-
-
-def run_demo_process(files: list[Path], out_dir: Path, u_pairs: float = 1e7) -> SplinkRun:
-    """`splink_demo.py` as a subprocess (the timed program), its CSV outputs as the views."""
-    import json
-    import subprocess
-    import sys
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    pairs, clusters = out_dir / "splink_pairs.csv", out_dir / "splink_clusters.csv"
-    script = Path(__file__).with_name("splink_demo.py")
-    cmd = [sys.executable, str(script), *map(str, files), "--pairs", str(pairs),
-           "--clusters", str(clusters), "--u-pairs", repr(u_pairs)]
-    started = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True)
-    seconds = time.perf_counter() - started
-    if done.returncode != 0:
-        raise RuntimeError(f"{' '.join(cmd)} failed ({done.returncode}):\n{done.stderr[-2000:]}")
-    steps = json.loads(done.stdout.strip().splitlines()[-1])
-    steps["start-up+imports"] = seconds - sum(steps.values())
-    con = duckdb.connect()
-    con.execute(f"""create or replace view splink_pairs as select * from read_csv('{pairs}',
-        header=true, columns={{'left_id': 'VARCHAR', 'right_id': 'VARCHAR',
-                               'probability': 'DOUBLE'}})""")
-    con.execute(f"""create or replace view splink_clusters as select * from read_csv('{clusters}',
-        header=true, columns={{'id': 'VARCHAR', 'cluster_id': 'VARCHAR'}})""")
-    return SplinkRun(seconds, con, DEMO_DOC_THRESHOLD, steps)
-
-
-def run_demo(files: list[Path], u_pairs: float = 1e7) -> SplinkRun:
-    """Splink on the world's JSON lines, all files as one table to deduplicate."""
-    from splink import DuckDBAPI, Linker, block_on
-
-    _quiet()
-    steps: dict[str, float] = {}
-    started = time.perf_counter()
-    con = duckdb.connect()
-    con.execute(f"create table people as {flatten_sql(files)}")
-    db_api = DuckDBAPI(connection=con)
-    linker = Linker(db_api.register("people"), demo_settings(), log_level=None)
-    steps["prepare"] = time.perf_counter() - started
-    linker.training.estimate_probability_two_random_records_match(
-        [block_on("first_name", "surname")], recall=0.7
-    )
-    linker.training.estimate_u_using_random_sampling(max_pairs=u_pairs, seed=SEED)
-    linker.training.estimate_parameters_using_expectation_maximisation(
-        block_on("first_name", "surname")
-    )
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("dob"))
-    steps["train"] = time.perf_counter() - started - steps["prepare"]
-    predictions = linker.inference.predict(threshold_match_weight=-5)
-    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
-        predictions, DEMO_DOC_THRESHOLD
-    )
-    seconds = time.perf_counter() - started
-    steps["predict+cluster"] = seconds - steps["prepare"] - steps["train"]
-    _views(con, predictions.physical_name, clusters.physical_name, "unique_id")
-    return SplinkRun(seconds, con, DEMO_DOC_THRESHOLD, steps)
