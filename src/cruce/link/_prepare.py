@@ -17,6 +17,7 @@ import duckdb
 import pyarrow as pa
 
 from cruce.errors import InvalidInput
+from cruce.link._countries import country_code_sql, is_country_sql
 from cruce.link._input import FileCheck, check_jsonl, good_people
 from cruce.names import is_common_moniker, moniker_key, name_features, normalise, parse_name_parts
 
@@ -144,6 +145,16 @@ def _feature_columns() -> str:
             "substr(r.birth_date, 6, 2) END AS dob_swapped",
             "CASE WHEN length(r.birth_date) >= 7 THEN substr(r.birth_date, 1, 7) END AS dob_ym",
             "CASE WHEN length(r.birth_date) >= 4 THEN substr(r.birth_date, 1, 4) END AS dob_year",
+            # Day and month of a real (not 1 January) date: kept when the year was mistyped.
+            "CASE WHEN length(r.birth_date) = 10 AND NOT r.birth_date LIKE '%-01-01' "
+            "THEN substr(r.birth_date, 6, 5) END AS dob_md",
+            # Two-year buckets, one shifted by a year: years one apart share one of the two
+            # (blocking for an age-estimated year against a real one).
+            "CASE WHEN regexp_full_match(substr(r.birth_date, 1, 4), '[0-9]{4}') THEN "
+            "CAST(CAST(substr(r.birth_date, 1, 4) AS INTEGER) // 2 AS VARCHAR) END AS dob_years_a",
+            "CASE WHEN regexp_full_match(substr(r.birth_date, 1, 4), '[0-9]{4}') THEN "
+            "CAST((CAST(substr(r.birth_date, 1, 4) AS INTEGER) + 1) // 2 AS VARCHAR) END "
+            "AS dob_years_b",
             # Documents: upper-case alphanumerics; transcription errors are left to the comparison.
             "nullif(list_sort(list_filter(list_distinct(list_transform(r.documents, lambda d: "
             "regexp_replace(upper(d), '[^0-9A-Z]', '', 'g'))), lambda d: length(d) >= 5)), []) "
@@ -153,10 +164,15 @@ def _feature_columns() -> str:
             "nullif(list_filter(list_distinct(list_transform(r.phones, lambda p: "
             "right(regexp_replace(p, '[^0-9]', '', 'g'), 8))), lambda p: length(p) >= 7), []) "
             "AS phones",
-            "nullif(list_transform(r.nationality, lambda c: lower(c)), []) AS nationality",
+            # Nationality as ISO2 whichever way it was written (code, name, demonym).
+            f"nullif(list_distinct(list_transform(r.nationality, lambda c: "
+            f"{country_code_sql('c')})), []) AS nationality",
             "lower(r.gender) AS gender",
             "nullif(trim(regexp_replace(lower(strip_accents(split_part(r.birth_place, ',', 1))), "
             "'[^a-z ]', '', 'g')), '') AS birth_place",
+            # A birth place that names only a country ("Honduras"): no town to compare.
+            f"CASE WHEN {is_country_sql('r.birth_place')} THEN "
+            f"{country_code_sql('r.birth_place')} END AS birth_country",
             *_address_columns(),
         ]
     )

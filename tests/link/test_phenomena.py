@@ -1,0 +1,100 @@
+"""The phenomena of cross-border person records the model knows, each on a small case: which
+feature a record gets and which comparison level a pair lands on (real DuckDB, the model's own
+SQL)."""
+
+import json
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from cruce.link import _model, _prepare
+
+
+def _features(people: list[dict[str, list[str]]]) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect()
+    table = pa.table({
+        "id": [f"p{i}" for i in range(len(people))],
+        "source": ["test"] * len(people),
+        "properties": [json.dumps(p) for p in people],
+    })
+    _prepare.load_table(con, table)
+    _prepare.build_features(con)
+    return con
+
+
+def _column(con: duckdb.DuckDBPyConnection, column: str) -> list[Any]:
+    rows = con.execute(f"SELECT {column} FROM features ORDER BY unique_id").fetchall()
+    return [r[0] for r in rows]
+
+
+def _level(comparison: str, left: dict[str, list[str]], right: dict[str, list[str]]) -> str:
+    """The label of the first level of `comparison` the pair of records meets."""
+    con = _features([left, right])
+    columns = [c[0] for c in con.execute("DESCRIBE features").fetchall()]
+    sides = ", ".join(f"l.{c} AS {c}_l, r.{c} AS {c}_r" for c in columns)
+    con.execute(f"CREATE TABLE pair AS SELECT {sides} FROM features l, features r "
+                "WHERE l.unique_id = 'p0' AND r.unique_id = 'p1'")
+    for c in _model.comparisons():
+        if c.create_output_column_name() != comparison:
+            continue
+        for level in c.get_comparison("duckdb").as_dict()["comparison_levels"]:
+            sql = "TRUE" if level["sql_condition"] == "ELSE" else level["sql_condition"]
+            row = con.execute(f"SELECT ({sql}) FROM pair").fetchall()
+            if row[0][0]:
+                return "null" if level.get("is_null_level") else str(level["label_for_charts"])
+    raise AssertionError(f"no comparison {comparison}")
+
+
+def test_a_nationality_is_the_same_claim_as_code_name_or_demonym() -> None:
+    con = _features([{"name": ["Ana Lopez"], "nationality": [n]}
+                     for n in ("GTM", "guatemalteca", "Guatemala", "GT", "Mexicano", "XK")])
+    assert _column(con, "nationality") == [["gt"], ["gt"], ["gt"], ["gt"], ["mx"], ["xk"]]
+
+
+def test_a_nationality_disagreement_is_weak_evidence() -> None:
+    """Border claims (a Guatemalan saying Mexican) are common: the disagreement weighs less
+    than a birth date years apart or a different gender."""
+    levels = {c.create_output_column_name(): c.get_comparison("duckdb").as_dict()
+              for c in _model.comparisons()}
+    m_disagree = levels["nationality"]["comparison_levels"][-1]["m_probability"]
+    assert m_disagree >= 0.15
+    left = {"name": ["Juan Pop"], "nationality": ["GTM"]}
+    assert _level("nationality", left, {"name": ["Juan Pop"], "nationality": ["guatemalteco"]}) \
+        == "a nationality in common"
+
+
+def test_a_birth_place_that_is_a_country_is_no_town_against_a_town() -> None:
+    con = _features([{"name": ["Ana Lopez"], "birthPlace": [p]}
+                     for p in ("Honduras", "Tegucigalpa, Francisco Morazán")])
+    assert _column(con, "birth_country") == ["hn", None]
+    assert _level("birth_place", {"name": ["Ana Lopez"], "birthPlace": ["Honduras"]},
+                  {"name": ["Ana Lopez"], "birthPlace": ["Tegucigalpa"]}) \
+        == "one names only the country"
+
+
+def _dates(left: str, right: str) -> str:
+    return _level("birth_date", {"name": ["Ana Lopez"], "birthDate": [left]},
+                  {"name": ["Ana Lopez"], "birthDate": [right]})
+
+
+def test_an_estimated_date_agrees_with_a_real_one_a_year_off() -> None:
+    """Ages turned into 1 January or a bare year land a year either side of the real date."""
+    assert _dates("1972-01-01", "1971-05-13") == "an estimated date a year off"
+    assert _dates("1972", "1973-11-02") == "an estimated date a year off"
+    assert _dates("1972-01-01", "1972-05-13") == "same year"
+    # two real dates a year apart are no estimate
+    assert _dates("1972-03-01", "1971-05-13") == "within two years"
+
+
+def test_day_and_month_swapped_and_a_mistyped_year() -> None:
+    assert _dates("1990-03-05", "1990-05-03") == "day and month swapped"
+    assert _dates("2002-05-21", "1992-05-21") == "same day and month, another year"
+
+
+def test_dates_years_apart_weigh_against_most_a_generation_apart() -> None:
+    """Siblings and a father's namesake son: EM would learn such gaps as usual in a match, so
+    their m is fixed small, smallest a generation apart."""
+    assert _dates("1975-02-21", "1978-06-02") == "years apart"
+    assert _dates("1978-05-27", "2002-03-22") == "a generation apart"
+    assert _model.GENERATION_APART_M < _model.YEARS_APART_M <= 0.01
