@@ -98,9 +98,11 @@ def split_name(props: dict[str, list[str]], surnames_first: bool = False
         given += _words(_first(props, key))
     if not given and comma:
         given = _words(after)
-    father = _first(props, "fatherName")
+    paternal: str | None
+    maternal: str | None
+    father = _words(_first(props, "fatherName"))
     if father:
-        paternal = (_words(father) or [None])[0]
+        paternal = father[0]
         mother = _words(_first(props, "motherName"))
         maternal = None if not mother or mother[0] in ("de", "del") else mother[0]
         if given:
