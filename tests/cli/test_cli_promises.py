@@ -108,3 +108,54 @@ def test_the_cli_silences_no_type_check() -> None:
                 for n, line in enumerate(path.read_text().splitlines(), start=1)
                 if re.search(r"#\s*type:\s*ignore", line)]
     assert silenced == []
+
+
+@pytest.fixture()
+def authority(tmp_path: Path) -> Path:
+    assert run("directory", "keygen", "--out", str(tmp_path / "authority")).exit_code == 0
+    return tmp_path / "authority" / "authority.pem"
+
+
+HN_KEYS = {"signing_key": "aa" * 32, "encryption_key": "bb" * 32}
+
+
+@pytest.mark.parametrize(("members", "why"), [
+    ('{"id": "hn_police"}', "not a JSON list of member entries (from cruce keys)"),
+    ("[1]", "member 1 is not a JSON object"),
+    ('[{"id": "hn_police"}]',
+     "member 1 (hn_police): missing country, endpoint, signing_key, encryption_key"),
+    (json.dumps([{"id": "hn_police", "country": "HN", "endpoint": "https://hn.example/",
+                  "signing_key": "zz", "encryption_key": "bb" * 32}]),
+     "member 1 (hn_police): signing_key is not hex"),
+    (json.dumps([{"id": "hn_police", "country": "Honduras", "endpoint": "https://hn.example/",
+                  **HN_KEYS}]),
+     "member hn_police: country 'Honduras' is not ISO alpha-2"),
+])
+def test_a_bad_member_list_is_one_line_naming_the_member(
+    tmp_path: Path, authority: Path, members: str, why: str
+) -> None:
+    listed = tmp_path / "members.json"
+    listed.write_text(members)
+    out = tmp_path / "directory.json"
+    result = run("directory", "sign", str(listed), "--key", str(authority), "--out", str(out))
+    assert one_error_line(result) == f"Error: {listed}: {why}"
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(("key_text", "why"), [
+    (None, "cannot read the authority's key: no such file"),
+    ("not a key", "not a PEM private key (the authority.pem of cruce directory keygen)"),
+])
+def test_a_bad_authority_key_is_one_line(
+    tmp_path: Path, key_text: str | None, why: str
+) -> None:
+    key = tmp_path / "authority.pem"
+    if key_text is not None:
+        key.write_text(key_text)
+    listed = tmp_path / "members.json"
+    listed.write_text(json.dumps([{"id": "hn_police", "country": "HN",
+                                   "endpoint": "https://hn.example/", **HN_KEYS}]))
+    out = tmp_path / "directory.json"
+    result = run("directory", "sign", str(listed), "--key", str(key), "--out", str(out))
+    assert one_error_line(result) == f"Error: {key}: {why}"
+    assert not out.exists()

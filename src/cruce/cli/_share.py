@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
@@ -28,7 +28,12 @@ from cruce.cli._common import (
     reports_errors,
 )
 from cruce.cli._remote import NodeOption, TokenOption
-from cruce.errors import InvalidInput
+from cruce.errors import CruceError, InvalidInput
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from cruce.share import Member
 
 directory_app = typer.Typer(help="The compact directory: the signed list of member agencies.",
                             no_args_is_help=True)
@@ -213,24 +218,72 @@ def directory_sign(
     days: Annotated[int, typer.Option(help="How long the memberships are valid.")] = 365,
 ) -> None:
     """Sign the list of member agencies (the compact authority's act)."""
+    from cruce.share import Directory
+
+    authority = _authority_key(key)
+    now = datetime.now(UTC)
+    listed = _members(members, now - timedelta(minutes=5), now + timedelta(days=days))
+    out.write_bytes(Directory.sign(listed, authority, serial=serial, issued_at=now))
+    console.print(f"signed directory of {len(listed)} members -> {out}")
+
+
+def _authority_key(path: Path) -> Ed25519PrivateKey:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-    from cruce.share import Directory, Member
-
-    authority = serialization.load_pem_private_key(key.read_bytes(), password=None)
-    if not isinstance(authority, Ed25519PrivateKey):
-        raise InvalidInput(f"{key} is not an Ed25519 private key")
     try:
-        entries = json.loads(members.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InvalidInput(f"{members}: cannot read the member list: {exc}") from None
-    now = datetime.now(UTC)
-    listed = [Member(e["id"], e["country"], e["endpoint"], bytes.fromhex(e["signing_key"]),
-                     bytes.fromhex(e["encryption_key"]), now - timedelta(minutes=5),
-                     now + timedelta(days=days)) for e in entries]
-    out.write_bytes(Directory.sign(listed, authority, serial=serial, issued_at=now))
-    console.print(f"signed directory of {len(listed)} members -> {out}")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InvalidInput(f"{path}: cannot read the authority's key: no such file") from None
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot read the authority's key: {exc.strerror}") from None
+    try:
+        authority = serialization.load_pem_private_key(data, password=None)
+    except (ValueError, TypeError):
+        raise InvalidInput(f"{path}: not a PEM private key (the authority.pem of cruce "
+                           "directory keygen)") from None
+    if not isinstance(authority, Ed25519PrivateKey):
+        raise InvalidInput(f"{path}: not an Ed25519 private key")
+    return authority
+
+
+_MEMBER_FIELDS = ("id", "country", "endpoint", "signing_key", "encryption_key")
+
+
+def _members(path: Path, valid_from: datetime, valid_until: datetime) -> list[Member]:
+    """The authority's member list, each entry checked and named (by place and id) when bad."""
+    from cruce.share import Member
+
+    try:
+        entries = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidInput(f"{path}: cannot read the member list: {exc}") from None
+    if not isinstance(entries, list):
+        raise InvalidInput(f"{path}: not a JSON list of member entries (from cruce keys)")
+    listed = []
+    for n, entry in enumerate(entries, start=1):
+        if not isinstance(entry, dict):
+            raise InvalidInput(f"{path}: member {n} is not a JSON object")
+        named = entry.get("id")
+        where = f"{path}: member {n}" + (f" ({named[:64]})" if isinstance(named, str) else "")
+        missing = [name for name in _MEMBER_FIELDS if not isinstance(entry.get(name), str)]
+        if missing:
+            raise InvalidInput(f"{where}: missing {', '.join(missing)}")
+        keys = {name: _hex(where, name, entry[name]) for name in _MEMBER_FIELDS[3:]}
+        try:
+            listed.append(Member(entry["id"], entry["country"], entry["endpoint"],
+                                 keys["signing_key"], keys["encryption_key"], valid_from,
+                                 valid_until))
+        except CruceError as exc:
+            raise InvalidInput(f"{path}: {exc.message}") from None
+    return listed
+
+
+def _hex(where: str, name: str, text: str) -> bytes:
+    try:
+        return bytes.fromhex(text)
+    except ValueError:
+        raise InvalidInput(f"{where}: {name} is not hex") from None
 
 
 @reports_errors
