@@ -1,10 +1,18 @@
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from cruce.errors import InvalidInput
 from cruce.link._clusters import canonical_ids, new_canonical_id
-from cruce.link._judgements import Judgement, Resolver, Verdict, cluster_with_judgements
+from cruce.link._judgements import (
+    Judgement,
+    Resolver,
+    Verdict,
+    cluster_with_judgements,
+    read_judgements,
+)
 
 
 def j(a: str, b: str, verdict: str) -> Judgement:
@@ -75,3 +83,45 @@ def test_clusters_never_join_records_judged_different(pairs: list[tuple[str, str
     judgements = [j("A", "G", "different"), j("B", "F", "different")]
     clusters = cluster_with_judgements("ABCDEFG", pairs, judgements, 0.5)
     assert clusters["A"] != clusters["G"] and clusters["B"] != clusters["F"]
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_judgements_file_is_read_in_order_ids_restored(tmp_path: Path) -> None:
+    path = write(tmp_path / "j.csv", "left_id,right_id,judgement\nB,A,same\n'=C,D,Different\n"
+                                     "A,B,unsure\n\nE,F,different\n")
+    read = read_judgements(path, {"A", "B", "=C", "D", "E", "F"})
+    assert [(x.left_id, x.right_id, x.verdict.value) for x in read] == [
+        ("A", "B", "same"), ("=C", "D", "different"), ("A", "B", "unsure"),
+        ("E", "F", "different")]
+    assert Resolver(read).infer("A", "B") is None, "the later line on a pair counts"
+
+
+@pytest.mark.parametrize(("text", "error"), [
+    ("", "j.csv:1: header: empty file, expected left_id,right_id,judgement"),
+    ("left,right,judgement\nA,B,same\n", "j.csv:1: left_id: missing column"),
+    ("left_id,right_id,judgement\nA,B\n", "j.csv:2: judgement: missing value"),
+    ("left_id,right_id,judgement\nA,B,same\n,B,same\n", "j.csv:3: left_id: empty"),
+    ("left_id,right_id,judgement\nA,Z,same\n", "j.csv:2: right_id: no record with id 'Z'"),
+    ("left_id,right_id,judgement\nA,B,maybe\n",
+     "j.csv:2: judgement: 'maybe' is not one of same, different, unsure"),
+    ("left_id,right_id,judgement\nA,A,same\n", "j.csv:2: right_id: the same record as left_id"),
+    ("left_id,right_id,judgement\nA,B,same\nB,C,same\nC,D,different\nA,C,different\n",
+     "j.csv:5: judgement: A and C are already judged the same"),
+])
+def test_a_bad_judgements_file_is_one_line_naming_line_and_field(
+        tmp_path: Path, text: str, error: str) -> None:
+    path = write(tmp_path / "j.csv", text)
+    with pytest.raises(InvalidInput) as caught:
+        read_judgements(path, {"A", "B", "C", "D"})
+    message = str(caught.value)
+    assert message.startswith(str(tmp_path / error.split(":")[0])) and error in message
+    assert "\n" not in message
+
+
+def test_a_missing_judgements_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInput, match="no such file"):
+        read_judgements(tmp_path / "none.csv")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -34,8 +35,12 @@ def link(
     threshold: Annotated[float, typer.Option("--threshold", help="Keep pairs at or above this match probability.")] = 0.5,
     explain: Annotated[int, typer.Option("--explain", help="Print this many cross-file pairs with their evidence.")] = 0,
     engine: Annotated[str, typer.Option("--engine", help="duckdb (this machine) or spark (local[2] here; a cluster at national scale).")] = "duckdb",
-    retrain: Annotated[bool, typer.Option("--retrain", help="Node mode: also train m on the pairs reviewers judged the same.")] = False,
+    retrain: Annotated[bool, typer.Option("--retrain", help="Node mode: also re-estimate m from the pairs reviewers judged the same (judgements always train the model's supervised layer).")] = False,
+    review_n: Annotated[int, typer.Option("--review", help="Also write the N pairs whose judgement would teach the model most (--review-out).")] = 0,
+    review_out: Annotated[Path | None, typer.Option("--review-out", help="Write the --review pairs here: left_id,right_id,probability, least sure first.")] = None,
+    judgements: Annotated[Path | None, typer.Option("--judgements", help="CSV left_id,right_id,judgement (same, different, unsure): forced on the judged pairs and clusters, and learnt from for every pair.")] = None,
     db: DbOption = "cruce.duckdb",
+    as_json: JsonOption = False,
 ) -> None:
     """Link and dedupe people: scored pairs with explanations, clusters (Splink model).
 
@@ -53,50 +58,109 @@ def link(
         raise InvalidInput(f"--threshold must be in (0, 1], not {threshold}")
     if engine not in ("duckdb", "spark"):
         raise InvalidInput(f"--engine must be duckdb or spark, not {engine!r}")
+    if review_n < 0:
+        raise InvalidInput(f"--review must be a number of pairs (0 or more), not {review_n}")
+    if review_n and review_out is None:
+        raise InvalidInput("--review N needs --review-out REVIEW.csv (where to write the pairs)")
     if not files:
-        _link_node(db, threshold, engine, retrain)
+        if review_n or judgements is not None:
+            raise InvalidInput("--review and --judgements are for files; in a node use "
+                               "`cruce review` and `cruce judge`, then `cruce link --db`")
+        _link_node(db, threshold, engine, retrain, as_json)
         return
     if out is None:
         raise InvalidInput("linking files needs --out PAIRS.csv")
-    _link_files(files, out, clusters, threshold, explain, engine)
+    asked = _Asked(explain, review_n, review_out, judgements, as_json)
+    _link_files(files, out, clusters, threshold, engine, asked)
 
 
-def _link_node(db: str, threshold: float, engine: str, retrain: bool) -> None:
+@dataclass(frozen=True)
+class _Asked:
+    """What a file run writes and prints besides its pairs and clusters."""
+
+    explain: int
+    review: int
+    review_out: Path | None
+    judgements: Path | None
+    as_json: bool
+
+
+def _link_node(db: str, threshold: float, engine: str, retrain: bool, as_json: bool) -> None:
     with open_node(db) as node, _spinner() as step:
         summary = node.linkage.run(threshold, engine=engine, retrain=retrain, progress=step)
+    if as_json:
+        print_json(asdict(summary) | {"threshold": threshold})
+        return
     console.print(f"{summary.records} people: {summary.pairs} pairs at or above {threshold}, "
                   f"{summary.clusters} clusters ({summary.linked_records} records linked to "
                   f"another), model {summary.model_version}", highlight=False)
+    if summary.learnt_from:
+        console.print(f"learnt from {summary.learnt_from} judged pairs", highlight=False)
     _report_unparsed(summary.unparsed_names)
 
 
 def _link_files(files: list[Path], out: Path, clusters: Path | None, threshold: float,
-                explain: int, engine: str) -> None:
-    from cruce.link import link_files, summarise
+                engine: str, asked: _Asked) -> None:
+    from cruce.link import link_files
 
     with _spinner() as step:
         try:
-            result = link_files(files, threshold=threshold, engine=engine, progress=step)
+            result = link_files(files, threshold=threshold, engine=engine, progress=step,
+                                judgements=asked.judgements, review=bool(asked.review))
         except BadRow as exc:  # the file is not JSON lines: one line, file:line: field: why
             raise InvalidInput(f"{exc.file}:{exc.line}: {exc.column}: {exc.reason}") from None
         n_pairs = result.write_pairs(out)
         if clusters is not None:
             result.write_clusters(clusters)
+        n_review = 0
+        if asked.review and asked.review_out is not None:
+            n_review = result.write_review(asked.review_out, asked.review)
     for bad in result.skipped:
         err_console.print(f"Warning: skipped {bad}", markup=False, highlight=False,
                           soft_wrap=True)
+    explained = result.explained_pairs(asked.explain, "source_l <> source_r") \
+        if asked.explain else []
+    if asked.as_json:
+        print_json({"records": result.records, "pairs": n_pairs, "threshold": threshold,
+                    "model_version": result.model_version, "out": str(out),
+                    "skipped_lines": result.skipped_lines,
+                    "unparsed_names": result.unparsed_names,
+                    "judgements": len(result.judgements), "learnt_from": result.learnt_from,
+                    "review": n_review, "explained": [_explained(r) for r in explained]})
+        return
     console.print(f"{result.records} records, {n_pairs} pairs at or above {threshold} "
                   f"(model {result.model_version}) -> {out}", highlight=False)
+    if result.judgements:
+        console.print(f"judgements: {len(result.judgements)} read, the model learnt from "
+                      f"{result.learnt_from} judged pairs", highlight=False)
+    if asked.review_out is not None and asked.review:
+        console.print(f"review: {n_review} pairs to judge -> {asked.review_out}",
+                      highlight=False)
     if result.skipped_lines:
         console.print(f"skipped_lines: {result.skipped_lines} (not valid FtM entities)",
                       highlight=False)
     _report_unparsed(result.unparsed_names)
-    if explain:
-        table = Table("probability", "left", "right", "evidence", title="Cross-file links")
-        for row in result.explained_pairs(explain, "source_l <> source_r"):
-            table.add_row(f"{row['match_probability']:.3f}", _name(row, "l"), _name(row, "r"),
-                          summarise(row["explanation"]))
-        console.print(table)
+    if explained:
+        _print_explained(explained)
+
+
+def _explained(row: dict[str, Any]) -> dict[str, Any]:
+    """One explained pair for --json: ids, probability, both names, the evidence per field."""
+    return {"left_id": row["unique_id_l"], "right_id": row["unique_id_r"],
+            "probability": round(float(row["match_probability"]), 6),
+            "left_name": _plain_name(row, "l"), "right_name": _plain_name(row, "r"),
+            "left_source": row.get("source_l"), "right_source": row.get("source_r"),
+            "explanation": row["explanation"]}
+
+
+def _print_explained(explained: list[dict[str, Any]]) -> None:
+    from cruce.link import summarise
+
+    table = Table("probability", "left", "right", "evidence", title="Cross-file links")
+    for row in explained:
+        table.add_row(f"{row['match_probability']:.3f}", _name(row, "l"), _name(row, "r"),
+                      summarise(row["explanation"]))
+    console.print(table)
 
 
 def _report_unparsed(count: int) -> None:
@@ -123,9 +187,9 @@ def review(
     token: TokenOption = "",
     as_json: JsonOption = False,
 ) -> None:
-    """Show the pairs the model is least sure of, most uncertain first, with their evidence."""
-    from cruce.link import summarise
-
+    """Show the pairs whose judgement would teach the model most, least sure first: both
+    records' names and fields side by side, with the evidence per field (match weight in bits
+    per comparison). Judge them with `cruce judge`; the next `cruce link --db` learns from it."""
     if node:
         pairs = _remote.review(node, token, limit)
     else:
@@ -134,29 +198,56 @@ def review(
     if as_json:
         print_json(pairs)
         return
-    table = Table("p", title="Pairs to review")
-    # The ids whole, one per line: they are what `cruce judge` takes.
-    table.add_column("left / right", no_wrap=True, overflow="fold")
-    table.add_column("evidence", overflow="fold")
-    for p in pairs:
-        table.add_row(f"{p['probability']:.3f}",
-                      escape(p["left_id"]) + "\n" + escape(p["right_id"]),
-                      summarise(p["explanation"]))
-    console.print(table)
+    if not pairs:
+        console.print("no pair to review: run `cruce link --db` first, or every scored pair "
+                      "is judged or certain", highlight=False)
+        return
+    for number, p in enumerate(pairs, start=1):
+        console.print(_pair_table(number, p))
     console.print("judge with: cruce judge LEFT RIGHT same|different|unsure --why '...'")
+
+
+def _pair_table(number: int, pair: dict[str, Any]) -> Table:
+    """One pair: a column per record, a row per field, then the evidence per comparison."""
+    left, right = pair.get("left") or {}, pair.get("right") or {}
+    table = Table("", title=f"{number}. probability {pair['probability']:.3f}",
+                  title_justify="left", show_lines=False)
+    # The ids whole: they are what `cruce judge` takes.
+    table.add_column(escape(pair["left_id"]), overflow="fold")
+    table.add_column(escape(pair["right_id"]), overflow="fold")
+    table.add_row("agency", escape(str(left.get("agency") or "")),
+                  escape(str(right.get("agency") or "")))
+    for field in pair.get("fields", []):
+        table.add_row(escape(field["property"]), escape(field["left"]), escape(field["right"]))
+    if left.get("read") is False or right.get("read") is False:
+        table.add_row("", "(not read: purpose)" if left.get("read") is False else "",
+                      "(not read: purpose)" if right.get("read") is False else "")
+    for e in pair["explanation"]:
+        table.add_row(f"[dim]{escape(e['field'])}[/dim]", escape(e["level"]), f"{e['weight']:+.1f} bits")
+    return table
 
 
 @reports_errors
 def evaluate(
     db: DbOption = "cruce.duckdb",
     threshold: Annotated[float, typer.Option("--threshold", help="Link pairs at or above this probability.")] = 0.5,
+    as_json: JsonOption = False,
 ) -> None:
-    """Precision and recall of the stored model's pairs against reviewers' judgements."""
+    """Precision, recall and F1 of the stored model's pairs against reviewers' judgements;
+    what the judgements cannot measure yet is said, with why, never printed as nan."""
     with open_node(db) as node:
         r = node.linkage.evaluate(threshold)
-    console.print(f"against {r['tp'] + r['fp'] + r['fn'] + r['tn']} judged pairs: precision "
-                  f"{r['precision']:.3f}, recall {r['recall']:.3f} (tp {r['tp']}, fp {r['fp']}, "
-                  f"fn {r['fn']}, tn {r['tn']})", highlight=False)
+    if as_json:
+        print_json(r)
+        return
+    judged = r["tp"] + r["fp"] + r["fn"] + r["tn"]
+    shown = [f"{name} {r[name]:.3f}" for name in ("precision", "recall", "f1")
+             if r[name] is not None]
+    console.print(f"against {judged} judged pairs: {', '.join(shown) or 'nothing measured'} "
+                  f"(tp {r['tp']}, fp {r['fp']}, fn {r['fn']}, tn {r['tn']})", highlight=False)
+    for why in r["why"]:
+        console.print(f"cannot compute {why}" if ":" in why else f"nothing to compute: {why}",
+                      highlight=False)
 
 
 @reports_errors
@@ -181,6 +272,10 @@ def judge(
                   highlight=False)
 
 
-def _name(row: dict[str, object], side: str) -> str:
+def _plain_name(row: dict[str, Any], side: str) -> str:
     parts = [row.get(f"given1_{side}"), row.get(f"surname1_{side}"), row.get(f"surname2_{side}")]
-    return escape(" ".join(str(p) for p in parts if p))  # a name is data, never rich markup
+    return " ".join(str(p) for p in parts if p)
+
+
+def _name(row: dict[str, Any], side: str) -> str:
+    return escape(_plain_name(row, side))  # a name is data, never rich markup

@@ -154,3 +154,11 @@ def predict_and_cluster(
         pairs, threshold_match_probability=threshold
     )
     return runner.to_duckdb(pairs, "cruce_pairs"), runner.to_duckdb(clusters, "cruce_clusters")
+
+
+def predict_all(runner: Backend, linker: Linker, floor: float, progress: Progress) -> str:
+    """Score every blocked pair down to probability `floor` (reviewing and learning need the
+    unsure and the unlikely pairs too); returns the DuckDB table."""
+    progress("scoring pairs")
+    pairs = linker.inference.predict(threshold_match_probability=floor)
+    return runner.to_duckdb(pairs, "cruce_scored")

@@ -52,6 +52,12 @@ class Explainer:
                     "weight": round(weight, 2),
                 }
             )
+        learnt = row.get("mw_judgements")
+        if learnt is not None and not (math.isinf(learnt) or math.isnan(learnt)):
+            # What reviewers' judgements taught the model about pairs like this one (the
+            # supervised layer over all the comparisons), apart from each field's own weight.
+            out.append({"field": "judgements", "level": "learnt from reviewers' judgements",
+                        "weight": round(float(learnt), 2)})
         return sorted(out, key=lambda e: -abs(e["weight"]))
 
 

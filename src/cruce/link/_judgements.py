@@ -8,11 +8,14 @@ not even through a chain of model links (A=B, B=C, but A≠C keeps A and C apart
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import csv
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from pathlib import Path
 
+from cruce._csvsafe import unsafe_cell
 from cruce.errors import InvalidInput
 
 
@@ -119,3 +122,73 @@ def cluster_with_judgements(
         if p >= threshold:
             resolver.union(a, b)
     return {i: resolver.find(i) for i in ids}
+
+
+JUDGEMENT_COLUMNS = ("left_id", "right_id", "judgement")
+
+
+def read_judgements(path: Path, known: Container[str] | None = None) -> list[Judgement]:
+    """The judgements of a CSV file `left_id,right_id,judgement` (same, different, unsure),
+    in file order (a later line on the same pair overrides an earlier one). Ids may be written
+    as `write_pairs` neutralised them. Any fault stops with one line: FILE:LINE: field: why."""
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            rows = list(csv.reader(fh))
+    except FileNotFoundError:
+        raise InvalidInput(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"{path}: cannot be read ({exc.__class__.__name__})") from None
+    if not rows:
+        raise InvalidInput(f"{path}:1: header: empty file, expected "
+                           f"{','.join(JUDGEMENT_COLUMNS)}")
+    header = [h.strip() for h in rows[0]]
+    missing = [c for c in JUDGEMENT_COLUMNS if c not in header]
+    if missing:
+        raise InvalidInput(f"{path}:1: {missing[0]}: missing column (the header must name "
+                           f"{','.join(JUDGEMENT_COLUMNS)})")
+    where = {c: header.index(c) for c in JUDGEMENT_COLUMNS}
+    out: list[Judgement] = []
+    lines: list[int] = []
+    for line, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) < len(header):
+            raise InvalidInput(f"{path}:{line}: {header[len(row)]}: missing value")
+        left, right = (unsafe_cell(row[where[c]].strip()) for c in JUDGEMENT_COLUMNS[:2])
+        verdict = row[where["judgement"]].strip().lower()
+        for field, value in (("left_id", left), ("right_id", right)):
+            if not value:
+                raise InvalidInput(f"{path}:{line}: {field}: empty")
+            if known is not None and value not in known:
+                raise InvalidInput(f"{path}:{line}: {field}: no record with id {value!r}")
+        if verdict not in {v.value for v in Verdict}:
+            raise InvalidInput(f"{path}:{line}: judgement: {verdict!r} is not one of same, "
+                               "different, unsure")
+        if left == right:
+            raise InvalidInput(f"{path}:{line}: right_id: the same record as left_id")
+        out.append(Judgement.make(left, right, verdict, "file", f"{path.name}:{line}"))
+        lines.append(line)
+    _consistent(path, out, lines)
+    return out
+
+
+def _consistent(path: Path, judgements: list[Judgement], lines: list[int]) -> None:
+    """Refuse judgements that contradict one another, naming the first line that does (found
+    by bisection: the shortest contradicting prefix)."""
+    try:
+        Resolver(judgements)
+        return
+    except InvalidInput:
+        pass
+    good, bad = 0, len(judgements)  # Resolver(judgements[:good]) holds, [:bad] does not
+    while bad - good > 1:
+        middle = (good + bad) // 2
+        try:
+            Resolver(judgements[:middle])
+            good = middle
+        except InvalidInput:
+            bad = middle
+    try:
+        Resolver(judgements[:bad])
+    except InvalidInput as exc:
+        raise InvalidInput(f"{path}:{lines[bad - 1]}: judgement: {exc}") from None

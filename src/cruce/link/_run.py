@@ -13,12 +13,17 @@ import pyarrow as pa
 
 from cruce._csvsafe import unsafe_cell, write_csv
 from cruce.errors import LinkageConfigError
-from cruce.link import _engine, _prepare
+from cruce.link import _engine, _judged, _prepare
 from cruce.link._backends import backend
 from cruce.link._explain import Explainer
 from cruce.link._input import BadLine
+from cruce.link._judgements import Judgement, read_judgements
+from cruce.link._review import select_for_review
 
 Progress = Callable[[str], None]
+# Reviewing and learning score every blocked pair down to this probability: the pairs a
+# judgement could still lift above the threshold are among them.
+SCORE_FLOOR = 0.001
 
 
 @dataclass
@@ -35,6 +40,9 @@ class LinkResult:
     unparsed_names: int = 0  # records linked on their raw name: the parser could not read it
     skipped: list[BadLine] = field(default_factory=list)  # the first bad input lines skipped
     skipped_lines: int = 0  # every bad input line skipped
+    scored_table: str = ""  # every scored pair down to the floor (with review or judgements)
+    judgements: list[Judgement] = field(default_factory=list)
+    learnt_from: int = 0  # judged pairs the supervised layer was fitted on (0: none)
     explainer: Explainer = field(init=False)
 
     def __post_init__(self) -> None:
@@ -61,6 +69,18 @@ class LinkResult:
         )
         write_csv(path, ("id", "cluster_id"), _batches(cursor))
 
+    def review(self, n: int) -> list[tuple[str, str, float]]:
+        """The n pairs whose judgement would teach the model most (not yet judged)."""
+        if not self.scored_table:
+            raise LinkageConfigError("this run kept only the pairs above its threshold")
+        judged = [(j.left_id, j.right_id) for j in self.judgements]
+        return select_for_review(self.con, self.scored_table, n, judged)
+
+    def write_review(self, path: Path, n: int) -> int:
+        """left_id,right_id,probability of the n pairs to judge next, least sure first."""
+        rows = [(a, b, round(p, 6)) for a, b, p in self.review(n)]
+        return write_csv(path, ("left_id", "right_id", "probability"), rows)
+
     def explained_pairs(self, limit: int = 10, where: str = "TRUE") -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = (
             self.con.sql(
@@ -81,12 +101,21 @@ def link_files(
     threshold: float = 0.5,
     engine: str = "duckdb",
     progress: Progress = lambda step: None,
+    judgements: Path | None = None,
+    review: bool = False,
 ) -> LinkResult:
-    """Link and dedupe FtM Person JSON lines, all files together."""
+    """Link and dedupe FtM Person JSON lines, all files together; with `judgements` (a CSV
+    file left_id,right_id,judgement) reviewers' answers train the model and constrain the
+    clusters; with `review` every pair is kept scored for `LinkResult.review`."""
     con = duckdb.connect()
     progress("reading records")
     records, checks = _prepare.load_jsonl(con, files)
-    result = _link(con, records, threshold, engine, progress)
+    judged: list[Judgement] = []
+    if judgements is not None:
+        known = {str(r[0]) for r in con.execute("SELECT id FROM entities").fetchall()}
+        judged = read_judgements(judgements, known)
+    floor = SCORE_FLOOR if review or judged else None
+    result = _link(con, records, threshold, engine, progress, None, judged, floor)
     result.skipped = [bad for check in checks for bad in check.bad]
     result.skipped_lines = sum(check.skipped for check in checks)
     return result
@@ -99,11 +128,14 @@ def link_table(
     engine: str = "duckdb",
     labels: list[tuple[str, str]] | None = None,
     progress: Progress = lambda step: None,
+    judgements: Sequence[Judgement] = (),
+    floor: float | None = None,
 ) -> LinkResult:
-    """Link records given as an Arrow table (id, source, properties JSON)."""
+    """Link records given as an Arrow table (id, source, properties JSON); with `floor`
+    every pair down to that probability stays scored, and `judgements` train and constrain."""
     con = duckdb.connect()
     records = _prepare.load_table(con, table)
-    return _link(con, records, threshold, engine, progress, labels)
+    return _link(con, records, threshold, engine, progress, labels, judgements, floor)
 
 
 def _link(
@@ -113,6 +145,8 @@ def _link(
     engine: str,
     progress: Progress,
     labels: list[tuple[str, str]] | None = None,
+    judgements: Sequence[Judgement] = (),
+    floor: float | None = None,
 ) -> LinkResult:
     if records < 2:
         raise LinkageConfigError(f"linkage needs at least two Person records, found {records}")
@@ -122,9 +156,23 @@ def _link(
         progress(f"starting {engine}")
     runner = backend(con, engine)
     linker, trained = _engine.train(runner, records, progress, labels)
-    pairs, clusters = _engine.predict_and_cluster(runner, linker, threshold, progress)
-    return LinkResult(con, pairs, clusters, trained.model, trained.version, records, threshold,
-                      unparsed)
+    if floor is None and not judgements:
+        pairs, clusters = _engine.predict_and_cluster(runner, linker, threshold, progress)
+        return LinkResult(con, pairs, clusters, trained.model, trained.version, records,
+                          threshold, unparsed)
+    scored = _engine.predict_all(runner, linker, min(floor or SCORE_FLOOR, threshold), progress)
+    if judgements:
+        progress("learning from reviewers' judgements")
+    ids = [str(r[0]) for r in con.execute("SELECT unique_id FROM features").fetchall()]
+    done = _judged.apply(con, scored, ids, list(judgements), threshold)
+    model = trained.model
+    if done.layer is not None:  # the layer is part of the model: its version names it
+        model = {**model, "cruce_judgements_layer": done.layer.to_json()}
+    result = LinkResult(con, done.pairs_table, done.clusters_table, model,
+                        _engine.model_version(model), records, threshold, unparsed,
+                        scored_table=done.scored_table, judgements=list(judgements),
+                        learnt_from=done.layer.labels if done.layer else 0)
+    return result
 
 
 def read_pairs(path: Path) -> list[tuple[str, str, float]]:

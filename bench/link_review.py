@@ -1,0 +1,147 @@
+"""Does cruce learn from its reviewers? 300 judgements, answered truthfully, on two worlds.
+
+    .venv/bin/python bench/link_review.py --world eval --people 20000 --seed 2 --out OUT/eval
+    .venv/bin/python bench/link_review.py --world demo --people 20000 --seed 2 --out OUT/demo
+
+Through the outside contract only:
+1. `cruce link FILES --out P0.csv --clusters C0.csv --review 300 --review-out R.csv`
+2. a reviewer who knows the truth answers every pair of R.csv (same / different) -> J.csv
+3. `cruce link FILES --out P1.csv --clusters C1.csv --judgements J.csv`
+and, for the judged pairs as constraints alone, the run-1 pairs and clusters with J.csv forced
+(same pairs added, different pairs removed, clusters never joined across a `different`).
+Prints pairwise precision, recall, F1 and error (1 - F1) of the pairs file and of the clusters,
+and the error ratios against run 1. The evaluation world (bench/_evalworld) was written from a
+list of phenomena without reading cruce's model; the demo world is cruce's own generator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import shlex
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import duckdb  # noqa: E402
+from _linkbench import metrics  # noqa: E402
+from _linkbench.cruce_cli import cruce_bin  # noqa: E402
+
+from cruce.link._judgements import Judgement, cluster_with_judgements  # noqa: E402
+
+
+def world_files(kind: str, people: int, seed: int, out: Path) -> tuple[list[Path], Path]:
+    """The world's JSON-lines files and its truth CSV (record_id, person_id)."""
+    if kind == "eval":
+        from _evalworld.config import WorldConfig
+        from _evalworld.world import write
+
+        world = write(WorldConfig(), people, seed, out / "world")
+        return sorted(world.files.values()), world.truth
+    from cruce.demo import WorldSpec, write_people_jsonl
+
+    written = write_people_jsonl(out / "world", WorldSpec(seed=seed, people=people))
+    return sorted(written.values()), out / "world" / "truth" / "people.csv"
+
+
+def run(cmd: list[str]) -> float:
+    print("$", shlex.join(cmd), flush=True)
+    started = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"failed ({done.returncode}): {done.stderr.strip() or done.stdout}")
+    print(done.stdout.strip(), flush=True)
+    return time.perf_counter() - started
+
+
+def answer(review: Path, truth: dict[str, str], out: Path) -> list[Judgement]:
+    """The truthful reviewer: same when both records are of one person."""
+    judged = []
+    with review.open(newline="") as fh, out.open("w", newline="") as wh:
+        writer = csv.writer(wh)
+        writer.writerow(["left_id", "right_id", "judgement"])
+        for row in csv.DictReader(fh):
+            a, b = row["left_id"], row["right_id"]
+            same = a in truth and truth.get(a) == truth.get(b)
+            writer.writerow([a, b, "same" if same else "different"])
+            judged.append(Judgement.make(a, b, "same" if same else "different", "truth", "bench"))
+    return judged
+
+
+def constraints_only(pairs: Path, ids: list[str], judged: list[Judgement],
+                     out_pairs: Path, out_clusters: Path) -> None:
+    """Run 1's output with the judgements forced, nothing learnt."""
+    verdict = {(j.left_id, j.right_id): j.verdict.value for j in judged}
+    with pairs.open(newline="") as fh:
+        rows = [(r["left_id"], r["right_id"], float(r["probability"])) for r in csv.DictReader(fh)]
+    kept = [(a, b, p) for a, b, p in rows if verdict.get(tuple(sorted((a, b)))) != "different"]
+    listed = {tuple(sorted((a, b))) for a, b, _ in kept}
+    kept += [(a, b, 1.0) for (a, b), v in verdict.items() if v == "same" and (a, b) not in listed]
+    with out_pairs.open("w", newline="") as wh:
+        writer = csv.writer(wh)
+        writer.writerow(["left_id", "right_id", "probability"])
+        writer.writerows(kept)
+    roots = cluster_with_judgements(ids, kept, judged, 0.0)
+    with out_clusters.open("w", newline="") as wh:
+        writer = csv.writer(wh)
+        writer.writerow(["id", "cluster_id"])
+        writer.writerows(roots.items())
+
+
+def score(con: duckdb.DuckDBPyConnection, name: str, pairs: Path,
+          clusters: Path) -> tuple[float, float]:
+    for view, path in (("p", pairs), ("c", clusters)):
+        con.execute(f"CREATE OR REPLACE VIEW {view} AS SELECT * FROM "
+                    f"read_csv('{path}', all_varchar=true)")
+    p = metrics.score_pairs(con, "p", "truth")
+    c = metrics.score_clusters(con, "c", "truth")
+    print(f"{name:<22} pairs P {p.precision:.4f} R {p.recall:.4f} F1 {p.f1:.4f} error "
+          f"{1 - p.f1:.4f} | clusters P {c.precision:.4f} R {c.recall:.4f} F1 {c.f1:.4f} "
+          f"error {1 - c.f1:.4f}", flush=True)
+    return 1 - p.f1, 1 - c.f1
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--world", choices=["eval", "demo"], default="eval")
+    parser.add_argument("--people", type=int, default=20000)
+    parser.add_argument("--seed", type=int, default=2)
+    parser.add_argument("--judgements", type=int, default=300)
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+    files, truth_csv = world_files(args.world, args.people, args.seed, args.out)
+    with truth_csv.open(newline="") as fh:
+        truth = {r["record_id"]: r["person_id"] for r in csv.DictReader(fh)}
+    print(f"{args.world} world: {args.people} people, {len(truth)} records", flush=True)
+    o = args.out
+    exe, inputs = str(cruce_bin()), [str(f) for f in files]
+    t0 = run([exe, "link", *inputs, "--out", str(o / "P0.csv"), "--clusters", str(o / "C0.csv"),
+              "--review", str(args.judgements), "--review-out", str(o / "R.csv")])
+    judged = answer(o / "R.csv", truth, o / "J.csv")
+    same = sum(j.verdict.value == "same" for j in judged)
+    print(f"{len(judged)} judgements: {same} same, {len(judged) - same} different", flush=True)
+    t1 = run([exe, "link", *inputs, "--out", str(o / "P1.csv"), "--clusters", str(o / "C1.csv"),
+              "--judgements", str(o / "J.csv")])
+    with (o / "C0.csv").open(newline="") as fh:
+        ids = [r["id"] for r in csv.DictReader(fh)]
+    constraints_only(o / "P0.csv", ids, judged, o / "Pc.csv", o / "Cc.csv")
+    con = duckdb.connect()
+    metrics.load_truth(con, "truth", f"(SELECT record_id, person_id AS entity_id FROM "
+                                     f"read_csv('{truth_csv}', header=true, all_varchar=true))")
+    base = score(con, "no judgements", o / "P0.csv", o / "C0.csv")
+    alone = score(con, "judged pairs forced", o / "Pc.csv", o / "Cc.csv")
+    learnt = score(con, "judgements learnt", o / "P1.csv", o / "C1.csv")
+    for i, what in enumerate(("pairs", "clusters")):
+        print(f"{what}: error with judgements learnt / without = {learnt[i] / base[i]:.3f} "
+              f"(fall {1 - learnt[i] / base[i]:.1%}); judged pairs forced alone / without = "
+              f"{alone[i] / base[i]:.3f} (fall {1 - alone[i] / base[i]:.1%})")
+    print(f"time: run 1 {t0:.1f} s, run 2 {t1:.1f} s")
+
+
+if __name__ == "__main__":
+    main()
