@@ -16,6 +16,7 @@ from typing import Any
 from cruce.audit import Justification
 from cruce.errors import InvalidInput, NotFound, PermissionDenied
 from cruce.records import Envelope
+from cruce.share._attest import attest
 from cruce.share._consent import Consent, ConsentBook
 from cruce.share._directory import Directory, Member
 from cruce.share._keys import NodeKeys
@@ -25,6 +26,7 @@ from cruce.share._party import Party
 from cruce.share._rules import COND_RELEASED, Decision, Release, decide
 from cruce.share._transport import Post
 from cruce.store import Store
+from cruce.store._share_tables import Attestation
 
 # Large shares go out in several packages: bounded memory on both sides, smaller retries.
 PACKAGE_RECORDS = 20_000
@@ -83,13 +85,15 @@ class Discloser:
         """
         records = self._records(record_ids, why)
         releases = self._releases(records, recipients, release)
+        proofs = self._attestations(records)
         out = Disclosure()
         with Courier(self.outbox, post) as courier:
             for recipient in recipients:
                 member = self.directory.member(recipient)
                 consents = self._consents(records, recipient, why)
                 decisions = {r.id: self._decide(r, recipient, why, releases.get(r.id),
-                                                consents.get(r.id)) for r in records}
+                                                consents.get(r.id), r.id in proofs)
+                             for r in records}
                 allowed = [r for r in records if decisions[r.id].allowed]
                 out.refused[recipient] = {
                     i: d.reason for i, d in decisions.items() if not d.allowed}
@@ -99,7 +103,8 @@ class Discloser:
                 out.share_ids[recipient] = []
                 for part in _chunks(allowed, PACKAGE_RECORDS):
                     share_id, package = self._package(part, member, why, decisions,
-                                                      len(records) - len(allowed), consents)
+                                                      len(records) - len(allowed), consents,
+                                                      proofs)
                     out.share_ids[recipient].append(share_id)
                     courier.send(share_id, member, package)
         out.delivery = courier.counts
@@ -132,6 +137,7 @@ class Discloser:
         decisions: dict[str, Decision],
         refused: int,
         consents: dict[str, Consent],
+        proofs: dict[str, Attestation],
     ) -> tuple[str, bytes]:
         """Log, seal and queue one package of at most PACKAGE_RECORDS records."""
         share_id = str(uuid.uuid4())
@@ -158,6 +164,7 @@ class Discloser:
             datetime.now(UTC),
             purpose=why.purpose,
             conditions=conditions,
+            attestations={i: proofs[i] for i in ids if i in proofs},
         )
         store = self.store
         with store.transaction():  # the logged disclosure, the package and its trail: all or none
@@ -186,6 +193,19 @@ class Discloser:
         parse_properties([o.payload for o in out])
         return out
 
+    def _attestations(self, records: list[Outgoing]) -> dict[str, Attestation]:
+        """Each record's provider attestation: signed here for this agency's own records, the
+        one kept with the record for another agency's (a record held without one, from before
+        attestations, goes no further: `_decide`)."""
+        agency = self.party.agency
+        providers = {r.id: r.envelope.agency for r in records if r.envelope.agency != agency}
+        held = self.store.attestations(list(providers))
+        proofs = {i: a for i, a in held.items() if a.provider == providers[i]}
+        for r in records:
+            if r.envelope.agency == agency and r.payload["envelope"].get("updated_at"):
+                proofs[r.id] = attest(self.keys, agency, r.payload)
+        return proofs
+
     def _releases(
         self, records: list[Outgoing], recipients: Sequence[str], release: str | None
     ) -> dict[str, Release]:
@@ -209,10 +229,10 @@ class Discloser:
 
     def _decide(
         self, record: Outgoing, recipient: str, why: Justification, release: Release | None,
-        consent: Consent | None,
+        consent: Consent | None, attested: bool,
     ) -> Decision:
         agency = self.party.agency
-        return decide(
+        decision = decide(
             record.envelope,
             record_id=record.id,
             sender=agency,
@@ -222,3 +242,9 @@ class Discloser:
             supervisor_release=release,
             onward=False,
         )
+        provider = record.envelope.agency
+        if decision.allowed and provider != agency and not attested:
+            return Decision(False, f"record {record.id!r} is held from {provider} without "
+                            f"{provider}'s attestation (it came before attestations did): only "
+                            f"{provider}'s own share of it again lets it go on", "attestation")
+        return decision

@@ -16,21 +16,41 @@ from datetime import date
 
 from cruce.audit import Justification
 from cruce.errors import InvalidInput
+from cruce.share._attest import version_time
+from cruce.share._canon import parse_time
 from cruce.share._directory import Directory
 from cruce.share._keys import NodeKeys
 from cruce.share._notice import Notice, open_notice, seal_notice
 from cruce.share._party import Party
 from cruce.share._provenance import notice_applies as provenance_rule
 from cruce.store import Store
-from cruce.store._share_tables import Held
+from cruce.store._share_tables import Attestation, Held
 
 
-def notice_applies(held: Held, *, sender: str, receiver: str) -> bool:
-    """May an erasure notice from `sender` erase this held record? Only if the sender
-    provided it or brought it here (relaying its provider's erasure down an onward chain);
-    never the receiver's own record (the provenance rule, applied to a held record)."""
-    return provenance_rule(held.agency, held.senders, sender=sender,
-                           receiver=receiver)
+def erasure_proof(record_id: str, held: Held, notice: Notice, data: bytes,
+                  version: Attestation | None, receiver: str) -> bytes | Attestation | None:
+    """What lets this notice (`data`) erase the held record, to be passed on with the erasure:
+    the provider's own notice (its bytes: this notice, or the one it relays), or the provider's
+    attestation of a newer version (a channel withdrawing an onward copy it may not correct);
+    None: the notice may not erase it (the provenance rule, `notice_applies`)."""
+    proof: bytes | Attestation | None = None
+    relayed, newer = notice.relayed, notice.superseded.get(record_id)
+    if relayed is not None and relayed.sender == held.agency \
+            and record_id in relayed.record_ids and not _reshared(version, relayed):
+        proof = notice.relayed_bytes
+    elif newer is not None and newer.provider == held.agency and notice.sender in held.senders \
+            and (version is None or version_time(newer) > version_time(version)):
+        proof = newer
+    if not provenance_rule(held.agency, sender=notice.sender, receiver=receiver,
+                           provider_proof=proof is not None):
+        return None
+    return proof if proof is not None else data
+
+
+def _reshared(version: Attestation | None, notice: Notice) -> bool:
+    # The provider shared a version newer than its erasure: a stale notice erases nothing.
+    return version is not None and version_time(version) > parse_time(notice.created_at,
+                                                                       "created_at")
 
 
 class Erasure:
@@ -53,6 +73,7 @@ class Erasure:
         with self.store.transaction():
             recipients = self.store.recipients_of(record_ids)
             erased = self.store.erase(record_ids, self.party.actor, why)
+            self.store.forget_attestations(record_ids)
             self.notify(recipients, why.text or why.purpose)
         return {"erased": erased, "notices": len(recipients)}
 
@@ -72,20 +93,45 @@ class Erasure:
             if self.store.is_notice_applied(notice.notice_id):
                 return 0
             held = self.store.held(notice.record_ids)
-            erased = sorted(i for i, h in held.items()
-                            if notice_applies(h, sender=notice.sender, receiver=agency))
+            versions = self.store.attestations(list(held))
+            proofs = {i: p for i, h in held.items() if (p := erasure_proof(
+                i, h, notice, data, versions.get(i), agency)) is not None}
+            erased = sorted(proofs)
             if erased:
                 onward = {r: ids for r, ids in self.store.recipients_of(erased).items()
                           if r != notice.sender}
                 self.store.erase(erased, self.party.node_actor(notice.sender), _why(notice))
-                self.notify(onward, notice.reason)
+                self.store.forget_attestations(erased)
+                self._pass_on(onward, notice.reason, proofs)
             self.store.note_notice_applied(notice.notice_id, notice.sender, len(erased))
         return len(erased)
 
-    def notify(self, recipients: dict[str, list[str]], reason: str) -> None:
-        """Queue a signed notice per recipient (in the caller's transaction)."""
+    def _pass_on(self, onward: dict[str, list[str]], reason: str,
+                 proofs: dict[str, bytes | Attestation]) -> None:
+        """Each onward recipient gets the erasure with the provider's proof of it: the
+        provider's own notice relayed, or its attestations of newer versions."""
+        for recipient, ids in onward.items():
+            relays: dict[bytes, list[str]] = {}
+            newer: dict[str, Attestation] = {}
+            for i in ids:
+                proof = proofs[i]
+                if isinstance(proof, bytes):
+                    relays.setdefault(proof, []).append(i)
+                else:
+                    newer[i] = proof
+            for provider_notice, group in relays.items():
+                self.notify({recipient: group}, reason, relayed=provider_notice)
+            if newer:
+                self.notify({recipient: sorted(newer)}, reason, superseded=newer)
+
+    def notify(self, recipients: dict[str, list[str]], reason: str, *,
+               relayed: bytes | None = None,
+               superseded: dict[str, Attestation] | None = None) -> None:
+        """Queue a signed notice per recipient (in the caller's transaction), with the
+        provider's proof when it relays the provider's erasure (see `_notice`)."""
         for recipient, ids in recipients.items():
-            notice = seal_notice(self.keys, self.party.agency, recipient, ids, reason)
+            notice = seal_notice(self.keys, self.party.agency, recipient, ids, reason,
+                                 relayed=relayed, superseded=superseded)
             self.store.queue_outgoing(str(uuid.uuid4()), recipient, notice, len(ids),
                                       "erasure")
 

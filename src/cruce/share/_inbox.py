@@ -10,7 +10,7 @@ from cruce.share._directory import Directory
 from cruce.share._keys import NodeKeys
 from cruce.share._package import ReplayDetected, Share, open_package
 from cruce.share._party import Party
-from cruce.share._provenance import admit_or_refuse
+from cruce.share._provenance import admit_or_refuse, provider_proof
 from cruce.share._requests import sign_receipt
 from cruce.store import Store
 
@@ -73,8 +73,8 @@ class Inbox:
         # One fragment per sender: a newer share of a record (a correction) replaces the older.
         source = f"share-from:{share.sender}"
         # Provenance (share/_provenance.py): what a package may bring, checked on arrival.
-        records, refused = admit_or_refuse(share, self.party.agency,
-                                           frozenset(m.id for m in self.directory), self.store)
+        records, refused = admit_or_refuse(share, self.party.agency, self.directory, self.store)
+        proofs = {r.id: p for r in records if (p := provider_proof(share, r)) is not None}
         table = table_of_records(records, source)
         why = Justification(
             str(share.purpose or "intelligence"),
@@ -87,7 +87,13 @@ class Inbox:
             store.note_share_received(
                 share.share_id, share.sender, len(share.records),
                 {k: list(v) for k, v in share.conditions.items()}, share.expires_at)
-            return store.write_table(
+            # The provider's own package replaces the version held and the senders of it: what
+            # a channel brought before no longer counts, nor is merged into the provider's.
+            own = [r.id for r in records if r.envelope.agency == share.sender]
+            held = store.held(own)
+            store.drop_relayed_fragments(
+                [i for i, h in held.items() if h.agency == share.sender], share.sender)
+            result = store.write_table(
                 table,
                 self.party.node_actor(share.sender),
                 why,
@@ -95,4 +101,10 @@ class Inbox:
                 {"received_from": share.sender, "share_id": share.share_id,
                  "refused_on_arrival": len(refused)},
                 source=source,
-            ).written
+            )
+            written = {r.id for r in records} - {i for i, _ in result.outcome.refused}
+            store.keep_attestations([p for i, p in proofs.items() if i in written])
+            # A provider's version without an attestation (a format 2.0 sender) outdates the
+            # one kept: the record then goes no further until it is attested again.
+            store.forget_attestations(sorted(i for i in written if i not in proofs))
+            return result.written

@@ -17,7 +17,16 @@ Package format, version 2 (all integers big-endian)::
 
     payload (plaintext, canonical JSON) = {"share": {share_id, sender, recipients (ids),
               created_at, expires_at, purpose}, "records": [Record.to_dict() ...],
-              "conditions": {"<record id>": ["<condition>", ...]}}
+              "conditions": {"<record id>": ["<condition>", ...]},
+              "attestations": {"<record id>": {"provider", "version", "digest",
+                                               "signature"}}}
+
+Format 2.1 adds the payload's `attestations` (and changes nothing else, so the version byte
+stays 2): for every record, its provider's signed statement of the version sent (see
+`_attest`). The provider signs its own records; a node passing on another agency's record
+carries the attestation it received with it, unchanged. A 2.0 reader ignores the key; a 2.1
+reader takes a 2.0 package's records from their own provider (the package's signature is
+the proof) but refuses an onward record that carries no valid attestation of its provider.
 
 The payload is encrypted once under a random 32-byte content key. For each recipient the content
 key is sealed with RFC 9180 HPKE, mode base (DHKEM(X25519, HKDF-SHA256), HKDF-SHA256,
@@ -65,11 +74,13 @@ from cruce.errors import (
 )
 from cruce.records import PurposeArea, Record
 from cruce.share import _format_v1
+from cruce.share._attest import attest, to_wire
 from cruce.share._canon import b64d, b64e, canonical_json, parse_time, require_aware
 from cruce.share._directory import Directory, Member
 from cruce.share._hpke import ENC_LENGTH, SUITE_NAME, TAG_LENGTH, open_sealed, seal_to
 from cruce.share._keys import NodeKeys
-from cruce.share._payload import MAX_TTL, read_records, share_meta
+from cruce.share._payload import MAX_TTL, read_attestations, read_records, share_meta
+from cruce.store._share_tables import Attestation
 
 VERSION = 2
 MAGIC = b"CRSH"
@@ -146,6 +157,9 @@ class Share:
     purpose: PurposeArea | None
     records: tuple[Record, ...]
     conditions: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Each record's provider attestation as it came, its digest computed here from the record
+    # as it arrived (a record without one is absent; a malformed one too).
+    attestations: Mapping[str, Attestation] = field(default_factory=dict)
 
 
 def seal(
@@ -159,11 +173,14 @@ def seal(
     expires_at: datetime | None = None,
     purpose: PurposeArea | str | None = None,
     conditions: Mapping[str, Sequence[str]] | None = None,
+    attestations: Mapping[str, Attestation] | None = None,
 ) -> bytes:
-    """Encrypt `records` for `recipients` and sign the package as `sender_id` (format 2).
+    """Encrypt `records` for `recipients` and sign the package as `sender_id` (format 2.1).
 
     Sealing does not apply the sharing rules: the server runs `decide` per record first and
     passes the resulting conditions here so they travel with the recipient's copy.
+    `attestations` (record id -> its provider's attestation) go with the records; without
+    them the sender attests each record that names it as provider itself.
     """
     # A Record, or its `to_dict()` form already made (a bulk share builds it from stored rows).
     items = [r.to_dict() if isinstance(r, Record) else r for r in records]
@@ -173,11 +190,18 @@ def seal(
     unknown = set(conditions) - set(ids)
     if unknown:
         raise InvalidInput(f"conditions name records not in the share: {sorted(unknown)}")
+    proofs = dict(attestations) if attestations is not None else {
+        str(item["id"]): attest(sender_keys, sender_id, item) for item in items
+        if item["envelope"].get("agency") == sender_id and item["envelope"].get("updated_at")}
+    if set(proofs) - set(ids):
+        raise InvalidInput(f"attestations name records not in the share: "
+                           f"{sorted(set(proofs) - set(ids))}")
     payload = canonical_json(
         {
             "share": share,
             "records": items,
             "conditions": {k: list(v) for k, v in sorted(conditions.items())},
+            "attestations": {k: to_wire(v) for k, v in sorted(proofs.items())},
         }
     )
     content_key = ChaCha20Poly1305.generate_key()
@@ -362,6 +386,7 @@ def _read_payload(plain: bytes, header: Mapping[str, Any]) -> Share:
             raise InvalidInput("the payload's share metadata differs from the signed header")
         records = read_records(payload["records"])
         conditions = {str(k): tuple(map(str, v)) for k, v in payload["conditions"].items()}
+        attestations = read_attestations(payload["records"], payload.get("attestations"))
     except CruceError as exc:
         raise InvalidInput(f"share {header['share_id']}: {exc.message}") from None
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
@@ -375,4 +400,5 @@ def _read_payload(plain: bytes, header: Mapping[str, Any]) -> Share:
         purpose=header["purpose"],
         records=records,
         conditions=conditions,
+        attestations=attestations,
     )

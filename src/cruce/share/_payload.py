@@ -11,8 +11,10 @@ from typing import Any
 from cruce.errors import InvalidInput
 from cruce.records import Envelope, PurposeArea, Record, make_entity
 from cruce.records._envelope import Provenance, coerce_fields
+from cruce.share._attest import from_wire, record_digest
 from cruce.share._canon import require_aware
 from cruce.share._directory import Member
+from cruce.store._share_tables import Attestation
 
 _STAMPS = ("provenance", "created_at", "updated_at")
 DEFAULT_TTL = timedelta(days=7)
@@ -27,6 +29,24 @@ def read_records(items: Any) -> tuple[Record, ...]:
         raise InvalidInput("the payload's records must be a list")
     envelopes: dict[tuple[Any, ...], Envelope] = {}
     return tuple(_record(item, envelopes) for item in items)
+
+
+def read_attestations(items: list[Any], carried: Any) -> dict[str, Attestation]:
+    """Each record's attestation, with the digest of the record as it arrived (a 2.0 package
+    carries none). A malformed one is dropped: the record then has no proof of its provider."""
+    if carried is None:
+        return {}
+    if not isinstance(carried, dict):
+        raise InvalidInput("the payload's attestations must be an object")
+    out: dict[str, Attestation] = {}
+    for item in items:
+        record_id = item["id"]
+        if record_id in carried:
+            try:
+                out[record_id] = from_wire(record_id, carried[record_id], record_digest(item))
+            except InvalidInput:
+                continue
+    return out
 
 
 def _record(item: Any, envelopes: dict[tuple[Any, ...], Envelope]) -> Record:

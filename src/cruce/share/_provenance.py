@@ -12,14 +12,21 @@ decides whether it may change a record already held):
    released to this receiver (a supervisor's release; `decide` rule 1), which is handled as RED.
 3. sender -- a record names its sender as its agency (the sender is its provider), or it is an
    onward share: it names another member of the compact (not the sender, not the receiver), is
-   no victim (released victims never go onward), and either its labels let it go on without the
-   provider's consent (GREEN or CLEAR, H0 or H1, collected for the share's purpose: the
-   provider's standing permission, `decide` rules 2-4) or the receiver holds the provider's
-   consent for this record, this receiver and this purpose.
+   no victim (released victims never go onward), carries its provider's attestation of this
+   very version (`_attest`: signed with the provider's directory key, verified here over the
+   record as it arrived), and either its labels let it go on without the provider's consent
+   (GREEN or CLEAR, H0 or H1, collected for the share's purpose: the provider's standing
+   permission, `decide` rules 2-4) or the receiver holds the provider's consent for this
+   record, this receiver and this purpose. A member can therefore pass on only what its
+   provider shared, as the provider shared it.
+4. version -- a record whose attestation is older than the one held here from the same
+   provider is refused: an older version is never replayed over a newer one.
 
 An erasure notice from `sender` applies to a held record only if the sender provided it (its
-agency) or brought it here (the channel of an onward share relaying the provider's erasure);
-never to the receiver's own records.
+agency), or if it carries its provider's proof (`notice_applies`): the provider's own signed
+notice, relayed down the chain by the channel, or, for a channel withdrawing an onward copy it
+may not correct, the provider's attestation of a newer version. Never to the receiver's own
+records: a channel cannot erase on its own.
 """
 
 from __future__ import annotations
@@ -31,9 +38,12 @@ from typing import TYPE_CHECKING, Any
 from cruce.audit import Justification
 from cruce.errors import Conflict, NotFound, PermissionDenied
 from cruce.records import TLP, Envelope, HandlingCode, PurposeArea, Record
+from cruce.share._attest import is_older, verifies
 from cruce.share._consent import ConsentBook, ConsentRequest
+from cruce.share._directory import Directory
 from cruce.share._notice import seal_notice
 from cruce.share._rules import COND_RELEASED
+from cruce.store._share_tables import Attestation
 
 if TYPE_CHECKING:
     from cruce.share._node import Sharing
@@ -50,11 +60,13 @@ _STANDING_CODES = (HandlingCode.H0, HandlingCode.H1)
 def arrival_problem(
     env: Envelope, record_id: str, *, sender: str, receiver: str,
     purpose: PurposeArea | str | None, members: frozenset[str], released: bool, consented: bool,
+    attested: bool,
 ) -> str | None:
     """Why a package from `sender` may not bring this record to `receiver` (None: it may).
 
     `released`: the package carries the provider's release of this victim record to the
-    receiver; `consented`: the receiver holds the provider's consent for it (rule 3).
+    receiver; `consented`: the receiver holds the provider's consent for it; `attested`: it
+    carries a valid attestation of its provider (rule 3).
 
     >>> from datetime import date
     >>> env = Envelope.build(agency="us_border", dataset="x", purpose="intelligence",
@@ -62,7 +74,7 @@ def arrival_problem(
     ...     retain_until=date(2031, 1, 1), subject_category="suspect")
     >>> arrival_problem(env, "r1", sender="sv_police", receiver="hn_police",
     ...     purpose="intelligence", members=frozenset({"us_border"}), released=False,
-    ...     consented=False) is not None
+    ...     consented=False, attested=True) is not None
     True
     """
     provider = env.agency
@@ -79,6 +91,10 @@ def arrival_problem(
     if env.is_victim or not env.is_shareable:
         return (f"record {record_id!r} is {provider}'s protected record: it is never passed on "
                 f"by {sender}")
+    if not attested:
+        return (f"record {record_id!r} names {provider} as provider but comes from {sender} "
+                f"without {provider}'s attestation of it: a member passes on only what its "
+                "provider signed")
     standing = (env.tlp in _STANDING_TLP and env.handling_code in _STANDING_CODES
                 and purpose is not None and env.purpose == PurposeArea(purpose))
     if standing or consented:
@@ -88,23 +104,32 @@ def arrival_problem(
 
 
 def admit(
-    share: Share, receiver: str, members: frozenset[str],
-    consented: Callable[[str, str], bool],
+    share: Share, receiver: str, directory: Directory,
+    consented: Callable[[str, str], bool], held: Mapping[str, Attestation],
 ) -> tuple[list[Record], list[tuple[str, str]]]:
     """The records of an opened package the receiver may take, and (id, reason) for each it
     refuses (`arrival_problem`); `consented(record_id, provider)` looks up the receiver's own
-    consent book. PermissionDenied (403: the sender's outbox tries again) for the whole package
-    if a record lacks a consent the provider may not have told this node of yet."""
+    consent book, `held` the attestations kept here. PermissionDenied (403: the sender's outbox
+    tries again) for the whole package if a record lacks a consent the provider may not have
+    told this node of yet."""
+    members = frozenset(m.id for m in directory)
     taken: list[Record] = []
     refused: list[tuple[str, str]] = []
     waiting: list[str] = []  # refused for a consent not (yet) known here
     for record in share.records:
         env = record.envelope
         onward = env.agency != share.sender
+        proof = provider_proof(share, record)
+        if proof is not None and is_older(proof, held.get(record.id)):
+            refused.append((record.id, f"record {record.id!r}: {share.sender} sent {env.agency}"
+                            f"'s version of {proof.version}, older than the one held here: an "
+                            "older version never replaces a newer one"))
+            continue
         problem = arrival_problem(
             env, record.id, sender=share.sender, receiver=receiver, purpose=share.purpose,
             members=members, released=COND_RELEASED in share.conditions.get(record.id, ()),
-            consented=onward and consented(record.id, env.agency))
+            consented=onward and consented(record.id, env.agency),
+            attested=not onward or (proof is not None and verifies(proof, directory)))
         if problem is None:
             taken.append(record)
         elif problem.endswith(NO_CONSENT):
@@ -116,12 +141,21 @@ def admit(
     return taken, refused
 
 
-def notice_applies(record_agency: str, senders: frozenset[str], *, sender: str,
-                   receiver: str) -> bool:
-    """May an erasure notice from `sender` erase a held record (see the module's rules)?"""
+def provider_proof(share: Share, record: Record) -> Attestation | None:
+    """The attestation a package carries for a record, if it names the record's provider
+    (checked against the provider's key only where it matters: `admit`, rule 3)."""
+    proof = share.attestations.get(record.id)
+    return proof if proof is not None and proof.provider == record.envelope.agency else None
+
+
+def notice_applies(record_agency: str, *, sender: str, receiver: str,
+                   provider_proof: bool) -> bool:
+    """May an erasure notice from `sender` erase a held record (see the module's rules)?
+    `provider_proof`: the notice carries the record's provider's proof (its signed notice, or
+    its attestation of a newer version), checked by the caller."""
     if record_agency == receiver:
         return False
-    return record_agency == sender or sender in senders
+    return record_agency == sender or provider_proof
 
 
 def propagate(sharing: Sharing, store: Store, altered: Sequence[str], withdrawn: Sequence[str],
@@ -136,7 +170,7 @@ def propagate(sharing: Sharing, store: Store, altered: Sequence[str], withdrawn:
     pulled: set[str] = set()
     told: set[str] = set()
     refused = 0
-    purposes = _purposes(store, sorted({i for ids in recipients.values() for i in ids}))
+    purposes = store.purposes_of(sorted({i for ids in recipients.values() for i in ids}))
     for recipient, ids in recipients.items():
         pull = [i for i in ids if i in gone]
         if pull:
@@ -162,15 +196,6 @@ def propagate(sharing: Sharing, store: Store, altered: Sequence[str], withdrawn:
             "withdrawals": {"withdrawn": len(pulled), "not_corrected": refused}}
 
 
-def _purposes(store: Store, ids: list[str]) -> dict[str, str]:
-    if not ids:
-        return {}
-    rows = store._query(
-        "SELECT id, purpose FROM records WHERE id IN (SELECT unnest(CAST(? AS VARCHAR[])))",
-        (ids,))
-    return {str(r[0]): str(r[1]) for r in rows}
-
-
 def _by_purpose(ids: list[str], purposes: dict[str, str]) -> dict[str, list[str]]:
     groups: dict[str, list[str]] = {}
     for record_id in ids:
@@ -194,12 +219,13 @@ def consent_lookup(store: Store, receiver: str,
     return consented
 
 
-def admit_or_refuse(share: Share, receiver: str, members: frozenset[str],
+def admit_or_refuse(share: Share, receiver: str, directory: Directory,
                     store: Store) -> tuple[list[Record], list[tuple[str, str]]]:
-    """`admit` with the receiver's consent book; Conflict (final for the sender) if the
-    package holds nothing the receiver may take."""
-    taken, refused = admit(share, receiver, members,
-                           consent_lookup(store, receiver, share.purpose))
+    """`admit` with the receiver's consent book and attestations; Conflict (final for the
+    sender) if the package holds nothing the receiver may take."""
+    held = store.attestations([r.id for r in share.records])
+    taken, refused = admit(share, receiver, directory,
+                           consent_lookup(store, receiver, share.purpose), held)
     if not taken and refused:
         more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
         raise Conflict(f"package {share.share_id} refused: {refused[0][1]}{more}")

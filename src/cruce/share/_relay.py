@@ -1,7 +1,10 @@
 """Corrections down the chain: a holder that receives a provider's new version of a record it
 passed on sends the new version on too, in the transaction that keeps it. Where the rules no
 longer let the record go on (its protection was raised), the onward copy is withdrawn instead
-(an erasure notice): after a protective change no onward holder keeps the old, laxer copy."""
+(an erasure notice naming the provider's attestation of the newer version: the proof an onward
+holder needs to erase on a channel's word): after a protective change no onward holder keeps
+the old, laxer copy. The correction itself carries the provider's attestation, as every onward
+record does."""
 
 from __future__ import annotations
 
@@ -40,6 +43,10 @@ class Relay:
             counts["corrected"] += len(ids) - len(refused)
             if refused:
                 reason = "; ".join(sorted(set(refused.values())))[:500]
-                self.erasure.notify({recipient: sorted(refused)}, WITHDRAWN.format(reason=reason))
+                # The proof the onward holder needs to erase on this node's word: the
+                # provider's attestation of the newer version kept here (no content).
+                newer = self.store.attestations(sorted(refused))
+                self.erasure.notify({recipient: sorted(refused)}, WITHDRAWN.format(reason=reason),
+                                    superseded=newer)
                 counts["withdrawn"] += len(refused)
         return counts

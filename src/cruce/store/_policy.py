@@ -1,6 +1,6 @@
 """Who may change a stored record, and how far: pure rules the store applies to every write.
 
-Two rules, in this order (issue 10, "Provenance is immutable" and "Protection only ratchets up
+Three rules, in this order (issue 10, "Provenance is immutable" and "Protection only ratchets up
 without a supervisor"):
 
 1. provenance -- a record keeps the agency it was first stored with. A node's own records are
@@ -14,6 +14,10 @@ without a supervisor"):
    at the provider) or a local ingest a supervisor made with a justification (`Lowering`).
    Otherwise each field keeps the more protective of the stored and the new value, and the
    answer counts the records so kept. The order is `is_lowered`'s.
+3. one id, one record -- an id that is not stored but folds (NFKC, case-folded: `fold_id`) to
+   the id of a record held from another agency than the one the write names is refused, by a
+   local ingest and on arrival alike: `HN-48572E6A` never becomes this node's own record beside
+   hn's `hn-48572e6a`.
 
 The store gives `judge_write` what it holds (`Held`) and what a write brings; nothing here reads
 or writes a store.
@@ -21,6 +25,7 @@ or writes a store.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from typing import NamedTuple
@@ -73,11 +78,27 @@ class Writer:
 
 class Held(NamedTuple):
     """A record this node holds: its provider, the agencies whose packages brought it (none for
-    the node's own records) and its protection."""
+    the node's own records) and its protection. `collides` names the stored id when the id
+    written is not stored itself but folds to the same text as this stored record's (rule 3)."""
 
     agency: str
     senders: frozenset[str]
     protection: Protection
+    collides: str | None = None
+
+
+def fold_id(record_id: str) -> str:
+    """The text two ids that name one record share: Unicode NFKC, then case-folded (a person
+    typed `HN-48572E6A` for `hn-48572e6a`; people and spreadsheets do not keep case)."""
+    return unicodedata.normalize("NFKC", record_id).casefold()
+
+
+def collision_problem(held: Held, record_id: str, agency: str) -> str | None:
+    """Why a record may not be stored under an id that folds onto another agency's (rule 3)."""
+    if held.collides is None or held.agency == agency:
+        return None
+    return (f"record {record_id!r} differs only in case or form from {held.collides!r}, held "
+            f"from {held.agency}: an id that folds to another agency's id is refused")
 
 
 @dataclass(frozen=True, slots=True)

@@ -285,6 +285,19 @@ MIGRATIONS: list[str] = [
         checked_at TIMESTAMPTZ NOT NULL
     );
     """,
+    # 13: each record held from another agency keeps its provider's attestation (an Ed25519
+    # signature over the record's digest and its version time): it can be passed on with proof
+    # of its provider, and an older version is never taken over a newer one. Records a store
+    # held before carry none: they go no further until their provider shares them again.
+    """
+    CREATE TABLE attestations (
+        record_id VARCHAR(64) {record_key},
+        provider VARCHAR(64) NOT NULL,
+        version VARCHAR(64) NOT NULL,
+        digest VARCHAR(64) NOT NULL,
+        signature VARCHAR(128) NOT NULL
+    );
+    """,
 ]
 
 FRAGMENT_COLUMNS: tuple[str, ...] = ("id", "schema", "properties", "subject_category", "tlp")

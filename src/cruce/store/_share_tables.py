@@ -82,6 +82,17 @@ class Held(NamedTuple):
     senders: frozenset[str]
 
 
+class Attestation(NamedTuple):
+    """A provider's signed statement of one version of a record (`cruce.share._attest`):
+    kept with a record held from another agency, carried unchanged when it is passed on."""
+
+    record_id: str
+    provider: str
+    version: str  # the provider's version time, ISO 8601 text exactly as signed
+    digest: str  # SHA-256 (hex) of the record's canonical content and envelope
+    signature: str  # base64 Ed25519 by the provider's directory key
+
+
 class _Backend(Protocol):
     sink: AccessSink
 
@@ -244,6 +255,50 @@ class ShareTables:
             if source is not None:
                 senders.add(str(source).removeprefix(SHARE_SOURCE))
         return {i: Held(a, frozenset(s)) for i, (a, s) in found.items()}
+
+    def purposes_of(self: _Backend, ids: Sequence[str]) -> dict[str, str]:
+        """The purpose each held record was collected for (no content is read)."""
+        if not ids:
+            return {}
+        subquery, param = _ids_param(ids)
+        rows = self._query(f"SELECT id, purpose FROM records WHERE id IN {subquery}", (param,))
+        return {str(r[0]): str(r[1]) for r in rows}
+
+    def drop_relayed_fragments(self: _Backend, ids: Sequence[str], provider: str) -> None:
+        """Forget what other senders' packages brought of these records of `provider`'s, in
+        the write of the provider's own package: its version replaces theirs, and they no
+        longer count as agencies that brought it."""
+        if not ids:
+            return
+        subquery, param = _ids_param(ids)
+        self._execute(f"DELETE FROM fragments WHERE id IN {subquery} AND source LIKE ? "
+                      "AND source <> ?", (param, SHARE_SOURCE + "%", SHARE_SOURCE + provider))
+
+    # -- providers' attestations ------------------------------------------------------------
+    def keep_attestations(self: _Backend, attestations: Sequence[Attestation]) -> None:
+        """Keep each record's attestation, replacing the one held before (one per record)."""
+        if not attestations:
+            return
+        subquery, param = _ids_param([a.record_id for a in attestations])
+        self._execute(f"DELETE FROM attestations WHERE record_id IN {subquery}", (param,))
+        columns = [list(column) for column in zip(*attestations, strict=True)]
+        arrays = ", ".join(["unnest(CAST(? AS VARCHAR[]))"] * len(Attestation._fields))
+        self._execute(f"INSERT INTO attestations SELECT {arrays}", tuple(columns))
+
+    def attestations(self: _Backend, ids: Sequence[str]) -> dict[str, Attestation]:
+        """The attestation kept with each of these records (records without one are absent)."""
+        if not ids:
+            return {}
+        subquery, param = _ids_param(ids)
+        rows = self._query("SELECT record_id, provider, version, digest, signature FROM "
+                           f"attestations WHERE record_id IN {subquery}", (param,))
+        return {str(r[0]): Attestation(*(str(v) for v in r)) for r in rows}
+
+    def forget_attestations(self: _Backend, ids: Sequence[str]) -> None:
+        """Drop the attestations of erased records (an erasure leaves nothing of them)."""
+        if ids:
+            subquery, param = _ids_param(ids)
+            self._execute(f"DELETE FROM attestations WHERE record_id IN {subquery}", (param,))
 
     def is_notice_applied(self: _Backend, notice_id: str) -> bool:
         return bool(self._query("SELECT 1 FROM notices_applied WHERE notice_id = ?",

@@ -18,6 +18,8 @@ from cruce.store._policy import (
     Protection,
     Verdict,
     Writer,
+    collision_problem,
+    fold_id,
     judge_write,
     now_unshareable,
     provenance_problem,
@@ -52,13 +54,43 @@ def held_records(store: Backend, ids: Sequence[str]) -> dict[str, Held]:
         senders.setdefault(str(record_id), set()).add(str(source)[len(SHARE_SOURCE):])
     empty: frozenset[str] = frozenset()
     brought = {i: frozenset(v) for i, v in senders.items()}
-    return {r[0]: Held(r[1], brought.get(r[0], empty), Protection._make(r[2:])) for r in rows}
+    held = {r[0]: Held(r[1], brought.get(r[0], empty), Protection._make(r[2:])) for r in rows}
+    return held | _collisions(store, [i for i in ids if i not in held])
+
+
+def _collisions(store: Backend, ids: Sequence[str]) -> dict[str, Held]:
+    """Ids written that are not stored but fold onto a stored id (rule 3), each with what the
+    store holds under that id. Only ids new to the store are looked up (a re-ingest of stored
+    records costs nothing); `lower` narrows in SQL, `fold_id` decides."""
+    if not ids:
+        return {}
+    folded: dict[str, list[str]] = {}
+    for record_id in ids:
+        folded.setdefault(fold_id(record_id), []).append(record_id)
+    cols = ", ".join(("id", "agency", *FIELDS))
+    rows = store._query(
+        f"SELECT {cols} FROM records WHERE lower(id) IN (SELECT unnest(CAST(? AS VARCHAR[])))",
+        (sorted({k.lower() for k in folded}),))
+    out: dict[str, Held] = {}
+    for row in rows:
+        stored = str(row[0])
+        for record_id in folded.get(fold_id(stored), ()):
+            if record_id != stored:
+                out[record_id] = Held(str(row[1]), frozenset(), Protection._make(row[2:]),
+                                      collides=stored)
+    return out
 
 
 def refuse_rows(
     table: pa.Table, held: dict[str, Held], writer: Writer
 ) -> tuple[pa.Table, list[tuple[str, str]]]:
-    """The rows this writer may write, and (id, reason) for each it may not (rule 1)."""
+    """The rows this writer may write, and (id, reason) for each it may not (rules 1, 3)."""
+    collisions = {i: h for i, h in held.items() if h.collides is not None}
+    if collisions:
+        table, folded = _refuse_collisions(table, collisions)
+        held = {i: h for i, h in held.items() if h.collides is None}
+        kept, more = refuse_rows(table, held, writer)
+        return kept, folded + more
     blocked = _blocked(held, writer)
     suspect = pc.or_(pc.is_in(table.column("id"), value_set=pa.array(blocked, pa.string())),
                      _agency_mask(table, writer))
@@ -73,6 +105,21 @@ def refuse_rows(
         if verdict.refused is not None:
             refused.append((record_id, verdict.refused))
         keep.append(verdict.refused is None)
+    return table.filter(pa.array(keep, pa.bool_())), refused
+
+
+def _refuse_collisions(
+    table: pa.Table, collisions: dict[str, Held]
+) -> tuple[pa.Table, list[tuple[str, str]]]:
+    refused: list[tuple[str, str]] = []
+    keep: list[bool] = []
+    ids, agencies = table.column("id").to_pylist(), table.column("agency").to_pylist()
+    for record_id, agency in zip(ids, agencies, strict=True):
+        held = collisions.get(record_id)
+        problem = None if held is None else collision_problem(held, record_id, agency)
+        if problem is not None:
+            refused.append((record_id, problem))
+        keep.append(problem is None)
     return table.filter(pa.array(keep, pa.bool_())), refused
 
 
@@ -94,6 +141,7 @@ def ratchet_rows(
     field stricter or had one lowered; and the ids no package may carry any more (they could
     before: their recipients must be told). Rows whose protection is the stored one are only
     compared (a re-ingest of a million unchanged records stays fast)."""
+    held = {i: h for i, h in held.items() if h.collides is None}  # new records: nothing held
     if not held:
         return table, {}, []
     ids, agencies = table.column("id").to_pylist(), table.column("agency").to_pylist()

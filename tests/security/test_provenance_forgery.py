@@ -1,0 +1,257 @@
+"""Hostile tests of provenance a member node cannot forge (issue 10, second red team: gaps a and
+b), on three real nodes over HTTP.
+
+a. sv_police, a member with a valid directory key, plants a record under gt_police's name
+   (an id gt never shared), alters a record it passes on, replays an older version over a
+   newer one, and erases a record it brought on its own word. Each was accepted before: the
+   arrival rule trusted the agency a record claimed and the channel that brought it.
+b. An id that differs only in case from another agency's record (`HN-…` beside hn's `hn-…`)
+   was stored as a new record, locally and on arrival.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from tests.nodes._harness import RunningNode
+from tests.security._provenance_nodes import (
+    PURPOSE,
+    call,
+    eventually,
+    fresh,
+    person,
+    record,
+    share,
+    three_nodes,
+    upload,
+)
+
+from cruce.share import Directory, NodeKeys, seal
+from cruce.share._attest import record_digest, statement
+from cruce.share._canon import b64e
+from cruce.share._notice import seal_notice
+from cruce.store._share_tables import Attestation
+
+__all__ = ["three_nodes"]  # the fixture, imported for pytest
+
+Nodes = dict[str, RunningNode]
+
+
+def keys_of(node: RunningNode) -> tuple[NodeKeys, Directory]:
+    """A node's own keys and the compact's directory, as its operator holds them."""
+    from cruce._node import authority_key
+
+    keys = NodeKeys.load_or_generate(Path(node.env["CRUCE_KEYS_DIR"]))
+    directory = Directory.load(Path(node.env["CRUCE_DIRECTORY"]),
+                               authority_key(Path(node.env["CRUCE_AUTHORITY_KEY"])))
+    return keys, directory
+
+
+def signed_by(node: RunningNode, item: dict[str, Any], version: str) -> Attestation:
+    """`node`'s genuine attestation of `item` at `version` (what its packages carry)."""
+    keys, _ = keys_of(node)
+    digest = record_digest(item)
+    signature = keys.signing_key.sign(statement(item["id"], node.agency, version, digest))
+    return Attestation(item["id"], node.agency, version, digest, b64e(signature))
+
+
+def package(sender: RunningNode, to: str, items: list[dict[str, Any]],
+            attestations: dict[str, Attestation]) -> bytes:
+    """A package genuinely sealed with the sender's own directory key: an insider member."""
+    keys, directory = keys_of(sender)
+    return seal(items, keys, sender.agency, [directory.member(to)], uuid.uuid4(),
+                datetime.now(UTC), purpose=PURPOSE, attestations=attestations)
+
+
+def post(node: RunningNode, path: str, data: bytes) -> httpx.Response:
+    return httpx.post(f"{node.base_url}{path}", content=data, timeout=30)
+
+
+def message(answer: httpx.Response) -> str:
+    return str(answer.json()["error"]["message"])
+
+
+def green(key: str, agency: str, name: str = "Persona Prueba") -> dict[str, Any]:
+    """A GREEN/H0 suspect: the provider's standing permission lets it go on."""
+    return person(key, agency, tlp="GREEN", code="H0", name=name)
+
+
+def held_from(node: RunningNode, key: str) -> dict[str, Any]:
+    found = record(node, key)
+    assert found is not None, f"{node.agency} does not hold {key}"
+    return found
+
+
+def passed_on(nodes: Nodes, key: str) -> None:
+    """hn shares a GREEN/H0 record with sv, and sv passes it on to gt (standing permission)."""
+    hn, sv, gt = (nodes[a] for a in ("hn_police", "sv_police", "gt_police"))
+    assert upload(hn, "analyst", green(key, "hn_police")).status_code == 200
+    assert share(hn, "analyst", [key], ["sv_police"]).status_code == 200
+    eventually(lambda: record(sv, key) is not None)
+    answer = share(sv, "analyst", [key], ["gt_police"])
+    assert answer.status_code == 200, answer.text
+    eventually(lambda: record(gt, key) is not None)
+    assert held_from(gt, key)["envelope"]["agency"] == "hn_police"
+
+
+# -- a: a record planted under another member's name -------------------------------------------
+def test_a_member_cannot_plant_a_record_under_another_members_name(three_nodes: Nodes) -> None:
+    hn, sv = three_nodes["hn_police"], three_nodes["sv_police"]
+    key = fresh("gt-never-shared")
+    planted = green(key, "gt_police", name="Persona Plantada")
+    answer = post(hn, "/api/v1/shares/inbox", package(sv, "hn_police", [planted], {}))
+    assert answer.status_code == 409, answer.text
+    assert "attestation" in message(answer) and "gt_police" in message(answer)
+    assert record(hn, key) is None
+    # An attestation sv signed itself, claiming to be gt's, verifies under no key of gt's.
+    forged = signed_by(sv, planted, datetime.now(UTC).isoformat())._replace(
+        provider="gt_police")
+    answer = post(hn, "/api/v1/shares/inbox",
+                  package(sv, "hn_police", [planted], {key: forged}))
+    assert answer.status_code == 409, answer.text
+    assert record(hn, key) is None
+
+
+def test_a_channel_cannot_alter_a_record_it_passes_on(three_nodes: Nodes) -> None:
+    hn, sv, gt = (three_nodes[a] for a in ("hn_police", "sv_police", "gt_police"))
+    key = fresh("prov-altered")
+    passed_on(three_nodes, key)
+    original = green(key, "hn_police")
+    version = held_from(hn, key)["envelope"]["updated_at"]
+    genuine = signed_by(hn, original, version)  # hn's real attestation, as sv received it
+    altered = green(key, "hn_police", name="Nombre Cambiado")
+    answer = post(gt, "/api/v1/shares/inbox", package(sv, "gt_police", [altered],
+                                                      {key: genuine}))
+    assert answer.status_code == 409, answer.text
+    assert "attestation" in message(answer)
+    assert held_from(gt, key)["properties"]["name"] == ["Persona Prueba"]
+
+
+def test_an_older_version_is_not_replayed_over_a_newer_one(three_nodes: Nodes) -> None:
+    hn, sv, gt = (three_nodes[a] for a in ("hn_police", "sv_police", "gt_police"))
+    key = fresh("prov-replay")
+    passed_on(three_nodes, key)
+    first = green(key, "hn_police")
+    old_version = held_from(hn, key)["envelope"]["updated_at"]
+    corrected = upload(hn, "analyst", green(key, "hn_police", name="Persona Corregida"))
+    assert corrected.status_code == 200, corrected.text
+    # hn's correction reaches sv, and sv passes it on to gt with hn's attestation of it.
+    eventually(lambda: held_from(gt, key)["properties"]["name"] == ["Persona Corregida"])
+    replay = package(sv, "gt_police", [first], {key: signed_by(hn, first, old_version)})
+    answer = post(gt, "/api/v1/shares/inbox", replay)
+    assert answer.status_code == 409, answer.text
+    assert "older" in message(answer)
+    assert held_from(gt, key)["properties"]["name"] == ["Persona Corregida"]
+
+
+def test_a_channel_cannot_erase_what_it_brought_on_its_own_word(three_nodes: Nodes) -> None:
+    hn, sv, gt = (three_nodes[a] for a in ("hn_police", "sv_police", "gt_police"))
+    key = fresh("prov-erase")
+    passed_on(three_nodes, key)
+    keys, _ = keys_of(sv)
+    own_word = seal_notice(keys, "sv_police", "gt_police", [key], "erase it")
+    assert post(gt, "/api/v1/shares/notices", own_word).status_code == 200
+    # Nor with hn's attestation of the very version gt holds (not a newer one).
+    version = held_from(hn, key)["envelope"]["updated_at"]
+    same = signed_by(hn, green(key, "hn_police"), version)
+    withdrawal = seal_notice(keys, "sv_police", "gt_police", [key], "withdrawn",
+                             superseded={key: same})
+    assert post(gt, "/api/v1/shares/notices", withdrawal).status_code == 200
+    assert record(gt, key) is not None
+    # hn's own erasure, relayed by sv with hn's signed notice inside, does reach gt.
+    erased = call(hn, "supervisor", "POST", "/api/v1/records/erase", {"records": [key]})
+    assert erased.status_code == 200, erased.text
+    eventually(lambda: record(gt, key) is None)
+
+
+def test_the_providers_own_share_replaces_what_a_channel_brought(three_nodes: Nodes) -> None:
+    hn, sv, gt = (three_nodes[a] for a in ("hn_police", "sv_police", "gt_police"))
+    key = fresh("prov-direct")
+    passed_on(three_nodes, key)
+    assert upload(hn, "analyst", green(key, "hn_police", name="Persona Directa")).status_code \
+        == 200
+    assert share(hn, "analyst", [key], ["gt_police"]).status_code == 200
+    eventually(lambda: held_from(gt, key)["properties"]["name"] == ["Persona Directa"])
+    # sv's copy is no longer what gt holds: sv's version cannot come back over hn's.
+    first = green(key, "hn_police")
+    stale = held_from(sv, key)
+    assert stale["properties"]["name"] == ["Persona Directa"]  # sv got hn's correction too
+    replay = package(sv, "gt_police", [first], {key: signed_by(hn, first, "2020-01-01T00:00"
+                                                                           ":00+00:00")})
+    assert post(gt, "/api/v1/shares/inbox", replay).status_code == 409
+    assert held_from(gt, key)["properties"]["name"] == ["Persona Directa"]
+
+
+# -- b: an id that differs only in case from another agency's ----------------------------------
+def test_an_id_differing_only_in_case_is_refused_locally(three_nodes: Nodes) -> None:
+    hn, gt = three_nodes["hn_police"], three_nodes["gt_police"]
+    key = fresh("hn").lower()
+    assert upload(hn, "analyst", person(key, "hn_police")).status_code == 200
+    assert share(hn, "analyst", [key], ["gt_police"]).status_code == 200
+    eventually(lambda: record(gt, key) is not None)
+    answer = upload(gt, "analyst", person(key.upper(), "gt_police", tlp="GREEN", code="H0"))
+    assert answer.status_code == 409, answer.text
+    assert key in message(answer) and "hn_police" in message(answer)
+    assert record(gt, key.upper()) is None
+    own = fresh("gt-own")  # gt's own ids in any case stay gt's business
+    assert upload(gt, "analyst", person(own, "gt_police")).status_code == 200
+    assert upload(gt, "analyst", person(own.upper(), "gt_police")).status_code == 200
+
+
+def test_an_id_differing_only_in_case_is_refused_on_arrival(three_nodes: Nodes) -> None:
+    hn, gt, sv = (three_nodes[a] for a in ("hn_police", "gt_police", "sv_police"))
+    key = fresh("hn").lower()
+    assert upload(hn, "analyst", person(key, "hn_police")).status_code == 200
+    assert share(hn, "analyst", [key], ["gt_police"]).status_code == 200
+    eventually(lambda: record(gt, key) is not None)
+    twin = green(key.upper(), "sv_police")
+    answer = post(gt, "/api/v1/shares/inbox", package(sv, "gt_police", [twin], {}))
+    assert answer.status_code == 409, answer.text
+    assert "differs only in case" in message(answer)
+    assert record(gt, key.upper()) is None
+
+
+def test_a_correction_the_channel_may_not_pass_on_withdraws_the_onward_copy(
+    three_nodes: Nodes,
+) -> None:
+    hn, gt = three_nodes["hn_police"], three_nodes["gt_police"]
+    key = fresh("prov-raised")
+    passed_on(three_nodes, key)
+    raised = person(key, "hn_police", tlp="GREEN", code="H2")  # onward now needs hn's consent
+    assert upload(hn, "analyst", raised).status_code == 200
+    eventually(lambda: record(gt, key) is None)  # sv withdrew it, with hn's attestation
+
+
+@pytest.mark.parametrize("backend", ["duckdb", "postgres"])
+def test_a_store_keeps_one_attestation_per_record(backend: str, tmp_path: Path) -> None:
+    import os
+
+    from cruce.store import open_store
+
+    url = str(tmp_path / "a.duckdb")
+    if backend == "postgres":
+        url = os.environ.get("CRUCE_TEST_POSTGRES", "")
+        if not url:
+            pytest.skip("CRUCE_TEST_POSTGRES is not set")
+    store = open_store(url)
+    try:
+        when = datetime(2026, 1, 1, tzinfo=UTC)
+        first = [Attestation(f"r-{i}", "hn_police", when.isoformat(), "d" * 64, "s") for i in
+                 range(3)]
+        later = Attestation("r-1", "hn_police", (when + timedelta(days=1)).isoformat(),
+                            "e" * 64, "t")
+        with store.transaction():
+            store.keep_attestations(first)
+            store.keep_attestations([later])
+        held = store.attestations(["r-0", "r-1", "r-2", "r-9"])
+        assert held == {"r-0": first[0], "r-1": later, "r-2": first[2]}
+        with store.transaction():
+            store.forget_attestations(["r-0", "r-1", "r-2"])
+        assert store.attestations(["r-0", "r-1", "r-2"]) == {}
+    finally:
+        store.close()
