@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-import time
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
@@ -179,16 +178,20 @@ def test_a_failed_sync_fails_every_waiter_of_the_batch_and_later_appends(
     with AuditLog.open(log_dir) as log:
         assert run(log.append_async(make_event(0))) == 0
 
+        everyone_queued = threading.Event()
+
         def broken(fd: int) -> None:
-            time.sleep(0.01)  # let the batch gather everyone
+            everyone_queued.wait(30)  # the failing sync is under way while all 40 are queued
             raise OSError(5, "Input/output error")
 
         monkeypatch.setattr(log_module, "fdatasync", broken)
 
         async def main() -> list[BaseException | int]:
-            return await asyncio.gather(
-                *[log.append_async(make_event(i)) for i in range(1, 41)], return_exceptions=True
-            )
+            waiters = [asyncio.ensure_future(log.append_async(make_event(i)))
+                       for i in range(1, 41)]
+            await asyncio.sleep(0)  # one turn of the loop: each waiter queues its event
+            everyone_queued.set()
+            return await asyncio.gather(*waiters, return_exceptions=True)
 
         outcomes = run(main())
         assert all(isinstance(o, CruceError) for o in outcomes), outcomes

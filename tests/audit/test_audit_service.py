@@ -23,7 +23,7 @@ import pytest
 from audit_support import make_event, public_key
 
 from cruce.audit import AuditLog, LogClient, LogService, verify_log
-from cruce.audit._service import default_socket
+from cruce.audit._service import MAX_IN_FLIGHT, default_socket
 from cruce.errors import Conflict, CruceError, InvalidInput
 
 # A writer process: TASKS asyncio tasks append COUNT events each through one connection and
@@ -31,7 +31,7 @@ from cruce.errors import Conflict, CruceError, InvalidInput
 WRITER = """
 import asyncio, sys
 from cruce.audit import AccessEvent, Actor, Justification, Operation
-from cruce.audit._service import LogClient
+from cruce.audit import LogClient
 
 path, name, tasks, count = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 actor, why = Actor("gt_pnc", name, "system"), Justification("test")
@@ -341,10 +341,11 @@ def test_stopping_answers_every_request_a_half_closed_client_sent(
 
     async def body(service: LogService) -> int:
         append = service.log.append_encoded_async
+        stopping_begun = asyncio.Event()
 
         async def slow_append(payloads: list[bytes]) -> range:
             indices = await append(payloads)
-            await asyncio.sleep(0.5)  # durable, not yet answered
+            await stopping_begun.wait()  # durable, not answered before `stop` has begun
             return indices
 
         service.log.append_encoded_async = slow_append  # type: ignore[method-assign]
@@ -354,7 +355,11 @@ def test_stopping_answers_every_request_a_half_closed_client_sent(
         deadline = time.monotonic() + 30
         while service.log.size < 3 and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
-        await service.stop()
+        stopping = asyncio.create_task(service.stop())
+        await asyncio.sleep(0)  # one turn: `stop` has stopped reading and waits for answers
+        assert not stopping.done()
+        stopping_begun.set()
+        await stopping
         replies = await asyncio.wait_for(reader.read(), 30)
         writer.close()
         return len(replies)
@@ -375,7 +380,10 @@ def test_a_client_that_never_reads_its_replies_is_cut_off_when_stopping(
         client = socket.socket(socket.AF_UNIX)
         client.connect(str(service.path))
         pushing = asyncio.create_task(asyncio.to_thread(_push, client, flood))
-        await asyncio.sleep(1.5)
+        deadline = time.monotonic() + 60
+        while service.waiting < MAX_IN_FLIGHT and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)  # until the owner holds all it may and stops reading
+        assert service.waiting == MAX_IN_FLIGHT
         started = time.monotonic()
         await asyncio.wait_for(service.stop(grace=1.0), 30)
         took = time.monotonic() - started

@@ -16,8 +16,15 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from cruce.audit import AccessEvent, Actor, AuditLog, Justification, LogService, Operation
-from cruce.audit._service import LogClient
+from cruce.audit import (
+    AccessEvent,
+    Actor,
+    AuditLog,
+    Justification,
+    LogClient,
+    LogService,
+    Operation,
+)
 from cruce.cli import app
 from cruce.errors import AuditChainBroken, InvalidInput
 

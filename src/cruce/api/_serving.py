@@ -6,11 +6,21 @@ second (slowloris) holds a connection, and a file descriptor, for as long as it 
 each request's head must be complete `HEAD_TIMEOUT` seconds after its first byte (or after
 the connection opened), or the connection is closed. Slow bodies are cut off by the API's
 own limits (`cruce.api._limits`).
+
+On SIGTERM (or SIGINT) uvicorn shuts down gracefully and then raises the signal again, for the
+process's previous handler; for SIGTERM that is the default, which kills the process before
+the node is closed: its log's final head unsigned and its pin in the store not advanced.
+`stopping_gracefully` gives SIGTERM a handler that ends serving with an exception instead, so
+the caller's `with open_node(...)` closes the node; once stopping, further signals wait.
 """
 
 from __future__ import annotations
 
 import asyncio
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
 
 import h11
 import uvicorn
@@ -62,3 +72,29 @@ def serve_api(app: FastAPI, host: str, port: int) -> None:
     """Run the API until stopped (SIGINT/SIGTERM)."""
     uvicorn.run(app, host=host, port=port, log_level="warning", http=GuardedH11Protocol,
                 timeout_keep_alive=KEEP_ALIVE, h11_max_incomplete_event_size=MAX_HEAD)
+
+
+class Stopped(Exception):  # noqa: N818 - not an error: the operator stopped the server
+    """SIGTERM or SIGINT arrived: the server has stopped serving; close the node."""
+
+
+@contextmanager
+def stopping_gracefully() -> Iterator[None]:
+    """While serving, SIGTERM and SIGINT end serving with `Stopped` (raised at once if serving
+    had not begun, or by uvicorn's re-raise after its graceful shutdown); from the first
+    signal on, both are ignored until the block (the node's close) is done."""
+    watched = (signal.SIGTERM, signal.SIGINT)
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        for each in watched:  # the close that follows must not be cut short by a second one
+            signal.signal(each, signal.SIG_IGN)
+        raise Stopped(signal.Signals(signum).name)
+
+    previous = {each: signal.signal(each, stop) for each in watched}
+    try:
+        yield
+    except Stopped:
+        pass  # the block's own `with` closed what it opened on the way out
+    finally:
+        for each, handler in previous.items():
+            signal.signal(each, handler)

@@ -12,6 +12,7 @@ Writers in other processes append through the owner's `LogService` (a Unix socke
 `LogClient`, under the same guarantee (`cruce audit serve` runs one).
 """
 
+from cruce.audit._client import LogClient
 from cruce.audit._errors import AuditChainBrokenAt
 from cruce.audit._events import (
     MAX_LISTED_IDS,
@@ -32,7 +33,7 @@ from cruce.audit._merkle import (
     verify_inclusion,
 )
 from cruce.audit._query import LogEntry
-from cruce.audit._service import LogClient, LogService
+from cruce.audit._service import LogService
 from cruce.audit._sth import SignedTreeHead, check_peer_head, load_public_key
 from cruce.audit._verify import VerifyReport, verify_log
 

@@ -16,7 +16,7 @@ import hashlib
 import os
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
@@ -85,6 +85,7 @@ class AuditLog:
         self._last_head = float("-inf")  # the first head is due at once
         self._committer: GroupCommitter | None = None
         self._closed = False
+        self._on_head: Callable[[SignedTreeHead], None] | None = None
 
     # -- opening and closing --------------------------------------------------------------
 
@@ -344,7 +345,18 @@ class AuditLog:
             fdatasync(self._heads_fd)
             self._heads.append((head, end))
             self._last_head = time.monotonic()
+            if self._on_head is not None:  # durable first: a pin never covers an unsigned size
+                self._on_head(head)
             return head
+
+    def watch_heads(
+        self, callback: Callable[[SignedTreeHead], None] | None
+    ) -> Callable[[SignedTreeHead], None] | None:
+        """Call `callback` with each head once it is durable (from whichever thread signed it,
+        under the head lock; it must not raise), or stop with None. Returns the previous one."""
+        with self._head_lock:
+            previous, self._on_head = self._on_head, callback
+        return previous
 
     def head(self) -> SignedTreeHead:
         """The latest signed tree head, covering every acknowledged entry."""

@@ -15,13 +15,7 @@ the log's directory, mode 0700), and each end checks the other's uid. The owner 
 request only if every one of its events is valid (`_schema.check_encoded`: the event schema, in
 canonical form); otherwise it answers -1 and logs none of it. A frame of anything else, once
 signed in, would verify "ok" and break every reader of the log. One socket path serves one
-log at a time (a lock beside it).
-
-Wire format, big-endian:
-    request  u32 event count, u32 body length; body: count times (u32 length, event bytes)
-    reply    i64 index of the request's first event, one per request in request order;
-             or a negative code (-1 invalid request, -2 the log failed or closed), then u32
-             length and a UTF-8 message: none of that request's events was logged
+log at a time (a lock beside it). The wire format is `_wire`'s; the client is `_client`'s.
 """
 
 from __future__ import annotations
@@ -32,28 +26,27 @@ import fcntl
 import logging
 import os
 import socket
-import struct
 from collections import deque
-from collections.abc import Sequence
 from pathlib import Path
 
-from cruce.audit._events import AccessEvent
-from cruce.audit._files import MAX_ENTRY_BYTES
 from cruce.audit._log import AuditLog
-from cruce.audit._schema import check_encoded
+from cruce.audit._wire import (
+    FAILED,
+    INVALID,
+    REPLY,
+    ProtocolError,
+    error_reply,
+    peer_uid,
+    read_request,
+    split_request,
+)
 from cruce.errors import Conflict, CruceError, InvalidInput
 
 log = logging.getLogger(__name__)
 
 SOCKET_FILE = "append.sock"
-MAX_REQUEST_EVENTS = 65_536
-MAX_REQUEST_BYTES = 64 << 20
 MAX_IN_FLIGHT = 64  # requests per connection waiting in the owner before it stops reading
 MAX_IN_FLIGHT_BYTES = 128 << 20
-_HEAD = struct.Struct(">II")
-_LENGTH = struct.Struct(">I")
-_REPLY = struct.Struct(">q")
-_INVALID, _FAILED = -1, -2
 _SUN_PATH_MAX = 107  # sockaddr_un.sun_path holds 108 bytes with the terminating NUL
 
 
@@ -122,6 +115,12 @@ class LogService:
             self._server = None
         self._release()
 
+    @property
+    def waiting(self) -> int:
+        """Requests received and not yet answered, over every connection (each connection
+        holds at most MAX_IN_FLIGHT before its owner stops reading it)."""
+        return sum(connection.waiting for connection in self._connections)
+
     def _release(self) -> None:
         if self._lock_fd >= 0:
             self.path.unlink(missing_ok=True)  # ours: we hold its lock
@@ -139,7 +138,7 @@ class LogService:
         if self._stopping:
             writer.close()
             return
-        if _peer_uid(writer) != os.getuid():
+        if peer_uid(writer) != os.getuid():
             log.warning("audit log service: refused a connection from another user")
             writer.close()
             return
@@ -175,7 +174,7 @@ class _Connection:
         self._reading = asyncio.create_task(self._read())
         await asyncio.wait([self._reading])  # not `await`: stop() cancels the reading only
         if not self._reading.cancelled() and (exc := self._reading.exception()) is not None:
-            if not isinstance(exc, ConnectionError | _ProtocolError):
+            if not isinstance(exc, ConnectionError | ProtocolError):
                 log.error("audit log service: reading a connection failed", exc_info=exc)
             log.warning("audit log service: dropped a connection (%s)", exc)
         self._ended = True
@@ -185,6 +184,10 @@ class _Connection:
         finally:
             self.writer.close()
 
+    @property
+    def waiting(self) -> int:
+        return len(self._in_flight)
+
     def stop_reading(self) -> None:
         if self._reading is not None:
             self._reading.cancel()  # a request read in part is neither logged nor answered
@@ -193,7 +196,7 @@ class _Connection:
         self.writer.transport.abort()
 
     async def _read(self) -> None:
-        while (request := await _read_request(self.reader)) is not None:
+        while (request := await read_request(self.reader)) is not None:
             count, body = request
             while self._in_flight and (
                 len(self._in_flight) >= MAX_IN_FLIGHT
@@ -234,69 +237,19 @@ class _Connection:
                 await writer.drain()
 
 
-class _ProtocolError(Exception):
-    pass
-
-
-async def _read_request(reader: asyncio.StreamReader) -> tuple[int, bytes] | None:
-    """The next (event count, body), or None at a clean end of the stream."""
-    try:
-        head = await reader.readexactly(_HEAD.size)
-    except asyncio.IncompleteReadError as exc:
-        if exc.partial:
-            raise _ProtocolError("the stream ended inside a request header") from None
-        return None
-    count, size = _HEAD.unpack(head)
-    if count > MAX_REQUEST_EVENTS or size > MAX_REQUEST_BYTES:
-        raise _ProtocolError(f"a request of {count} events and {size} bytes is too large")
-    try:
-        return count, await reader.readexactly(size)
-    except asyncio.IncompleteReadError:
-        raise _ProtocolError("the stream ended inside a request") from None
-
-
 async def _append(audit_log: AuditLog, count: int, body: bytes) -> range:
-    payloads = _split(count, body)
+    payloads = split_request(count, body)
     del body  # not kept while the batch is synced
     return await audit_log.append_encoded_async(payloads)
 
 
-def _split(count: int, body: bytes) -> list[bytes]:
-    if count == 0:
-        raise InvalidInput("a request holds no events")
-    payloads: list[bytes] = []
-    position, view = 0, memoryview(body)
-    unpack = _LENGTH.unpack_from
-    for _ in range(count):
-        if position + 4 > len(body):
-            raise InvalidInput("the request body ends before its last event")
-        (length,) = unpack(body, position)
-        position += 4
-        if position + length > len(body):
-            raise InvalidInput("the request body ends inside its last event")
-        payload = bytes(view[position : position + length])
-        try:
-            check_encoded(payload)
-        except InvalidInput as exc:
-            number = len(payloads) + 1
-            raise InvalidInput(
-                f"event {number} of the request is not a valid audit event ({exc.message}); "
-                "nothing of the request was logged"
-            ) from None
-        payloads.append(payload)
-        position += length
-    if position != len(body):
-        raise InvalidInput("the request body's event lengths do not add up to its length")
-    return payloads
-
-
 async def _reply(request: asyncio.Task[range]) -> bytes:
     try:
-        return _REPLY.pack((await request).start)
+        return REPLY.pack((await request).start)
     except InvalidInput as exc:
-        return _error(_INVALID, str(exc))
+        return error_reply(INVALID, str(exc))
     except Exception as exc:  # the log failed or closed: nothing of it was acknowledged
-        return _error(_FAILED, str(exc))
+        return error_reply(FAILED, str(exc))
 
 
 def _claim(path: Path) -> int:
@@ -333,163 +286,3 @@ def _bind(path: Path) -> socket.socket:
     return sock
 
 
-def _error(code: int, message: str) -> bytes:
-    text = message.encode()
-    return _REPLY.pack(code) + _LENGTH.pack(len(text)) + text
-
-
-def _peer_uid(writer: asyncio.StreamWriter) -> int:
-    return _socket_peer_uid(writer.get_extra_info("socket"))
-
-
-def _socket_peer_uid(sock: socket.socket) -> int:
-    """The uid of the process at the other end (Linux SO_PEERCRED: pid, uid, gid)."""
-    credentials = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("iII"))
-    uid: int = struct.unpack("iII", credentials)[1]
-    return uid
-
-
-class LogClient:
-    """Appends to a log served by `LogService`, from the asyncio tasks of one event loop.
-
-        client = await LogClient.connect(Path("node.duckdb.audit/append.sock"))
-        index = await client.append_async(event)      # durable, as with AuditLog.append
-        await client.aclose()
-
-    Everything appended during one turn of the loop goes in one request, without waiting for
-    earlier replies. A lost connection fails every unanswered append with `CruceError`: those
-    events may or may not have been logged.
-    """
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self._reader, self._writer = reader, writer
-        self._loop = asyncio.get_running_loop()
-        self._payloads: list[bytes] = []  # of the request being gathered
-        self._size = 0  # its body's bytes
-        self._waiters: list[tuple[asyncio.Future[int], int]] = []  # (future, first's position)
-        self._sent: deque[list[tuple[asyncio.Future[int], int]]] = deque()
-        self._flush_due = False
-        self._failure: CruceError | None = None
-        self._closing = False
-        self._replies = asyncio.create_task(self._read_replies())
-
-    @classmethod
-    async def connect(cls, path: Path) -> LogClient:
-        """Connect to the service at `path`; it must run as this process's OS user (events
-        name records and users: they go to no one else)."""
-        try:
-            reader, writer = await asyncio.open_unix_connection(path)
-        except OSError as exc:
-            reason = exc.strerror or str(exc)
-            raise CruceError(f"no audit log service at {path} ({reason})") from None
-        if _peer_uid(writer) != os.getuid():
-            writer.close()
-            raise CruceError(f"the process listening on {path} runs as another user")
-        return cls(reader, writer)
-
-    async def append_async(self, event: AccessEvent) -> int:
-        """Log `event`; returns its index once it is durable in the served log."""
-        index: int = await self._queue([event.encode()])
-        return index
-
-    async def append_encoded_async(self, payloads: Sequence[bytes]) -> range:
-        """Log already-encoded events; returns their indices once all are durable."""
-        if not payloads:
-            return range(0)
-        first = await self._queue(payloads)
-        return range(first, first + len(payloads))
-
-    def _queue(self, payloads: Sequence[bytes]) -> asyncio.Future[int]:
-        if self._failure is not None:
-            raise CruceError(str(self._failure))
-        if self._closing:
-            raise CruceError("the audit log client is closed")
-        size = 0
-        for payload in payloads:
-            if len(payload) > MAX_ENTRY_BYTES:
-                raise InvalidInput(f"audit event of {len(payload)} bytes exceeds the maximum")
-            size += 4 + len(payload)
-        if len(payloads) > MAX_REQUEST_EVENTS or size > MAX_REQUEST_BYTES:
-            raise InvalidInput(
-                f"{len(payloads)} events of {size} bytes in one call: the limit is "
-                f"{MAX_REQUEST_EVENTS} events and {MAX_REQUEST_BYTES} bytes; split them"
-            )
-        if (
-            len(self._payloads) + len(payloads) > MAX_REQUEST_EVENTS
-            or self._size + size > MAX_REQUEST_BYTES
-        ):
-            self._flush()
-        future = self._loop.create_future()
-        self._waiters.append((future, len(self._payloads)))
-        self._payloads += payloads
-        self._size += size
-        if not self._flush_due:
-            self._flush_due = True
-            self._loop.call_soon(self._flush)
-        return future
-
-    def _flush(self) -> None:
-        self._flush_due = False
-        payloads, self._payloads, self._size = self._payloads, [], 0
-        if not payloads:
-            return
-        waiters, self._waiters = self._waiters, []
-        if self._failure is not None:
-            _fail(waiters, CruceError, str(self._failure))
-            return
-        parts = [b""]
-        pack = _LENGTH.pack
-        for payload in payloads:
-            parts.append(pack(len(payload)))
-            parts.append(payload)
-        parts[0] = _HEAD.pack(len(payloads), sum(map(len, parts)))
-        self._sent.append(waiters)
-        self._writer.write(b"".join(parts))
-
-    async def _read_replies(self) -> None:
-        reader = self._reader
-        try:
-            while True:
-                (first,) = _REPLY.unpack(await reader.readexactly(_REPLY.size))
-                waiters = self._sent.popleft()
-                if first >= 0:
-                    for future, position in waiters:
-                        if not future.done():
-                            future.set_result(first + position)
-                    continue
-                (length,) = _LENGTH.unpack(await reader.readexactly(_LENGTH.size))
-                message = (await reader.readexactly(length)).decode()
-                _fail(waiters, InvalidInput if first == _INVALID else CruceError, message)
-        except (asyncio.IncompleteReadError, ConnectionError) as exc:
-            self._lost(f"the audit log service closed the connection ({exc.__class__.__name__})")
-        except Exception as exc:  # a reply that makes no sense: trust none that follow
-            self._lost(f"the audit log service sent a reply out of protocol ({exc!r})")
-
-    def _lost(self, reason: str) -> None:
-        message = f"{reason}: unanswered events may or may not be logged"
-        self._failure = CruceError(message)
-        while self._sent:
-            _fail(self._sent.popleft(), CruceError, message)
-
-    async def aclose(self) -> None:
-        """Wait for every reply still due, then close the connection. Appends from now on
-        raise; cancelling `aclose` leaves other tasks' appends alone."""
-        self._closing = True
-        self._flush()
-        pending = [future for waiters in self._sent for future, _ in waiters]
-        if pending and self._failure is None:
-            await asyncio.wait(pending)
-        self._replies.cancel()
-        self._writer.close()
-        with contextlib.suppress(ConnectionError):
-            await self._writer.wait_closed()
-        self._lost("the audit log client was closed")  # nothing is left; should anything be
-
-
-def _fail(
-    waiters: list[tuple[asyncio.Future[int], int]], kind: type[CruceError], message: str
-) -> None:
-    """An exception each: waiters raising one instance concurrently would share a traceback."""
-    for future, _ in waiters:
-        if not future.done():
-            future.set_exception(kind(message))

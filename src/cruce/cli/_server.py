@@ -170,9 +170,14 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8700,
 ) -> None:
-    """Serve the node's API (OpenAPI at /docs and /openapi.json)."""
-    from cruce.api import create_app
-    from cruce.api._serving import serve_api
+    """Serve the node's API (OpenAPI at /docs and /openapi.json).
 
-    with open_node(db) as node:
+    SIGTERM or Ctrl-C stops it cleanly: requests in flight are answered, then the node is
+    closed (the audit log's final head signed and its size pinned in the store).
+    """
+    from cruce.api import create_app
+    from cruce.api._serving import serve_api, stopping_gracefully
+
+    with stopping_gracefully(), open_node(db) as node:
         serve_api(create_app(node), host, port)
+    console.print("node stopped; audit log closed", highlight=False)
