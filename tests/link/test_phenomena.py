@@ -98,3 +98,18 @@ def test_dates_years_apart_weigh_against_most_a_generation_apart() -> None:
     assert _dates("1975-02-21", "1978-06-02") == "years apart"
     assert _dates("1978-05-27", "2002-03-22") == "a generation apart"
     assert _model.GENERATION_APART_M < _model.YEARS_APART_M <= 0.01
+
+
+def _second(left: str, right: str) -> str:
+    return _level("second_given_name", {"firstName": [left], "lastName": ["Lopez Cruz"]},
+                  {"firstName": [right], "lastName": ["Lopez Cruz"]})
+
+
+def test_a_second_given_name_that_disagrees_is_a_level_of_its_own() -> None:
+    """`José Luis` and `José Carlos`: brothers more often than one man; a dropped second name
+    or an initial is no disagreement, and names in another order count once (given_name)."""
+    assert _second("José Luis", "José Carlos") == "second given names differ"
+    assert _second("José Luis", "José L.") == "an initial that fits"
+    assert _second("José Luis", "Jose") == "null"
+    assert _second("Luis José", "José Luis") == "given names in another order"
+    assert _second("José Luis", "José Luiz") == "Jaro-Winkler distance of given2 >= 0.88"

@@ -86,6 +86,31 @@ def _given() -> cl.CustomComparison:
     )
 
 
+def _second_given() -> cl.CustomComparison:
+    """A second given name that disagrees tells siblings and namesakes apart (`José Luis` and
+    `José Carlos` under the same surnames); one dropped or cut to an initial says nothing."""
+    initial = ('((length("given2_l") = 1 OR length("given2_r") = 1) '
+               'AND left("given2_l", 1) = left("given2_r", 1))')
+    elsewhere = ('(list_contains("given_all_r", "given2_l") '
+                 'OR list_contains("given_all_l", "given2_r"))')
+    return cl.CustomComparison(
+        output_column_name="second_given_name",
+        comparison_levels=[
+            cll.NullLevel("given2"),
+            cll.ExactMatchLevel("given2", term_frequency_adjustments=True).configure(
+                label_for_charts="same second given name"
+            ),
+            cll.CustomLevel(initial, base_dialect_str="duckdb").configure(
+                label_for_charts="an initial that fits"
+            ),
+            cll.JaroWinklerLevel("given2", 0.88),
+            # Counted by the given-name comparison ("a given name in common").
+            _implied(elsewhere, "given names in another order"),
+            cll.ElseLevel().configure(label_for_charts="second given names differ"),
+        ],
+    )
+
+
 def _surnames() -> cl.CustomComparison:
     crossed = '("surname1_l" = "surname2_r" OR "surname2_l" = "surname1_r")'
     return cl.CustomComparison(
@@ -372,6 +397,7 @@ def comparisons() -> list[cl.CustomComparison]:
     """Every comparison cruce knows, strongest evidence first within each."""
     return [
         _given(),
+        _second_given(),
         _surnames(),
         _birth_date(),
         _documents(),
@@ -387,6 +413,7 @@ def comparisons() -> list[cl.CustomComparison]:
 # The feature column whose absence (null) makes each comparison's null level.
 PRESENCE = {
     "given_name": "given1",
+    "second_given_name": "given2",
     "surnames": "surname1",
     "birth_date": "dob_year",
     "documents": "documents",
