@@ -266,3 +266,24 @@ def test_the_servers_background_check_reports_a_broken_peer_loudly(
     errors = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert any("gt_police's audit log is broken" in r.getMessage() for r in errors)
     assert peers.hn.store.peer_states()[0].outcome == "broken"
+
+
+def test_cruce_audit_peers_lists_a_broken_peer_loudly(peers: Peers) -> None:
+    from typer.testing import CliRunner
+
+    from cruce.cli import app
+
+    earlier = peers.snapshot("earlier")
+    peers.grow_gt(2)
+    peers.check()
+    peers.reopen_gt(log_from=earlier)
+    with pytest.raises(PeerLogBroken):
+        peers.check()
+    peers.hn.close()
+    try:
+        result = CliRunner().invoke(app, ["audit", "peers", "--db", str(peers.folder / "hn.duckdb")])
+    finally:
+        peers.hn = Node.open(peers.folder / "hn.duckdb")
+    assert result.exit_code == 0, result.output
+    assert "gt_police" in result.output and "broken" in result.output
+    assert "gt_police: audit log BROKEN (found " in result.output and "shrank" in result.output
