@@ -159,3 +159,21 @@ def test_a_bad_authority_key_is_one_line(
     result = run("directory", "sign", str(listed), "--key", str(key), "--out", str(out))
     assert one_error_line(result) == f"Error: {key}: {why}"
     assert not out.exists()
+
+
+def test_a_table_too_wide_for_the_terminal_shows_each_record_whole(
+    tmp_path: Path, agency_dir: Path
+) -> None:
+    """At 80 columns a search table would fold 'Person' and the caption one letter or three
+    per line; each record is shown as its fields instead, every value whole."""
+    db = str(tmp_path / "hn.duckdb")
+    assert run("ingest", str(agency_dir / "mapping.yml"), "--db", db, "--create").exit_code == 0
+    found = run("search", "tzul", "--db", db, "--purpose", "gangs_organized_crime",
+                "--case", "HN-1")
+    assert found.exit_code == 0, found.output
+    fields = [line.split(maxsplit=1) for line in found.stdout.splitlines() if line.strip()]
+    assert ["caption", "Cruz Tzul Pedro"] in fields
+    assert ["schema", "Person"] in fields and ["TLP", "AMBER"] in fields
+    [record_id] = [value for name, *value in fields if name == "id"]
+    assert len(record_id[0]) == 40
+    assert fields[-1] == ["1", "records"]

@@ -116,13 +116,44 @@ def print_json(data: Any) -> None:
 def print_table(rows: Sequence[dict[str, Any]], columns: Sequence[str], *,
                 ids: Sequence[str] = (), title: str | None = None) -> None:
     """A table that cuts nothing: id columns stay on one line, whole, and the other columns
-    fold (never shortened with …) when the terminal is narrow; --json for scripts."""
+    fold (never shortened with …) when the terminal is narrow; if even folding cannot fit it,
+    each row is shown as its `field  value` lines instead (as psql's expanded display); --json
+    for scripts."""
+    if rows and not _fits(rows, columns, ids, console.width):
+        _print_blocks(rows, columns, title)
+        return
     table = Table(title=title)
     for name in columns:
         table.add_column(name, overflow="fold", no_wrap=name in ids)
     for row in rows:
         table.add_row(*[_cell(row.get(name)) for name in columns])
     console.print(table)
+
+
+# Folded narrower than this, a column reads one letter or three per line ('Per/son').
+_NARROWEST_FOLD = 10
+
+
+def _fits(rows: Sequence[dict[str, Any]], columns: Sequence[str], ids: Sequence[str],
+          width: int) -> bool:
+    need = 3 * len(columns) + 1  # the borders and each cell's padding
+    for name in columns:
+        natural = max(len(name), *(len(_cell(row.get(name))) for row in rows))
+        need += natural if name in ids else min(natural, _NARROWEST_FOLD)
+    return need <= width
+
+
+def _print_blocks(rows: Sequence[dict[str, Any]], columns: Sequence[str],
+                  title: str | None) -> None:
+    label = max(len(name) for name in columns)
+    if title:
+        console.print(title, markup=False, highlight=False)
+    for n, row in enumerate(rows):
+        if n:
+            console.print()
+        for name in columns:
+            console.print(f"{name:<{label}}  {_cell(row.get(name))}", markup=False,
+                          highlight=False, soft_wrap=True)
 
 
 def _cell(value: Any) -> str:

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.table import Table
 
 from cruce._files import is_server_url, node_folder
 from cruce._why import justification
@@ -143,17 +142,15 @@ def outbox(
     if as_json:
         print_json(entries)
         return
-    table = Table()
-    table.add_column("id", overflow="fold", no_wrap=True)  # never cut
-    for name in ("kind", "to", "records", "attempts"):
-        table.add_column(name, overflow="fold")
-    table.add_column("state", min_width=9, no_wrap=True)  # what the reader looks for first
-    table.add_column("since / next attempt", overflow="fold")
-    table.add_column("last error", overflow="fold")
-    for e in entries:
-        table.add_row(e["id"], e["kind"], e["recipient"], str(e["records"]), str(e["attempts"]),
-                      e["state"], (e["since"] or "now")[:19], e["last_error"] or "")
-    console.print(table)
+    rows = [{"id": e["id"], "kind": e["kind"], "to": e["recipient"], "records": e["records"],
+             "attempts": e["attempts"], "state": e["state"],
+             "since / next attempt": (e["since"] or "now")[:19],
+             "last error": e["last_error"] or ""} for e in entries]
+    print_table(rows, OUTBOX_COLUMNS, ids=("id",))
+
+
+OUTBOX_COLUMNS = ("id", "kind", "to", "records", "attempts", "state", "since / next attempt",
+                  "last error")
 
 
 @reports_errors
