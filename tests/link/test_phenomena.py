@@ -113,3 +113,26 @@ def test_a_second_given_name_that_disagrees_is_a_level_of_its_own() -> None:
     assert _second("José Luis", "Jose") == "null"
     assert _second("Luis José", "José Luis") == "given names in another order"
     assert _second("José Luis", "José Luiz") == "Jaro-Winkler distance of given2 >= 0.88"
+
+
+def _blocked(people: list[dict[str, list[str]]]) -> set[tuple[str, str]]:
+    """The pairs the blocking rules put before the model (untrained: only which pairs)."""
+    from splink import DuckDBAPI, Linker
+
+    con = _features(people)
+    linker = Linker(DuckDBAPI(connection=con).register("features"), _model.settings(()),
+                    validate_settings=False)
+    rows = linker.inference.predict().as_record_list()
+    return {(str(r["unique_id_l"]), str(r["unique_id_r"])) for r in rows}
+
+
+def test_pairs_with_one_unknown_or_estimated_date_or_a_misread_name_are_compared() -> None:
+    people = [
+        {"firstName": ["Rosa"], "lastName": ["Martinez Diaz"]},
+        {"firstName": ["Rosa"], "lastName": ["Martinez"], "birthDate": ["1975-12-03"]},
+        {"firstName": ["Miguel"], "lastName": ["Ventura Flores"], "birthDate": ["2005-10-02"]},
+        {"firstName": ["Miguel"], "lastName": ["Ventura Florse"], "birthDate": ["2006-01-01"]},
+        {"firstName": ["Rene"], "lastName": ["Hernaridez"], "birthDate": ["1978-01-01"]},
+        {"firstName": ["Rene"], "lastName": ["Hernandez"], "birthDate": ["1978-06-02"]},
+    ]
+    assert {("p0", "p1"), ("p2", "p3"), ("p4", "p5")} <= _blocked(people)

@@ -340,6 +340,17 @@ BASE_RULES: tuple[tuple[frozenset[str], BlockingRuleCreator], ...] = (
     _equal("surname1_phonetic", "given1_phonetic", "dob_years_a"),
     _equal("surname1_phonetic", "given1_phonetic", "dob_years_b"),
     _equal("surname1_phonetic", "given1_phonetic", "dob_md"),
+    # Names alike and one birth date unknown.
+    _custom(("surname1_phonetic", "given1_phonetic"),
+            "l.surname1_phonetic = r.surname1_phonetic AND l.given1_phonetic = r.given1_phonetic "
+            "AND (l.dob_year IS NULL OR r.dob_year IS NULL)"),
+    _equal("surname1_phonetic", "given1_phonetic", "given2_initial"),
+    # One name misspelt or misread, the rest agreeing.
+    _equal("given1_canonical", "dob_year", "surname1_start"),
+    _equal("given1_phonetic", "dob_year", "given2"),
+    _equal("surname1_phonetic", "dob_year", "surname2_phonetic"),
+    _equal("surname1_phonetic", "surname2_phonetic", "given2"),
+    _equal("given1_phonetic", "surname2_phonetic", "given2"),
     _equal("surname1_phonetic", "given1_canonical", "surname2_phonetic"),
     _equal("dob", "surname1_phonetic"),
     _equal("dob", "given1_canonical"),

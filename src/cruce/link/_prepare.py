@@ -135,6 +135,10 @@ def _feature_columns() -> str:
     return ", ".join(
         [
             *[f"n.{c}" for c in TEXT_FEATURES + LIST_FEATURES],
+            # For blocking: a second given name cut to its initial, a surname's first letters
+            # (a misread letter further on leaves them).
+            "left(n.given2, 1) AS given2_initial",
+            "CASE WHEN length(n.surname1) >= 4 THEN left(n.surname1, 3) END AS surname1_start",
             # Dates: full dates only where the day is known; a 1 January date is often an estimate.
             "CASE WHEN length(r.birth_date) = 10 THEN r.birth_date END AS dob",
             "CASE WHEN length(r.birth_date) = 10 AND NOT r.birth_date LIKE '%-01-01' "
