@@ -192,7 +192,7 @@ def _show_audit(db: Path, record: str) -> None:
                   f"{head.at.isoformat(timespec='seconds')}", highlight=False)
     console.print(f"verify: ok, {report.tree_size} entries and {report.heads_checked} signed "
                   "heads recomputed with the published key alone", highlight=False)
-    console.print(f"who saw {record[:12]}… (cruce audit who-saw):", highlight=False)
+    console.print(f"who saw {record} (cruce audit who-saw):", highlight=False, soft_wrap=True)
     for entry in seen:
         e = entry.event
         to = f" to {', '.join(e['recipients'])}" if e["recipients"] else ""
