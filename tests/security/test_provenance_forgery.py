@@ -30,14 +30,17 @@ from tests.security._provenance_nodes import (
     three_nodes,
     upload,
 )
+from tests.security.test_provenance_rules import line, store, write
 
+from cruce.errors import Conflict
 from cruce.share import Directory, NodeKeys, seal
 from cruce.share._attest import record_digest, statement
 from cruce.share._canon import b64e
 from cruce.share._notice import seal_notice
+from cruce.store import Store
 from cruce.store._share_tables import Attestation
 
-__all__ = ["three_nodes"]  # the fixture, imported for pytest
+__all__ = ["store", "three_nodes"]  # the fixtures, imported for pytest
 
 Nodes = dict[str, RunningNode]
 
@@ -227,18 +230,10 @@ def test_a_correction_the_channel_may_not_pass_on_withdraws_the_onward_copy(
     eventually(lambda: record(gt, key) is None)  # sv withdrew it, with hn's attestation
 
 
-@pytest.mark.parametrize("backend", ["duckdb", "postgres"])
-def test_a_store_keeps_one_attestation_per_record(backend: str, tmp_path: Path) -> None:
-    import os
-
+def test_a_store_keeps_one_attestation_per_record(store_url: str) -> None:
     from cruce.store import open_store
 
-    url = str(tmp_path / "a.duckdb")
-    if backend == "postgres":
-        url = os.environ.get("CRUCE_TEST_POSTGRES", "")
-        if not url:
-            pytest.skip("CRUCE_TEST_POSTGRES is not set")
-    store = open_store(url)
+    store = open_store(store_url)
     try:
         when = datetime(2026, 1, 1, tzinfo=UTC)
         first = [Attestation(f"r-{i}", "hn_police", when.isoformat(), "d" * 64, "s") for i in
@@ -255,3 +250,20 @@ def test_a_store_keeps_one_attestation_per_record(backend: str, tmp_path: Path) 
         assert store.attestations(["r-0", "r-1", "r-2"]) == {}
     finally:
         store.close()
+
+
+def test_a_store_refuses_an_id_that_folds_onto_another_agencys(store: Store) -> None:
+    from cruce.store._policy import Writer
+
+    from_hn = Writer("gt_police", "hn_police")
+    write(store, line("hn-1a", "hn_police"), source="share-from:hn_police", writer=from_hn)
+    with pytest.raises(Conflict, match="'HN-1A' differs only in case.*'hn-1a'.*hn_police"):
+        write(store, line("HN-1A", "gt_police"))
+    with pytest.raises(Conflict, match="differs only in case"):  # nor from another member
+        write(store, line("Hn-1A", "sv_police"), source="share-from:sv_police",
+              writer=Writer("gt_police", "sv_police"))
+    done = write(store, line("HN-1A", "hn_police"), source="share-from:hn_police",
+                 writer=from_hn)  # the provider's own ids, in any case, are its business
+    assert done.inserted == 1
+    write(store, line("gt-7", "gt_police"))
+    assert write(store, line("GT-7", "gt_police")).inserted == 1

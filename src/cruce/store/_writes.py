@@ -44,11 +44,9 @@ def held_records(store: Backend, ids: Sequence[str]) -> dict[str, Held]:
     rows = store._query(
         f"SELECT {cols} FROM records WHERE id IN (SELECT unnest(CAST(? AS VARCHAR[])))",
         (list(ids),))
-    if not rows:
-        return {}
     found = [str(r[0]) for r in rows]
     senders: dict[str, set[str]] = {}
-    for record_id, source in store._query(
+    for record_id, source in [] if not found else store._query(
         "SELECT id, source FROM fragments WHERE id IN (SELECT unnest(CAST(? AS VARCHAR[]))) "
         "AND source LIKE ?", (found, SHARE_SOURCE + "%")):
         senders.setdefault(str(record_id), set()).add(str(source)[len(SHARE_SOURCE):])
