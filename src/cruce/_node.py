@@ -96,14 +96,29 @@ class Node:
         """After an ingest, in its transaction: every agency that received a record it altered
         gets the new version (the rules are checked again), or a withdrawal if the record may
         no longer be shared at all (`withdrawn`: it became a victim's, not shareable or RED).
-        A correction the rules refuse is counted, never raised: the write stands."""
-        from cruce.share._provenance import propagate
+        A correction the rules refuse is counted, never raised: the write stands.
 
-        if not self.is_sharing:
-            return {"corrections": {"corrected": 0, "recipients": 0},
-                    "withdrawals": {"withdrawn": 0, "not_corrected": 0}}
+        A node without the directory (now) still queues the withdrawals, signed with its own
+        keys as its erasure notices are, delivered once it has one: a protective change is
+        never lost. Its corrections need the recipients' keys: counted as not corrected."""
+        from cruce.share._provenance import WITHDRAWAL, propagate
+
         ids = self.store.disclosed_from_batch(batch)
-        return propagate(self.sharing, self.store, ids, withdrawn, why)
+        if not ids:  # nothing the batch wrote had left the node: no keys or directory needed
+            return _follow(0, 0, 0, 0)
+        if self.is_sharing:
+            return propagate(self.sharing, self.store, ids, withdrawn, why)
+        from cruce.share._erasure import erasure_without_directory
+        from cruce.share._party import Party
+
+        gone = set(withdrawn)
+        pulls = {recipient: [i for i in held if i in gone]
+                 for recipient, held in self.store.recipients_of(ids).items()}
+        pulls = {recipient: pull for recipient, pull in pulls.items() if pull}
+        party = Party(lambda: self.agency, self.user, self.role)
+        erasure_without_directory(self.store, party).notify(pulls, WITHDRAWAL)
+        pulled = {i for pull in pulls.values() for i in pull}
+        return _follow(0, 0, len(pulled), len([i for i in ids if i not in gone]))
 
     def expire(self, why: Justification) -> dict[str, int]:
         """Erase records past retention (and notify their recipients, as erase does)."""
@@ -209,10 +224,16 @@ class Node:
         progress: Progress = lambda step: None,
         why: Justification | None = None,
         lower: str | None = None,
+        upload: bool = False,
     ) -> IngestResult:
         """Ingest one file as one transaction (see `cruce.ingest.ingest_file`), logged under
         `why` if given. Records held from another agency are refused; a stored record's
-        protection is only raised, unless a supervisor gives `lower` (the justification)."""
+        protection is only raised, unless a supervisor gives `lower` (the justification).
+
+        In the same transaction, every agency that received a record the file altered gets
+        the new version, or a withdrawal if it may no longer be shared (`follow` of the
+        result): the command line and the API write through here alike. `upload`: the file
+        is an API upload's temporary copy, recorded as `upload:<batch id>`."""
         if mapping is not None:
             for ds in load_mapping(mapping):
                 if dataset is None or ds.dataset == dataset:
@@ -223,18 +244,25 @@ class Node:
                 raise InvalidInput("JSON lines need an agency: pass --agency or run cruce init")
             self.claim(str(agency))
             envelope = {**(envelope or {}), "agency": agency}
-        return ingest_file(
-            self.store,
-            path,
-            actor=self.actor,
-            mapping=mapping,
-            dataset=dataset,
-            envelope=envelope,
-            rejects=rejects,
-            progress=progress,
-            why=why,
-            writer=self._writer(lower),
-        )
+        writer = self._writer(lower)
+        with self.store.transaction():
+            result = ingest_file(
+                self.store,
+                path,
+                actor=self.actor,
+                mapping=mapping,
+                dataset=dataset,
+                envelope=envelope,
+                rejects=rejects,
+                progress=progress,
+                why=why,
+                writer=writer,
+                upload=upload,
+            )
+            # Corrections go under the justification the write was logged with.
+            logged = result.justification or Justification("", text="correction by the provider")
+            follow = self.propagate_corrections(result.batch, logged, result.outcome.withdrawn)
+        return replace(result, follow=follow)
 
     def _writer(self, lower: str | None) -> Writer:
         """This node's own ingest, lowering protection only for a supervisor who says why."""
@@ -306,6 +334,13 @@ class Node:
     def stats(self, *group_by: str) -> list[tuple[Any, ...]]:
         """Aggregate counts only; no record is read."""
         return self.store.counts(*group_by)
+
+
+def _follow(corrected: int, recipients: int, withdrawn: int,
+            not_corrected: int) -> dict[str, dict[str, int]]:
+    """What an ingest's recipients were sent, in `share._provenance.propagate`'s shape."""
+    return {"corrections": {"corrected": corrected, "recipients": recipients},
+            "withdrawals": {"withdrawn": withdrawn, "not_corrected": not_corrected}}
 
 
 def _sharing_from_env(node: Node) -> Sharing:

@@ -170,12 +170,9 @@ def test_a_correction_replaces_every_recipients_copy(pair: Pair, agency_dir: Pat
     assert '"1970-03"' in gt_record(pair, suspect)[0][0]
     text = (agency_dir / "personas.csv").read_text().replace("03/1970", "04/1971")
     (agency_dir / "personas.csv").write_text(text)
-    pair.hn.ingest(agency_dir / "personas.csv", mapping=agency_dir / "mapping.yml")
-    from cruce import justification
-
-    done = pair.hn.sharing.correct([suspect], justification("gangs_organized_crime", "HN-2026-0042",
-                                                            "birth date corrected"))
-    assert done.sent == {"gt_police": [suspect]}
+    # The re-ingest itself queues the correction, in its transaction (as the API's does).
+    done = pair.hn.ingest(agency_dir / "personas.csv", mapping=agency_dir / "mapping.yml")
+    assert done.follow["corrections"] == {"corrected": 1, "recipients": 1}
     assert deliver(pair) == {"delivered": 1, "failed": 0, "refused": 0}
     [(props,)] = gt_record(pair, suspect)
     assert '"1971-04"' in props and '"1970-03"' not in props, "replaced, not added to"

@@ -117,9 +117,7 @@ class ProvenanceMachine(RuleBasedStateMachine):
         path = self.folder / f"{agency}-{self.files}.jsonl"
         path.write_text("".join(json.dumps(x) + "\n" for x in lines), encoding="utf-8")
         node = self.compact.nodes[agency]
-        with node.store.transaction():
-            result = node.ingest(path, why=WHY)
-            node.propagate_corrections(result.batch, WHY, result.outcome.withdrawn)
+        result = node.ingest(path, why=WHY)  # queues corrections and withdrawals with the write
         self.compact.deliver()
         return result
 

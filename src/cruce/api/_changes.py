@@ -59,15 +59,15 @@ def install_changes(app: FastAPI, wiring: Wiring) -> None:
             with tempfile.TemporaryDirectory() as folder:
                 path = Path(folder) / "upload.jsonl"
                 path.write_bytes(data)
-                # One transaction: the write and what its recipients must get, or neither.
-                with acting(user) as acting_node, acting_node.store.transaction():
-                    result = acting_node.ingest(path, why=reason, lower=lower)
-                    outcome = result.outcome
-                    follow = acting_node.propagate_corrections(result.batch, reason,
-                                                               outcome.withdrawn)
+                # One transaction (Node.ingest, as for the command line): the write and what
+                # its recipients must get, or neither. Recorded as `upload:<batch id>`, never
+                # by this temporary path.
+                with acting(user) as acting_node:
+                    result = acting_node.ingest(path, why=reason, lower=lower, upload=True)
+                outcome = result.outcome
             return {"rows": result.rows, "inserted": result.inserted,
                     "updated": result.updated, "unchanged": result.unchanged,
-                    "batch": result.batch, **follow,
+                    "batch": result.batch, **result.follow,
                     "refused": [{"id": i, "reason": text} for i, text in outcome.refused],
                     "kept_stricter": outcome.kept, "lowered": len(outcome.lowered),
                     "delivery": deliver()}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,9 @@ class IngestResult:
     rejected: int
     batch: str
     outcome: WriteOutcome = WriteOutcome()  # rows the write policy refused, kept or lowered
+    justification: Justification | None = None  # what the write was logged under
+    # What its recipients were sent, in its transaction (Node.ingest: corrections, withdrawals)
+    follow: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 def ingest_file(
@@ -50,8 +53,12 @@ def ingest_file(
     progress: Progress = lambda step: None,
     why: Justification | None = None,
     writer: Writer | None = None,
+    upload: bool = False,
 ) -> IngestResult:
     """Ingest one file as one transaction: every record of it, or none.
+
+    `upload`: the file is a server's temporary copy of an API upload, recorded (provenance,
+    audit, messages) as `upload:<batch id>`, never by its path.
 
     `why` is the justification logged with the write (default: the dataset's purpose and the
     file's name); `writer` who writes, for the write policy (see `Store.write_table`): a
@@ -63,10 +70,12 @@ def ingest_file(
     file with their reasons and the rest is stored (the rejects appear once it is stored).
     """
     path = Path(path)
+    batch = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(4)
+    label = f"upload:{batch}" if upload else str(path)
     pending = PendingRejects(rejects) if rejects is not None else None
     try:
-        staged = _stage(path, mapping, dataset, envelope, pending, progress)
-        result = _write(store, path, staged, actor, progress, why, writer)
+        staged = _stage(path, mapping, dataset, envelope, pending, progress, label)
+        result = _write(store, path, staged, actor, progress, why, writer, batch, label)
     except BaseException:
         if pending is not None:
             pending.discard()
@@ -95,13 +104,14 @@ def _stage(
     envelope: dict[str, Any] | None,
     pending: PendingRejects | None,
     progress: Progress,
+    label: str,
 ) -> _Staged:
     if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
         defaults = dict(envelope or {})
         if dataset:
             defaults["dataset"] = dataset
         check_defaults(defaults)
-        lines = stage_jsonl(path, defaults, keep_going=pending is not None)
+        lines = stage_jsonl(path, defaults, keep_going=pending is not None, name=label)
         if pending is not None:
             pending.write(*_line_rejects(lines))
         return _Staged(lines.table, lines.rows, len(lines.problems),
@@ -130,13 +140,14 @@ def _write(
     staged: _Staged,
     actor: Actor,
     progress: Progress,
-    why: Justification | None = None,
-    writer: Writer | None = None,
+    why: Justification | None,
+    writer: Writer | None,
+    batch: str,
+    label: str,
 ) -> IngestResult:
     progress("writing")
     table, rows, rejected = staged.table, staged.rows, staged.rejected
     agency, dataset, purpose = staged.agency, staged.dataset, staged.purpose
-    batch = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(4)
     table = table.set_column(
         table.schema.get_field_index("batch"),
         "batch",
@@ -145,13 +156,15 @@ def _write(
     why = why or Justification(
         purpose=purpose,
         legal_basis="collection by the owning agency",
-        text=f"ingest of {path.name}",
+        text=f"ingest of {Path(label).name}",
     )
-    details = {"file": str(path), "dataset": dataset, "rows": rows, "rejected": rejected}
+    details = {"file": label, "dataset": dataset, "rows": rows, "rejected": rejected}
+    # The fragment source stays the file's name, not the label: an upload (always a temporary
+    # `upload.jsonl`) replaces the part an earlier upload wrote, as a re-ingested file does.
     result = store.write_table(table, actor, why, batch, details, source=f"{dataset}:{path.name}",
                                writer=writer)
     return IngestResult(
-        str(path),
+        label,
         dataset,
         agency,
         rows,
@@ -161,6 +174,7 @@ def _write(
         rejected,
         batch,
         result.outcome,
+        why,
     )
 
 

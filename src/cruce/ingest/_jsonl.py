@@ -61,19 +61,23 @@ def check_defaults(defaults: dict[str, Any], label: str = "--envelope") -> None:
         raise InvalidInput(f"{label}: {exc.field}: {exc.reason}") from None
 
 
-def stage_jsonl(path: Path, defaults: dict[str, Any], *, keep_going: bool = False) -> StagedLines:
+def stage_jsonl(path: Path, defaults: dict[str, Any], *, keep_going: bool = False,
+                name: str | None = None) -> StagedLines:
     """Read every line into record rows. The first bad line stops it with a BadRow (file,
-    line and field named); with `keep_going` bad lines are collected and the rest kept."""
+    line and field named); with `keep_going` bad lines are collected and the rest kept.
+    `name` is what the file is recorded and reported as (default: its path; an API upload's
+    is `upload:<batch id>`, so no server path reaches a record's provenance or a message)."""
+    file = name or str(path)
     rows: dict[str, dict[str, Any]] = {}
     problems: list[LineProblem] = []
     count = 0
     now = datetime.now(UTC)
     for line in read_lines(path):
         count += 1
-        row = _row_or_problem(line, defaults, str(path), now)
+        row = _row_or_problem(line, defaults, file, now)
         if isinstance(row, LineProblem):
             if not keep_going:
-                raise BadRow(str(path), row.line, row.field, row.reason)
+                raise BadRow(file, row.line, row.field, row.reason)
             problems.append(row)
             continue
         rows[row["id"]] = row
@@ -155,6 +159,10 @@ def _record_row(
     data: Any, defaults: dict[str, Any], file: str, line: int, now: datetime
 ) -> dict[str, Any]:
     schema = checked_schema(data)
+    if "properties" in data and data["properties"] is None:
+        # Not an empty entity: a null is a broken export, and an empty Person would be stored.
+        raise InvalidEntityField("entity", "properties",
+                                 "is null: give an object of property values")
     properties = clean_properties(schema, data.get("properties") or {}, "entity")
     entity = build_entity(data["id"], schema, properties)
     given = data.get("envelope")
