@@ -177,3 +177,30 @@ def test_a_table_too_wide_for_the_terminal_shows_each_record_whole(
     [record_id] = [value for name, *value in fields if name == "id"]
     assert len(record_id[0]) == 40
     assert fields[-1] == ["1", "records"]
+
+
+def test_a_path_that_cannot_be_used_is_one_line_naming_it(
+    tmp_path: Path, node: str, people: Path
+) -> None:
+    """A file where a folder should be, a folder where a file should be: the path and why,
+    never an OSError traceback."""
+    plain = tmp_path / "plain"
+    plain.write_text("")
+    line = one_error_line(run("init", "--db", str(plain / "hn.duckdb"), "--agency", "hn_police"))
+    assert line.startswith(f"Error: {plain / 'hn.duckdb'}") and line.endswith(": Not a directory")
+    line = one_error_line(run("export", "--db", node, "-o", str(tmp_path),
+                              "--purpose", "gangs_organized_crime", "--case", "HN-1"))
+    assert line == f"Error: {tmp_path}: Is a directory"
+    envelope = json.dumps({**GANGS, "retention": "5y"})
+    line = one_error_line(run("ingest", str(people), "--db", node, "--dataset", "cases",
+                              "--envelope", envelope, "--rejects", str(plain / "bad.jsonl")))
+    assert line.startswith(f"Error: {plain}") and line.endswith(": Not a directory")
+    with Node.open(node) as opened:
+        assert opened.store.count() == 0  # the file is one transaction: nothing of it kept
+
+
+@pytest.mark.parametrize("limit", ["0", "-5"])
+def test_search_limit_below_one_is_refused(node: str, limit: str) -> None:
+    line = one_error_line(run("search", "x", "--db", node, "--limit", limit,
+                              "--purpose", "gangs_organized_crime", "--case", "HN-1"))
+    assert line == f"Error: --limit {limit}: give 1 or more"

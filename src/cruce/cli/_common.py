@@ -51,10 +51,21 @@ def reports_errors(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except CruceError as exc:
-            err_console.print(f"Error: {exc.message}", markup=False, highlight=False, soft_wrap=True)
+            _error_line(exc.message)
             raise typer.Exit(exit_code(exc)) from None
+        except OSError as exc:
+            # One naming a path is the caller's to fix (a folder given for a file, a file in
+            # the way of a folder, no permission): the path and why. Any other still traces.
+            if exc.filename is None:
+                raise
+            _error_line(f"{exc.filename}: {exc.strerror or exc}")
+            raise typer.Exit(2) from None
 
     return wrapper
+
+
+def _error_line(message: str) -> None:
+    err_console.print(f"Error: {message}", markup=False, highlight=False, soft_wrap=True)
 
 
 def exit_code(exc: CruceError) -> int:

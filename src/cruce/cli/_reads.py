@@ -72,6 +72,8 @@ def search(
 ) -> None:
     """Find records by name words among those --purpose may read (a logged consultation); says
     how many more matched but were collected for a purpose not compatible with it."""
+    if limit < 1:
+        raise InvalidInput(f"--limit {limit}: give 1 or more")
     reason = justification(purpose, case, why)
     if node:
         records, withheld = _remote.search(node, token, name, reason, schema, limit)
