@@ -4,6 +4,8 @@ field an envelope has, and the output starts with what the command did."""
 
 import json
 import re
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
@@ -204,3 +206,24 @@ def test_search_limit_below_one_is_refused(node: str, limit: str) -> None:
     line = one_error_line(run("search", "x", "--db", node, "--limit", limit,
                               "--purpose", "gangs_organized_crime", "--case", "HN-1"))
     assert line == f"Error: --limit {limit}: give 1 or more"
+
+
+@pytest.mark.slow
+def test_the_demo_prints_its_figures_as_one_json_document(tmp_path: Path) -> None:
+    """`demo` prints tables, so it takes --json too: nothing on stdout but the document."""
+    done = subprocess.run(
+        [sys.executable, "-m", "cruce", "demo", "--out", str(tmp_path / "out"), "--people", "300",
+         "--no-network", "--json"],
+        capture_output=True, text=True, timeout=600, check=False, cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    summary = json.loads(done.stdout)
+    agencies = {a["agency"]: a for a in summary["agencies"]}
+    assert sorted(agencies) == ["gt_police", "hn_police", "mx_migration", "sv_police",
+                                "us_border"]
+    assert all(a["people"] == a["by_schema"]["Person"] > 0 for a in agencies.values())
+    assert summary["linkage"]["cross_border_people"] > 0
+    assert summary["network"] is False
+    audit = summary["audit"]
+    assert audit["verified_entries"] == audit["tree_size"] > 0
+    assert len(audit["record"]) == 40 and "consultation" in audit["who_saw"]

@@ -6,13 +6,13 @@ import json
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
 from cruce._files import private_dir, private_file
-from cruce.cli._common import console, reports_errors
+from cruce.cli._common import JsonOption, console, print_json, reports_errors
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -42,8 +42,20 @@ def demo(
     seed: Annotated[int, typer.Option(help="Seed of the world: same seed, same world.")] = 2019,
     network: Annotated[bool, typer.Option(help="Then serve the five nodes on 127.0.0.1 and "
                                           "let them share and answer a request.")] = True,
+    as_json: JsonOption = False,
 ) -> None:
-    """Build the demo world, ingest every agency into its own node, and summarise."""
+    """Build the demo world, ingest every agency into its own node, and summarise (with
+    --json: the story untold, its figures as one JSON document)."""
+    quiet, console.quiet = console.quiet, as_json or console.quiet
+    try:
+        summary = _run(out, people, seed, network)
+    finally:
+        console.quiet = quiet
+    if as_json:
+        print_json(summary)
+
+
+def _run(out: Path, people: int, seed: int, network: bool) -> dict[str, Any]:
     from cruce.demo import WorldSpec, generate_world
 
     if out.exists():
@@ -56,16 +68,19 @@ def demo(
     agencies = sorted(p.name for p in world_dir.iterdir() if (p / "mapping.yml").exists())
     for agency in agencies:
         _ingest_agency(agency, world_dir / agency / "mapping.yml", nodes_dir / f"{agency}.duckdb")
-    _summarise(agencies, nodes_dir)
-    story = _link_across(agencies, nodes_dir, out / "shared")
+    summary: dict[str, Any] = {"out": str(out), "agencies": _summarise(agencies, nodes_dir)}
+    story = _link_across(agencies, nodes_dir, out / "shared", summary)
     if network:
         from cruce.cli._demo_exchange import exchange
 
         exchange(agencies, nodes_dir, story)
+    summary["network"] = network
     if story.pair is not None and "hn_police" in agencies:  # the record the story followed
-        _show_audit(nodes_dir / "hn_police.duckdb", story.pair[0])
+        summary["audit"] = _show_audit(nodes_dir / "hn_police.duckdb", story.pair[0])
     elif agencies[0] in story.first:
-        _show_audit(nodes_dir / f"{agencies[0]}.duckdb", story.first[agencies[0]])
+        summary["audit"] = _show_audit(nodes_dir / f"{agencies[0]}.duckdb",
+                                       story.first[agencies[0]])
+    return summary
 
 
 def _ingest_agency(agency: str, mapping: Path, db: Path) -> None:
@@ -77,12 +92,13 @@ def _ingest_agency(agency: str, mapping: Path, db: Path) -> None:
                 node.ingest(source, mapping=mapping, dataset=dataset)
 
 
-def _summarise(agencies: list[str], nodes_dir: Path) -> None:
+def _summarise(agencies: list[str], nodes_dir: Path) -> list[dict[str, Any]]:
     from cruce._node import Node
 
     totals = Table("agency", "records", "people", "by schema", title="Records per agency")
     detail = Table("agency", "purpose area", "handling", "TLP", "records",
                    title="How the records may be used")
+    counted = []
     for agency in agencies:
         with Node.open(nodes_dir / f"{agency}.duckdb") as node:
             by_schema = node.stats("schema")
@@ -90,13 +106,20 @@ def _summarise(agencies: list[str], nodes_dir: Path) -> None:
             total = sum(n for _, n in by_schema)
             totals.add_row(agency, str(total), str(people),
                            ", ".join(f"{s} {n}" for s, n in by_schema))
-            for purpose, code, tlp, n in node.stats("purpose", "handling_code", "tlp"):
+            handling = node.stats("purpose", "handling_code", "tlp")
+            for purpose, code, tlp, n in handling:
                 detail.add_row(agency, purpose, code, tlp, str(n))
+        counted.append({"agency": agency, "records": total, "people": people,
+                        "by_schema": dict(by_schema),
+                        "handling": [{"purpose": p, "handling_code": c, "tlp": t, "records": n}
+                                     for p, c, t, n in handling]})
     console.print(totals)
     console.print(detail)
+    return counted
 
 
-def _link_across(agencies: list[str], nodes_dir: Path, shared: Path) -> Story:
+def _link_across(agencies: list[str], nodes_dir: Path, shared: Path,
+                 summary: dict[str, Any]) -> Story:
     """Each agency puts forward the people it may share (never victims); cruce links them.
     Each area's records are read under that area's purpose: one logged consultation each."""
     from cruce._node import Node
@@ -122,7 +145,9 @@ def _link_across(agencies: list[str], nodes_dir: Path, shared: Path) -> Story:
         result = link_files(files, threshold=0.5)
     result.write_pairs(shared / "pairs.csv")
     result.write_clusters(shared / "clusters.csv")
-    _print_cross_border(result, summarise)
+    summary["linkage"] = {"shareable_records": result.records,
+                          "cross_border_people": _print_cross_border(result, summarise),
+                          "model_version": result.model_version}
     story.pair = _pair(result, "hn_police", "gt_police")
     return story
 
@@ -150,13 +175,14 @@ def _pair(result: LinkResult, left: str, right: str) -> tuple[str, str] | None:
     return (str(rows[0][0]), str(rows[0][1])) if rows else None
 
 
-def _print_cross_border(result: LinkResult, summarise: Callable[..., str]) -> None:
+def _print_cross_border(result: LinkResult, summarise: Callable[..., str]) -> int:
     con, clusters = result.con, result.clusters_table
     row = con.execute(
         f"SELECT count(*) FROM (SELECT cluster_id FROM {clusters} c JOIN features f "
         "ON f.unique_id = c.unique_id GROUP BY cluster_id HAVING count(DISTINCT f.source) > 1)"
     ).fetchall()[0]
-    console.print(f"Cross-border people: {row[0] if row else 0} people known to more than one "
+    people = int(row[0]) if row else 0
+    console.print(f"Cross-border people: {people} people known to more than one "
                   f"agency, from {result.records} shareable records "
                   f"(model {result.model_version})", highlight=False)
     table = Table("probability", "one agency's record", "another's", "evidence",
@@ -165,6 +191,7 @@ def _print_cross_border(result: LinkResult, summarise: Callable[..., str]) -> No
         table.add_row(f"{p['match_probability']:.3f}", _who(p, "l"), _who(p, "r"),
                       summarise(p["explanation"], top=3))
     console.print(table)
+    return people
 
 
 def _who(row: dict[str, object], side: str) -> str:
@@ -174,7 +201,7 @@ def _who(row: dict[str, object], side: str) -> str:
     return f"{name} ({source}, born {row.get(f'dob_{side}') or '?'})"
 
 
-def _show_audit(db: Path, record: str) -> None:
+def _show_audit(db: Path, record: str) -> dict[str, Any]:
     """The end of the story: the node's signed audit head, a full verification, and who saw
     one record (the demo looked at each to link them)."""
     from cruce._node import Node
@@ -200,3 +227,6 @@ def _show_audit(db: Path, record: str) -> None:
                       f"({e['actor']['agency']}, {e['actor']['role']}) for "
                       f"{e['justification']['purpose']}, case "
                       f"{e['justification']['case_reference'] or '-'}", highlight=False)
+    return {"agency": db.stem, "tree_size": head.tree_size, "root_hash": head.root_hash.hex(),
+            "verified_entries": report.tree_size, "record": record,
+            "who_saw": [entry.event["op"] for entry in seen]}
