@@ -136,3 +136,13 @@ def test_pairs_with_one_unknown_or_estimated_date_or_a_misread_name_are_compared
         {"firstName": ["Rene"], "lastName": ["Hernandez"], "birthDate": ["1978-06-02"]},
     ]
     assert {("p0", "p1"), ("p2", "p3"), ("p4", "p5")} <= _blocked(people)
+
+
+def test_a_married_woman_under_her_husbands_surname_alone() -> None:
+    """`Guadalupe Marisol Santos` = `Zelaya de Santos, Guadalupe Marisol`: compared, and a
+    level of its own (not just 'a surname in common')."""
+    her = {"name": ["Zelaya de Santos, Guadalupe Marisol"], "birthDate": ["1980-02-03"]}
+    married = {"firstName": ["Guadalupe Marisol"], "lastName": ["Santos"],
+               "birthDate": ["1981-07-09"]}
+    assert _level("surnames", her, married) == "one under her husband's surname"
+    assert ("p0", "p1") in _blocked([her, married])

@@ -15,6 +15,7 @@ COLUMNS = {
     "surname1",
     "surname2",
     "surname_all",
+    "surname_married",
     "given1_phonetic",
     "surname1_phonetic",
     "surname2_phonetic",

@@ -113,6 +113,7 @@ def _second_given() -> cl.CustomComparison:
 
 def _surnames() -> cl.CustomComparison:
     crossed = '("surname1_l" = "surname2_r" OR "surname2_l" = "surname1_r")'
+    married = '("surname1_l" = "surname_married_r" OR "surname_married_l" = "surname1_r")'
     return cl.CustomComparison(
         output_column_name="surnames",
         comparison_levels=[
@@ -133,6 +134,10 @@ def _surnames() -> cl.CustomComparison:
                 label_for_charts="paternal surnames sound alike"
             ),
             cll.JaroWinklerLevel("surname1", 0.88),
+            # A married woman recorded under her husband's surname alone.
+            cll.CustomLevel(married, base_dialect_str="duckdb").configure(
+                label_for_charts="one under her husband's surname"
+            ),
             cll.ArrayIntersectLevel("surname_all", 1).configure(
                 label_for_charts="a surname in common"
             ),
@@ -358,6 +363,11 @@ BASE_RULES: tuple[tuple[frozenset[str], BlockingRuleCreator], ...] = (
     # Surnames in swapped places: alone this compares 88M pairs at 635k records.
     _custom(("given1_canonical", "dob_year"), "l.surname1 = r.surname2 AND "
             "l.given1_canonical = r.given1_canonical AND l.dob_year = r.dob_year"),
+    # A married woman under her husband's surname in one record, her own in the other.
+    _custom(("given1_canonical",), "l.surname_married = r.surname1 AND "
+            "l.given1_canonical = r.given1_canonical"),
+    _custom(("given1_canonical",), "l.surname1 = r.surname_married AND "
+            "l.given1_canonical = r.given1_canonical"),
     # Given name and surname entered in each other's fields.
     _custom((), "l.given1 = r.surname1 AND l.surname1 = r.given1"),
     # The same, one of the two misspelt: one side of the swap and the birth date agree.

@@ -29,6 +29,7 @@ TEXT_FEATURES = (
     "given1_canonical",
     "surname1",
     "surname2",
+    "surname_married",
     "given1_phonetic",
     "surname1_phonetic",
     "surname2_phonetic",

@@ -51,6 +51,7 @@ def name_features(parsed: PersonName) -> Features:
     intersection ("Beto" -> alberto, roberto, ...);
     surname1, surname2: paternal and maternal, normalised, particles dropped and words joined
     ("de la Cruz" -> "cruz", "San Martín" -> "sanmartin"); surname_all adds extra and married;
+    surname_married: the husband's surname ("Zelaya de Santos" -> "santos"), else None;
     *_phonetic: phonetic_key of the column; full_norm: all name words sorted (order-proof);
     aliases_norm: aliases normalised without articles ("El Flaco" -> "flaco").
 
@@ -61,6 +62,7 @@ def name_features(parsed: PersonName) -> Features:
     """
     given_all = [key for key in map(_given_key, parsed.given) if key]
     surname1, surname2 = _surname(parsed.paternal), _surname(parsed.maternal)
+    married = _surname(parsed.married)
     surname_all = [key for key in map(surname_key, parsed.surnames) if key]
     given1 = given_all[0] if given_all else None
     canonical_all = [word for key in given_all for word in _canonical_words(key)]
@@ -74,6 +76,7 @@ def name_features(parsed: PersonName) -> Features:
         "surname1": surname1,
         "surname2": surname2,
         "surname_all": surname_all,
+        "surname_married": married,
         "given1_phonetic": _phonetic(given1),
         "surname1_phonetic": _phonetic(surname1),
         "surname2_phonetic": _phonetic(surname2),

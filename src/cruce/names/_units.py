@@ -83,7 +83,8 @@ def _expand(raw: str) -> tuple[_Word, ...]:
     abbreviation = _ABBREVIATIONS.get(norm_token(raw)) if raw.endswith((".", "ª")) else None
     if abbreviation:
         return (_Word(abbreviation, norm_token(abbreviation), False, False),)
-    pieces = [(p.strip(_STRIP), p.endswith(".")) for p in _HYPHENS.split(raw)]
+    pieces = [(part, p.endswith(".")) for p in _HYPHENS.split(raw)
+              for part in _unjoined(p.strip(_STRIP))]
     pieces = [(p, dot) for p, dot in pieces if p and not _DIGIT.search(p)]
     words = []
     for index, (piece, dotted) in enumerate(pieces):
@@ -93,6 +94,31 @@ def _expand(raw: str) -> tuple[_Word, ...]:
             initial = len(norm) == 1 and (dotted or norm not in _SEPARATORS)
             words.append(_Word(piece, norm, index < len(pieces) - 1, initial))
     return tuple(words)
+
+
+# Fronts glued to a surname that are part of it ('DelaCruz', 'SanMartin', 'McDonald').
+_GLUED_FRONTS = PARTICLES | {j for j, _ in _JOINED_PARTICLES} | {"san", "santa", "mac", "mc"}
+_CAMEL = re.compile(r"(?<=[a-záéíóúñü])(?=[A-ZÁÉÍÓÚÑÜ][a-záéíóúñü]{2})")
+
+
+def _unjoined(piece: str) -> list[str]:
+    """Two surnames US systems wrote as one word, without the hyphen: 'MejiaZepeda' (a capital
+    inside) or 'BARRIOSJUAREZ' (two known surnames, the whole none), as if hyphenated."""
+    camel = _CAMEL.split(piece)
+    if len(camel) == 2 and len(camel[0]) >= 3 and norm_token(camel[0]) not in _GLUED_FRONTS:
+        return camel
+    norm = norm_token(piece)
+    if len(norm) < 6 or len(norm) != len(piece) or is_surname(norm) or is_given(norm):
+        return [piece]
+    if any(norm.startswith(joined) for joined, _ in _JOINED_PARTICLES):
+        return [piece]  # 'DELACRUZ' is 'de la Cruz' (_split_joined_particle)
+    for cut in range(3, len(norm) - 2):
+        first, second = norm[:cut], norm[cut:]
+        # both known, or a rarer first surname before a common second one ('CANTURODRIGUEZ')
+        if is_surname(second) and (is_surname(first) or (
+                len(first) >= 4 and len(second) >= 5 and not is_given(first))):
+            return [piece[:cut], piece[cut:]]
+    return [piece]
 
 
 def _unglue(match: re.Match[str]) -> str:
@@ -171,6 +197,21 @@ def to_units(text: str) -> list[Unit]:
     return list(_to_units(text))
 
 
+def _join_widowed_compound(units: list[Unit]) -> list[Unit]:
+    """'viuda de Pérez-de-la-Cruz': the husband's surname is the whole hyphenated compound,
+    its inner 'de la' part of the name (not a marriage 'de')."""
+    out: list[Unit] = []
+    for unit in units:
+        before = out[-1] if out else None
+        if (before is not None and before.kind == Kind.WIDOW and before.bonded
+                and unit.particle and not marks_marriage(unit)):
+            text = f"{before.text}-{unit.text.replace(' ', '-')}"
+            out[-1] = Unit(text, before.core + unit.core, "", Kind.WIDOW, unit.bonded)
+        else:
+            out.append(unit)
+    return out
+
+
 @lru_cache(maxsize=1 << 18)
 def _to_units(text: str) -> tuple[Unit, ...]:
     # The same field values recur across a million records: group each once.
@@ -195,4 +236,4 @@ def _to_units(text: str) -> tuple[Unit, ...]:
         else:
             units.append(_unit(tuple(particles), word, kind))
             particles, kind = [], Kind.WORD
-    return tuple(units)
+    return tuple(_join_widowed_compound(units))
