@@ -1,5 +1,5 @@
 """Three real node processes on 127.0.0.1 (hn_police, gt_police, sv_police) joined into one
-compact, for the provenance tests (tests/nodes/_harness.py), and the calls they make.
+compact (tests/security/_three_nodes.py), for the provenance tests, and the calls they make.
 
     from tests.security._provenance_nodes import three_nodes  # noqa: F401  (the fixture)
 """
@@ -10,19 +10,14 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from tests.nodes._harness import (
-    RunningNode,
-    agency_export,
-    cruce,
-    form_compact,
-    make_env,
-)
+from tests.nodes._harness import RunningNode, cruce
+from tests.security._three_nodes import running_compact
 
 AGENCIES = ("hn_police", "gt_police", "sv_police")
 PURPOSE = "gangs_organized_crime"
@@ -32,23 +27,16 @@ WHY = {"X-Cruce-Purpose": PURPOSE, "X-Cruce-Case": "HN-2026-0042",
 
 @pytest.fixture(scope="module")
 def three_nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, RunningNode]]:
-    nodes, exports = [], []
-    for agency in AGENCIES:
-        folder = tmp_path_factory.mktemp(f"prov_{agency}")
-        nodes.append(RunningNode(agency=agency, backend="duckdb",
-                                 db=str(folder / f"{agency}.duckdb"),
-                                 audit_dir=folder / f"{agency}.duckdb.audit",
-                                 log_file=folder / "server.log", env=make_env(None)))
-        exports.append(agency_export(folder / "export", agency))
+    # One node prepared at a time, and a long start: a loaded machine starts three
+    # interpreters slowly (the compact itself is tests/security/_three_nodes.py's).
+    with running_compact(tmp_path_factory, AGENCIES, "prov", prepare=prepare_each,
+                         start=lambda nodes: start_all(list(nodes), timeout=180)) as nodes:
+        yield nodes
+
+
+def prepare_each(nodes: Sequence[RunningNode], exports: Sequence[Path]) -> None:
     for node, export in zip(nodes, exports, strict=True):
         prepare(node, export)
-    form_compact(nodes, tmp_path_factory.mktemp("prov_compact"))
-    start_all(nodes, timeout=180)  # a loaded machine starts three interpreters slowly
-    try:
-        yield {n.agency: n for n in nodes}
-    finally:
-        for node in nodes:
-            node.stop()
 
 
 ROLES = ("analyst", "supervisor", "oversight")

@@ -180,13 +180,17 @@ def test_the_providers_own_share_replaces_what_a_channel_brought(three_nodes: No
         == 200
     assert share(hn, "analyst", [key], ["gt_police"]).status_code == 200
     eventually(lambda: held_from(gt, key)["properties"]["name"] == ["Persona Directa"])
-    # sv's copy is no longer what gt holds: sv's version cannot come back over hn's.
-    first = green(key, "hn_police")
-    stale = held_from(sv, key)
-    assert stale["properties"]["name"] == ["Persona Directa"]  # sv got hn's correction too
-    replay = package(sv, "gt_police", [first], {key: signed_by(hn, first, "2020-01-01T00:00"
-                                                                           ":00+00:00")})
-    assert post(gt, "/api/v1/shares/inbox", replay).status_code == 409
+    # sv no longer counts as having brought it: even with hn's attestation of a newer version
+    # (which would let the channel withdraw its onward copy), sv's notice erases nothing.
+    assert held_from(sv, key)["properties"]["name"] == ["Persona Directa"]  # sv's copy too
+    keys, _ = keys_of(sv)
+    later = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    newer = signed_by(hn, green(key, "hn_police", name="Persona Directa"), later)
+    withdrawal = seal_notice(keys, "sv_police", "gt_police", [key], "withdrawn",
+                             superseded={key: newer})
+    answer = post(gt, "/api/v1/shares/notices", withdrawal)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["erased"] == 0
     assert held_from(gt, key)["properties"]["name"] == ["Persona Directa"]
 
 
@@ -267,3 +271,32 @@ def test_a_store_refuses_an_id_that_folds_onto_another_agencys(store: Store) -> 
     assert done.inserted == 1
     write(store, line("gt-7", "gt_police"))
     assert write(store, line("GT-7", "gt_police")).inserted == 1
+
+
+def test_a_large_erasure_goes_out_in_notices_a_relay_can_carry(tmp_path: Path) -> None:
+    """A relayed notice carries its provider's notice too: each stays far below the 2 MB a
+    node takes for a notice, however many records an erasure names."""
+    from cruce.share._erasure import NOTICE_IDS, Erasure
+    from cruce.share._party import Party
+    from cruce.store import open_store
+
+    store = open_store(tmp_path / "hn.duckdb")
+    try:
+        keys = NodeKeys.load_or_generate(tmp_path / "keys")
+        erasure = Erasure(store, keys, None, Party(lambda: "hn_police", "u", "supervisor"))
+        ids = [f"hn-{i:060d}" for i in range(2 * NOTICE_IDS + 7)]
+        with store.transaction():
+            erasure.notify({"sv_police": ids}, "retention ended")
+        waiting = store.outbox_waiting()
+        assert sorted(len(json_ids(w.package)) for w in waiting) == [7, NOTICE_IDS, NOTICE_IDS]
+        relay = seal_notice(keys, "sv_police", "gt_police", json_ids(waiting[0].package),
+                            "retention ended", relayed=waiting[0].package)
+        assert len(relay) < 2 * 1024 * 1024
+    finally:
+        store.close()
+
+
+def json_ids(notice: bytes) -> list[str]:
+    import json
+
+    return list(json.loads(notice.rpartition(b"\n")[0])["record_ids"])

@@ -20,7 +20,7 @@ version time lets a receiver refuse an older version replayed over a newer one.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -62,6 +62,14 @@ def attest(keys: NodeKeys, provider: str, item: Mapping[str, Any]) -> Attestatio
     digest = record_digest(item)
     signed = keys.signing_key.sign(statement(str(item["id"]), provider, version, digest))
     return Attestation(str(item["id"]), provider, version, digest, b64e(signed))
+
+
+def attest_own(keys: NodeKeys, sender: str, items: Sequence[Mapping[str, Any]]
+               ) -> dict[str, Attestation]:
+    """The sender's attestation of each record in `items` that names it as provider (and has
+    a version time: a stored record always does)."""
+    return {str(item["id"]): attest(keys, sender, item) for item in items
+            if item["envelope"].get("agency") == sender and item["envelope"].get("updated_at")}
 
 
 def to_wire(attestation: Attestation) -> dict[str, str]:

@@ -53,6 +53,11 @@ def _reshared(version: Attestation | None, notice: Notice) -> bool:
                                                                        "created_at")
 
 
+# Ids per notice: 5,000 ids of at most 64 characters stay under 400 KB, and a relay of such a
+# notice (the provider's inside, base64) under 1.2 MB, below the API's 2 MB for a notice.
+NOTICE_IDS = 5_000
+
+
 class Erasure:
     """Erase here and queue the notices; apply (and pass on) the notices others send.
 
@@ -127,13 +132,19 @@ class Erasure:
     def notify(self, recipients: dict[str, list[str]], reason: str, *,
                relayed: bytes | None = None,
                superseded: dict[str, Attestation] | None = None) -> None:
-        """Queue a signed notice per recipient (in the caller's transaction), with the
-        provider's proof when it relays the provider's erasure (see `_notice`)."""
+        """Queue signed notices per recipient (in the caller's transaction), with the
+        provider's proof when it relays the provider's erasure (see `_notice`). At most
+        NOTICE_IDS ids a notice: a relayed one carries its provider's notice as well, and both
+        must stay under the recipient's size limit for notices."""
         for recipient, ids in recipients.items():
-            notice = seal_notice(self.keys, self.party.agency, recipient, ids, reason,
-                                 relayed=relayed, superseded=superseded)
-            self.store.queue_outgoing(str(uuid.uuid4()), recipient, notice, len(ids),
-                                      "erasure")
+            for start in range(0, len(ids), NOTICE_IDS):
+                part = ids[start:start + NOTICE_IDS]
+                proofs = {i: superseded[i] for i in part if i in superseded} \
+                    if superseded else None
+                notice = seal_notice(self.keys, self.party.agency, recipient, part, reason,
+                                     relayed=relayed, superseded=proofs)
+                self.store.queue_outgoing(str(uuid.uuid4()), recipient, notice, len(part),
+                                          "erasure")
 
     @property
     def keys(self) -> NodeKeys:

@@ -21,12 +21,10 @@ Package format, version 2 (all integers big-endian)::
               "attestations": {"<record id>": {"provider", "version", "digest",
                                                "signature"}}}
 
-Format 2.1 adds the payload's `attestations` (and changes nothing else, so the version byte
-stays 2): for every record, its provider's signed statement of the version sent (see
-`_attest`). The provider signs its own records; a node passing on another agency's record
-carries the attestation it received with it, unchanged. A 2.0 reader ignores the key; a 2.1
-reader takes a 2.0 package's records from their own provider (the package's signature is
-the proof) but refuses an onward record that carries no valid attestation of its provider.
+Format 2.1 adds the payload's `attestations` only (the version byte stays 2): each record's
+provider's signed statement of the version sent (`_attest`), carried unchanged onward. A 2.0
+reader ignores the key; a 2.1 reader takes a 2.0 package's records from their own provider
+(the package's signature is the proof) but no onward record without a valid attestation.
 
 The payload is encrypted once under a random 32-byte content key. For each recipient the content
 key is sealed with RFC 9180 HPKE, mode base (DHKEM(X25519, HKDF-SHA256), HKDF-SHA256,
@@ -74,7 +72,7 @@ from cruce.errors import (
 )
 from cruce.records import PurposeArea, Record
 from cruce.share import _format_v1
-from cruce.share._attest import attest, to_wire
+from cruce.share._attest import attest_own, to_wire
 from cruce.share._canon import b64d, b64e, canonical_json, parse_time, require_aware
 from cruce.share._directory import Directory, Member
 from cruce.share._hpke import ENC_LENGTH, SUITE_NAME, TAG_LENGTH, open_sealed, seal_to
@@ -179,8 +177,7 @@ def seal(
 
     Sealing does not apply the sharing rules: the server runs `decide` per record first and
     passes the resulting conditions here so they travel with the recipient's copy.
-    `attestations` (record id -> its provider's attestation) go with the records; without
-    them the sender attests each record that names it as provider itself.
+    `attestations` go with the records (record id -> provider's; default: the sender's own).
     """
     # A Record, or its `to_dict()` form already made (a bulk share builds it from stored rows).
     items = [r.to_dict() if isinstance(r, Record) else r for r in records]
@@ -190,12 +187,10 @@ def seal(
     unknown = set(conditions) - set(ids)
     if unknown:
         raise InvalidInput(f"conditions name records not in the share: {sorted(unknown)}")
-    proofs = dict(attestations) if attestations is not None else {
-        str(item["id"]): attest(sender_keys, sender_id, item) for item in items
-        if item["envelope"].get("agency") == sender_id and item["envelope"].get("updated_at")}
+    proofs = dict(attestations) if attestations is not None else attest_own(
+        sender_keys, sender_id, items)
     if set(proofs) - set(ids):
-        raise InvalidInput(f"attestations name records not in the share: "
-                           f"{sorted(set(proofs) - set(ids))}")
+        raise InvalidInput("attestations name records not in the share")
     payload = canonical_json(
         {
             "share": share,
