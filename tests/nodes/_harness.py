@@ -74,15 +74,16 @@ class RunningNode:
         return httpx.Client(base_url=self.base_url, headers=headers, timeout=15)
 
     # -- set-up ---------------------------------------------------------------------------
-    def prepare(self, export: Path) -> None:
-        """Init the node, ingest the export, add one user per role and keep their tokens."""
-        cruce("init", "--db", self.db, "--agency", self.agency, env=self.env)
-        cruce("ingest", str(export), "--db", self.db, env=self.env)
+    def prepare(self, export: Path, timeout: float = 60) -> None:
+        """Init the node, ingest the export, add one user per role and keep their tokens
+        (`timeout`: for each command)."""
+        cruce("init", "--db", self.db, "--agency", self.agency, env=self.env, timeout=timeout)
+        cruce("ingest", str(export), "--db", self.db, env=self.env, timeout=timeout)
         for path in self.extra:
-            cruce("ingest", str(path), "--db", self.db, env=self.env)
+            cruce("ingest", str(path), "--db", self.db, env=self.env, timeout=timeout)
         for role in ROLES:
             out = cruce("users", "add", f"user.{role}", "--role", role, "--db", self.db,
-                        env=self.env)
+                        env=self.env, timeout=timeout)
             self.tokens[role] = out.strip().splitlines()[-1].strip()
 
     # -- life cycle -------------------------------------------------------------------------
@@ -128,6 +129,22 @@ class RunningNode:
     def restart(self, *, kill: bool = True) -> None:
         self.stop(kill=kill)
         self.start()
+
+
+def duckdb_node(agency: str, folder: Path) -> RunningNode:
+    """A node of `agency` on a DuckDB file in `folder` (its audit log beside it), not yet
+    prepared nor started."""
+    return RunningNode(agency=agency, backend="duckdb", db=str(folder / f"{agency}.duckdb"),
+                       audit_dir=folder / f"{agency}.duckdb.audit",
+                       log_file=folder / "server.log", env=make_env(None))
+
+
+def eventually(check: Callable[[], bool], timeout: float = 60) -> None:
+    """Wait until `check()` holds (polled every 0.2 s); an AssertionError after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.2)
 
 
 def make_env(audit_dir: Path | None) -> dict[str, str]:

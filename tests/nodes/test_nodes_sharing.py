@@ -11,16 +11,14 @@ sharing locked until the provider's supervisor consents, and a request-for-infor
 from __future__ import annotations
 
 import json
-import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from tests.nodes._harness import ROLES, RunningNode, cruce
+from tests.nodes._harness import ROLES, RunningNode, cruce, eventually
 from tests.share.share_support import make_record
 
 from cruce.share import Directory, NodeKeys, seal
@@ -113,13 +111,6 @@ def assert_denied(response: httpx.Response, status: int, *secrets: str) -> None:
     assert set(response.json()) == {"error"}
     for secret in secrets:
         assert secret.lower() not in response.text.lower()
-
-
-def eventually(check: Callable[[], bool], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.2)
 
 
 # -- the authorisation matrix -------------------------------------------------------------------

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.nodes._harness import RunningNode, agency_export, form_compact, make_env
+from tests.nodes._harness import RunningNode, agency_export, duckdb_node, form_compact
 
 
 def rss_bytes(pid: int) -> int:
@@ -24,9 +24,7 @@ def rss_bytes(pid: int) -> int:
 @pytest.fixture(scope="module")
 def api_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningNode]:
     folder = tmp_path_factory.mktemp("api_node")
-    node = RunningNode(agency="hn_police", backend="duckdb", db=str(folder / "hn.duckdb"),
-                       audit_dir=folder / "hn.duckdb.audit", log_file=folder / "server.log",
-                       env=make_env(None))
+    node = duckdb_node("hn_police", folder)
     node.prepare(agency_export(folder / "export", "hn_police"))
     form_compact([node], tmp_path_factory.mktemp("api_compact"))
     node.start()

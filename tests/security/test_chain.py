@@ -10,22 +10,15 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from tests.nodes._harness import (
-    RunningNode,
-    agency_export,
-    form_compact,
-    make_env,
-    prepare_all,
-    start_all,
-)
+from tests.nodes._harness import RunningNode, eventually
+from tests.security._three_nodes import running_compact
 
 from cruce.share._keys import NodeKeys
 from cruce.share._notice import seal_notice
@@ -38,22 +31,8 @@ AGENCIES = ("hn_police", "sv_police", "us_border")
 
 @pytest.fixture(scope="module")
 def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, RunningNode]]:
-    nodes, exports = [], []
-    for agency in AGENCIES:
-        folder = tmp_path_factory.mktemp(f"chain_{agency}")
-        nodes.append(RunningNode(agency=agency, backend="duckdb",
-                                 db=str(folder / f"{agency}.duckdb"),
-                                 audit_dir=folder / f"{agency}.duckdb.audit",
-                                 log_file=folder / "server.log", env=make_env(None)))
-        exports.append(agency_export(folder / "export", agency))
-    prepare_all(nodes, exports)
-    form_compact(nodes, tmp_path_factory.mktemp("chain_compact"))
-    start_all(nodes)
-    try:
-        yield {n.agency: n for n in nodes}
-    finally:
-        for node in nodes:
-            node.stop()
+    with running_compact(tmp_path_factory, AGENCIES, "chain") as nodes:
+        yield nodes
 
 
 # -- helpers ------------------------------------------------------------------------------------
@@ -96,13 +75,6 @@ def record(node: RunningNode, key: str) -> dict[str, Any] | None:
 def consents(node: RunningNode) -> dict[str, dict[str, Any]]:
     with node.client("analyst") as client:
         return {r["request_id"]: r for r in client.get("/api/v1/consents").json()}
-
-
-def eventually(check: Callable[[], bool], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, "timed out waiting"
-        time.sleep(0.2)
 
 
 def ask_consent(chain: dict[str, RunningNode], key: str) -> str:

@@ -14,16 +14,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.nodes._harness import (
-    HOST,
-    RunningNode,
-    agency_export,
-    cruce,
-    form_compact,
-    free_port,
-    make_env,
-    prepare_all,
-)
+from tests.nodes._harness import HOST, RunningNode, cruce, free_port
+from tests.security._three_nodes import running_compact
 
 from cruce.share import NodeKeys
 from cruce.share._requests import sign_request
@@ -34,22 +26,9 @@ PEER_HEAD = "/api/v1/audit/peer-head"
 @pytest.fixture(scope="module")
 def compact(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, RunningNode]]:
     """Three member nodes (DuckDB), started through the CLI as an agency would."""
-    nodes: list[RunningNode] = []
-    for agency in ("hn_police", "gt_police", "sv_police"):
-        folder = tmp_path_factory.mktemp(f"crypto_{agency}")
-        nodes.append(RunningNode(agency=agency, backend="duckdb",
-                                 db=str(folder / f"{agency}.duckdb"),
-                                 audit_dir=folder / f"{agency}.duckdb.audit",
-                                 log_file=folder / "server.log", env=make_env(None)))
-    prepare_all(nodes, [agency_export(Path(n.db).parent / "export", n.agency) for n in nodes])
-    form_compact(nodes, tmp_path_factory.mktemp("crypto_compact"))
-    try:
-        for node in nodes:  # one at a time, with time to spare on a loaded machine
-            node.start(timeout=180)
-        yield {node.agency: node for node in nodes}
-    finally:
-        for node in nodes:
-            node.stop()
+    with running_compact(tmp_path_factory, ("hn_police", "gt_police", "sv_police"),
+                         "crypto") as nodes:
+        yield nodes
 
 
 def keys_of(node: RunningNode) -> NodeKeys:
