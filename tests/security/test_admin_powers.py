@@ -193,3 +193,37 @@ def _env() -> dict[str, str]:
     import os
 
     return dict(os.environ)
+
+
+def test_approval_and_names_on_every_store_backend(store_url: str) -> None:
+    # The rules live in the store's users and `Users`, not only in the HTTP routes: the same
+    # on DuckDB and PostgreSQL.
+    from cruce.errors import Conflict, NotAuthenticated, PermissionDenied
+    from cruce.store import open_store
+
+    store = open_store(store_url)
+    try:
+        admin = Users(store, Actor("hn_police", "ad.min", "admin"))
+        with pytest.raises(PermissionDenied):
+            admin.add("vic.direct", "analyst")
+        admin.propose("vic.pending", "analyst", "new colleague")
+        [row] = store.list_users()
+        assert (row.status, row.added_by, row.is_disabled) == ("pending", "ad.min", True)
+        with pytest.raises(PermissionDenied):  # an admin approves nothing
+            admin.approve("vic.pending", "mine")
+        with pytest.raises(PermissionDenied):  # nor rotates another's token
+            admin.rotate("vic.pending")
+        same = Users(store, Actor("hn_police", "ad.min", "supervisor"))
+        with pytest.raises(PermissionDenied, match="another person must approve them"):
+            same.approve("vic.pending", "mine")
+        token = Users(store, Actor("hn_police", "sue.pervisor", "supervisor")).approve(
+            "vic.pending", "joins the unit")
+        assert admin.authenticate(token).name == "vic.pending"
+        admin.disable("vic.pending")
+        with pytest.raises(NotAuthenticated):
+            admin.authenticate(token)
+        with pytest.raises(Conflict, match="a name is never reused"):
+            admin.add("vic.pending", "admin")
+        assert [u.status for u in store.list_users()] == ["disabled"]
+    finally:
+        store.close()
