@@ -20,11 +20,6 @@ from cruce.store._postgres import PostgresStore
 PACKAGE = Path(cruce.__file__).parent
 STORE = PACKAGE / "store"
 
-# TEMPORARY: modules still being moved onto public store methods (none left: share/_provenance.py
-# reads purposes through `Store.purposes_of`). An entry no longer needed fails
-# `test_the_temporary_list_holds_only_offenders`.
-TEMPORARY: set[str] = set()
-
 
 def _private(name: str) -> bool:
     return name.startswith("_") and not name.startswith("__")
@@ -81,13 +76,7 @@ def _offenders() -> dict[str, list[str]]:
 
 
 def test_no_module_outside_the_store_touches_a_store_private_attribute() -> None:
-    offenders = {name: found for name, found in _offenders().items() if name not in TEMPORARY}
-    assert offenders == {}
-
-
-def test_the_temporary_list_holds_only_offenders() -> None:
-    cleaned = TEMPORARY - set(_offenders())
-    assert not cleaned, f"clean now, remove from TEMPORARY: {sorted(cleaned)}"
+    assert _offenders() == {}
 
 
 def test_every_package_of_cruce_is_scanned() -> None:
