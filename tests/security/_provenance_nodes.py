@@ -7,16 +7,14 @@ compact (tests/security/_three_nodes.py), for the provenance tests, and the call
 from __future__ import annotations
 
 import json
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from pathlib import Path
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
 import pytest
-from tests.nodes._harness import RunningNode, cruce
+from tests.nodes._harness import RunningNode
 from tests.security._three_nodes import running_compact
 
 AGENCIES = ("hn_police", "gt_police", "sv_police")
@@ -27,39 +25,8 @@ WHY = {"X-Cruce-Purpose": PURPOSE, "X-Cruce-Case": "HN-2026-0042",
 
 @pytest.fixture(scope="module")
 def three_nodes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, RunningNode]]:
-    # One node prepared at a time, and a long start: a loaded machine starts three
-    # interpreters slowly (the compact itself is tests/security/_three_nodes.py's).
-    with running_compact(tmp_path_factory, AGENCIES, "prov", prepare=prepare_each,
-                         start=lambda nodes: start_all(list(nodes), timeout=180)) as nodes:
+    with running_compact(tmp_path_factory, AGENCIES, "prov") as nodes:
         yield nodes
-
-
-def prepare_each(nodes: Sequence[RunningNode], exports: Sequence[Path]) -> None:
-    for node, export in zip(nodes, exports, strict=True):
-        prepare(node, export)
-
-
-ROLES = ("analyst", "supervisor", "oversight")
-
-
-def prepare(node: RunningNode, export: Path) -> None:
-    """As RunningNode.prepare, one command at a time with room for a loaded machine."""
-    cruce("init", "--db", node.db, "--agency", node.agency, env=node.env, timeout=300)
-    cruce("ingest", str(export), "--db", node.db, env=node.env, timeout=300)
-    for role in ROLES:
-        out = cruce("users", "add", f"user.{role}", "--role", role, "--db", node.db,
-                    env=node.env, timeout=300)
-        node.tokens[role] = out.strip().splitlines()[-1].strip()
-
-
-def start_all(nodes: list[RunningNode], timeout: float) -> None:
-    threads = [threading.Thread(target=node.start, args=(timeout,)) for node in nodes]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    for node in nodes:  # a node that failed to start raised in its thread: say which
-        assert node.process is not None and node.process.poll() is None, node.agency
 
 
 def person(key: str, agency: str, *, tlp: str = "AMBER", code: str = "H2",
