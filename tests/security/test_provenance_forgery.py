@@ -300,3 +300,25 @@ def json_ids(notice: bytes) -> list[str]:
     import json
 
     return list(json.loads(notice.rpartition(b"\n")[0])["record_ids"])
+
+
+def test_a_store_from_before_attestations_is_migrated(tmp_path: Path) -> None:
+    import duckdb
+
+    from cruce.store import open_store
+    from cruce.store._schema import MIGRATIONS
+
+    path = tmp_path / "old.duckdb"
+    open_store(path).close()
+    version = next(i for i, sql in enumerate(MIGRATIONS, start=1) if "attestations" in sql)
+    with duckdb.connect(str(path)) as old:  # as a store written before migration 13
+        old.execute("DROP TABLE attestations")
+        old.execute("DELETE FROM schema_migrations WHERE version >= ?", (version,))
+    store = open_store(path)
+    try:
+        proof = Attestation("r-1", "hn_police", "2026-01-01T00:00:00+00:00", "d" * 64, "s")
+        with store.transaction():
+            store.keep_attestations([proof])
+        assert store.attestations(["r-1"]) == {"r-1": proof}
+    finally:
+        store.close()
