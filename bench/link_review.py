@@ -7,8 +7,8 @@ Through the outside contract only:
 1. `cruce link FILES --out P0.csv --clusters C0.csv --review 300 --review-out R.csv`
 2. a reviewer who knows the truth answers every pair of R.csv (same / different) -> J.csv
 3. `cruce link FILES --out P1.csv --clusters C1.csv --judgements J.csv`
-and, for the judged pairs as constraints alone, the run-1 pairs and clusters with J.csv forced
-(same pairs added, different pairs removed, clusters never joined across a `different`).
+4. the judged pairs as constraints alone (same pairs joined, different pairs kept apart, in the
+   pairs and the clusters, nothing learnt): `... --judgements J.csv --no-learn`.
 Prints pairwise precision, recall, F1 and error (1 - F1) of the pairs file and of the clusters,
 and the error ratios against run 1. The evaluation world (bench/_evalworld) was written from a
 list of phenomena without reading cruce's model; the demo world is cruce's own generator.
@@ -30,8 +30,6 @@ sys.path.insert(0, str(HERE))
 import duckdb  # noqa: E402
 from _linkbench import metrics  # noqa: E402
 from _linkbench.cruce_cli import cruce_bin  # noqa: E402
-
-from cruce.link._judgements import Judgement, cluster_with_judgements  # noqa: E402
 
 
 def world_files(kind: str, people: int, seed: int, out: Path) -> tuple[list[Path], Path]:
@@ -58,7 +56,7 @@ def run(cmd: list[str]) -> float:
     return time.perf_counter() - started
 
 
-def answer(review: Path, truth: dict[str, str], out: Path) -> list[Judgement]:
+def answer(review: Path, truth: dict[str, str], out: Path) -> list[str]:
     """The truthful reviewer: same when both records are of one person."""
     judged = []
     with review.open(newline="") as fh, out.open("w", newline="") as wh:
@@ -68,28 +66,8 @@ def answer(review: Path, truth: dict[str, str], out: Path) -> list[Judgement]:
             a, b = row["left_id"], row["right_id"]
             same = a in truth and truth.get(a) == truth.get(b)
             writer.writerow([a, b, "same" if same else "different"])
-            judged.append(Judgement.make(a, b, "same" if same else "different", "truth", "bench"))
+            judged.append("same" if same else "different")
     return judged
-
-
-def constraints_only(pairs: Path, ids: list[str], judged: list[Judgement],
-                     out_pairs: Path, out_clusters: Path) -> None:
-    """Run 1's output with the judgements forced, nothing learnt."""
-    verdict = {(j.left_id, j.right_id): j.verdict.value for j in judged}
-    with pairs.open(newline="") as fh:
-        rows = [(r["left_id"], r["right_id"], float(r["probability"])) for r in csv.DictReader(fh)]
-    kept = [(a, b, p) for a, b, p in rows if verdict.get(tuple(sorted((a, b)))) != "different"]
-    listed = {tuple(sorted((a, b))) for a, b, _ in kept}
-    kept += [(a, b, 1.0) for (a, b), v in verdict.items() if v == "same" and (a, b) not in listed]
-    with out_pairs.open("w", newline="") as wh:
-        writer = csv.writer(wh)
-        writer.writerow(["left_id", "right_id", "probability"])
-        writer.writerows(kept)
-    roots = cluster_with_judgements(ids, kept, judged, 0.0)
-    with out_clusters.open("w", newline="") as wh:
-        writer = csv.writer(wh)
-        writer.writerow(["id", "cluster_id"])
-        writer.writerows(roots.items())
 
 
 def score(con: duckdb.DuckDBPyConnection, name: str, pairs: Path,
@@ -123,13 +101,12 @@ def main() -> None:
     t0 = run([exe, "link", *inputs, "--out", str(o / "P0.csv"), "--clusters", str(o / "C0.csv"),
               "--review", str(args.judgements), "--review-out", str(o / "R.csv")])
     judged = answer(o / "R.csv", truth, o / "J.csv")
-    same = sum(j.verdict.value == "same" for j in judged)
+    same = judged.count("same")
     print(f"{len(judged)} judgements: {same} same, {len(judged) - same} different", flush=True)
     t1 = run([exe, "link", *inputs, "--out", str(o / "P1.csv"), "--clusters", str(o / "C1.csv"),
               "--judgements", str(o / "J.csv")])
-    with (o / "C0.csv").open(newline="") as fh:
-        ids = [r["id"] for r in csv.DictReader(fh)]
-    constraints_only(o / "P0.csv", ids, judged, o / "Pc.csv", o / "Cc.csv")
+    run([exe, "link", *inputs, "--out", str(o / "Pc.csv"), "--clusters", str(o / "Cc.csv"),
+         "--judgements", str(o / "J.csv"), "--no-learn"])
     con = duckdb.connect()
     metrics.load_truth(con, "truth", f"(SELECT record_id, person_id AS entity_id FROM "
                                      f"read_csv('{truth_csv}', header=true, all_varchar=true))")

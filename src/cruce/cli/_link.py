@@ -39,6 +39,7 @@ def link(
     review_n: Annotated[int, typer.Option("--review", help="Also write the N pairs whose judgement would teach the model most (--review-out).")] = 0,
     review_out: Annotated[Path | None, typer.Option("--review-out", help="Write the --review pairs here: left_id,right_id,probability, least sure first.")] = None,
     judgements: Annotated[Path | None, typer.Option("--judgements", help="CSV left_id,right_id,judgement (same, different, unsure): forced on the judged pairs and clusters, and learnt from for every pair.")] = None,
+    learn: Annotated[bool, typer.Option("--learn/--no-learn", help="With --judgements: learn from them (default), or only force them on the judged pairs and clusters.")] = True,
     db: DbOption = "cruce.duckdb",
     as_json: JsonOption = False,
 ) -> None:
@@ -70,7 +71,7 @@ def link(
         return
     if out is None:
         raise InvalidInput("linking files needs --out PAIRS.csv")
-    asked = _Asked(explain, review_n, review_out, judgements, as_json)
+    asked = _Asked(explain, review_n, review_out, judgements, as_json, learn)
     _link_files(files, out, clusters, threshold, engine, asked)
 
 
@@ -83,6 +84,7 @@ class _Asked:
     review_out: Path | None
     judgements: Path | None
     as_json: bool
+    learn: bool
 
 
 def _link_node(db: str, threshold: float, engine: str, retrain: bool, as_json: bool) -> None:
@@ -106,7 +108,8 @@ def _link_files(files: list[Path], out: Path, clusters: Path | None, threshold: 
     with _spinner() as step:
         try:
             result = link_files(files, threshold=threshold, engine=engine, progress=step,
-                                judgements=asked.judgements, review=bool(asked.review))
+                                judgements=asked.judgements, review=bool(asked.review),
+                                learn=asked.learn)
         except BadRow as exc:  # the file is not JSON lines: one line, file:line: field: why
             raise InvalidInput(f"{exc.file}:{exc.line}: {exc.column}: {exc.reason}") from None
         n_pairs = result.write_pairs(out)
@@ -203,18 +206,17 @@ def review(
                       "is judged or certain", highlight=False)
         return
     for number, p in enumerate(pairs, start=1):
-        console.print(_pair_table(number, p))
+        # The ids whole, on their own line: they are what `cruce judge` takes.
+        console.print(f"{number}. probability {p['probability']:.3f}: {p['left_id']} "
+                      f"{p['right_id']}", markup=False, highlight=False, soft_wrap=True)
+        console.print(_pair_table(p))
     console.print("judge with: cruce judge LEFT RIGHT same|different|unsure --why '...'")
 
 
-def _pair_table(number: int, pair: dict[str, Any]) -> Table:
+def _pair_table(pair: dict[str, Any]) -> Table:
     """One pair: a column per record, a row per field, then the evidence per comparison."""
     left, right = pair.get("left") or {}, pair.get("right") or {}
-    table = Table("", title=f"{number}. probability {pair['probability']:.3f}",
-                  title_justify="left", show_lines=False)
-    # The ids whole: they are what `cruce judge` takes.
-    table.add_column(escape(pair["left_id"]), overflow="fold")
-    table.add_column(escape(pair["right_id"]), overflow="fold")
+    table = Table("", "left", "right")
     table.add_row("agency", escape(str(left.get("agency") or "")),
                   escape(str(right.get("agency") or "")))
     for field in pair.get("fields", []):
@@ -223,7 +225,8 @@ def _pair_table(number: int, pair: dict[str, Any]) -> Table:
         table.add_row("", "(not read: purpose)" if left.get("read") is False else "",
                       "(not read: purpose)" if right.get("read") is False else "")
     for e in pair["explanation"]:
-        table.add_row(f"[dim]{escape(e['field'])}[/dim]", escape(e["level"]), f"{e['weight']:+.1f} bits")
+        table.add_row(f"[dim]{escape(e['field'])}[/dim]", escape(e["level"]),
+                      f"{e['weight']:+.1f} bits")
     return table
 
 

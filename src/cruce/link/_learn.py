@@ -105,29 +105,31 @@ def fit(con: duckdb.DuckDBPyConnection, table: str, labelled: str) -> Layer | No
     judges; None when the judgements hold no pair of each kind (nothing to learn from)."""
     found = features(con, table)
     select = ", ".join(f"({sql})::DOUBLE" for _, sql in found)
+    labelled_columns = {str(r[0]) for r in con.execute(f"DESCRIBE {labelled}").fetchall()}
+    weight = "l.weight" if "weight" in labelled_columns else "1.0"
     rows = con.execute(
-        f'SELECT {LN2!r} * p."match_weight", l.same::DOUBLE, {select} FROM {table} p '
+        f'SELECT {LN2!r} * p."match_weight", l.same::DOUBLE, {weight}, {select} FROM {table} p '
         f"JOIN {labelled} l USING (unique_id_l, unique_id_r)"
     ).fetchall()
     if not rows:
         return None
     data = np.array(rows, dtype=float)
-    offset, same, x = np.nan_to_num(data[:, 0]), data[:, 1], np.nan_to_num(data[:, 2:])
+    offset, same, x = np.nan_to_num(data[:, 0]), data[:, 1], np.nan_to_num(data[:, 3:])
     if same.min() == same.max():
         return None
-    weights = _newton(x, same, offset)
+    weights = _newton(x, same, offset, data[:, 2])
     terms = zip(found, weights, strict=True)
     return Layer(tuple((name, sql, float(w)) for (name, sql), w in terms), len(rows))
 
 
-def _newton(x: Any, y: Any, offset: Any, iterations: int = 100) -> Any:
-    """Penalised logistic regression with an offset, by Newton's method."""
+def _newton(x: Any, y: Any, offset: Any, case_weights: Any, iterations: int = 100) -> Any:
+    """Penalised logistic regression with an offset and case weights, by Newton's method."""
     beta = np.zeros(x.shape[1])
     ridge = PENALTY * np.eye(x.shape[1])
     for _ in range(iterations):
         mu = 1.0 / (1.0 + np.exp(-np.clip(offset + x @ beta, -30, 30)))
-        gradient = x.T @ (y - mu) - ridge @ beta
-        hessian = (x.T * (mu * (1 - mu))) @ x + ridge
+        gradient = x.T @ (case_weights * (y - mu)) - ridge @ beta
+        hessian = (x.T * (case_weights * mu * (1 - mu))) @ x + ridge
         step = np.linalg.solve(hessian, gradient)
         beta += step
         if np.abs(step).max() < 1e-8:

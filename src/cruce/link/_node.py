@@ -11,7 +11,7 @@ from cruce.audit import Justification
 from cruce.errors import NotFound
 from cruce.link._clusters import canonical_ids
 from cruce.link._judgements import Judgement, Resolver, Verdict
-from cruce.link._review import allocate
+from cruce.link._review import SURE, allocate
 from cruce.link._side_by_side import side_by_side
 from cruce.records._purposes import readable
 from cruce.store import RecordQuery
@@ -131,7 +131,8 @@ class Linkage:
         resolver = Resolver(self.judgements())
         pool: dict[str, list[PairRow]] = {}
         for pair in self.store.pairs_by_uncertainty():
-            if 0.0 < pair.probability < 1.0 and resolver.infer(pair.left_id, pair.right_id) is None:
+            if SURE <= pair.probability <= 1 - SURE and resolver.infer(
+                    pair.left_id, pair.right_id) is None:
                 pool.setdefault(_pattern(pair), []).append(pair)
         values = {key: sum(p.probability * (1 - p.probability) for p in pairs)
                   for key, pairs in pool.items()}

@@ -6,7 +6,11 @@ comparison-vector pattern: the levels of every comparison). The N pairs are spre
 patterns rather than taken as the N nearest 0.5, which are mostly copies of one or two patterns
 and so teach the same correction N times: each pattern is worth the square root of its summed
 uncertainty, and each further pair taken from a pattern is worth less (value / (k + 1)).
-Within a pattern the least sure pairs come first.
+Within a pattern pairs are drawn at random weighted by their uncertainty (the same draw for the
+same data: the weight times a hash of the pair's ids), not only those nearest 0.5, which
+differ from the rest of their pattern in the one way that put them there (a rare name): the
+judged pairs should show the layer of `_learn` the whole pattern. They are listed least sure
+first.
 """
 
 from __future__ import annotations
@@ -15,6 +19,8 @@ import heapq
 from collections.abc import Collection
 
 import duckdb
+
+SURE = 0.001  # a pair scored beyond this (or 1 - this) is left out: its answer is known
 
 
 def pattern_sql(con: duckdb.DuckDBPyConnection, table: str) -> str:
@@ -50,7 +56,7 @@ def select_for_review(con: duckdb.DuckDBPyConnection, table: str, n: int,
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE cruce_review_pool AS SELECT unique_id_l, unique_id_r, "
         f"match_probability AS p, {pattern_sql(con, table)} AS pattern FROM {table} "
-        "WHERE match_probability > 0 AND match_probability < 1"
+        f"WHERE match_probability BETWEEN {SURE!r} AND {1 - SURE!r}"
     )
     if judged:
         con.execute("CREATE OR REPLACE TEMP TABLE cruce_review_judged (a VARCHAR, b VARCHAR)")
@@ -67,7 +73,8 @@ def select_for_review(con: duckdb.DuckDBPyConnection, table: str, n: int,
     con.executemany("INSERT INTO cruce_review_shares VALUES (?, ?)", list(shares.items()))
     chosen = con.execute(
         "SELECT unique_id_l, unique_id_r, p FROM (SELECT *, row_number() OVER (PARTITION BY "
-        "pattern ORDER BY abs(p - 0.5), unique_id_l, unique_id_r) AS rank FROM cruce_review_pool) "
+        "pattern ORDER BY p * (1 - p) * ((hash(unique_id_l || '|' || unique_id_r) % 1000003) "
+        "+ 1) DESC, unique_id_l, unique_id_r) AS rank FROM cruce_review_pool) "
         "JOIN cruce_review_shares USING (pattern) WHERE rank <= k "
         "ORDER BY abs(p - 0.5), unique_id_l, unique_id_r"
     ).fetchall()

@@ -103,10 +103,12 @@ def link_files(
     progress: Progress = lambda step: None,
     judgements: Path | None = None,
     review: bool = False,
+    learn: bool = True,
 ) -> LinkResult:
     """Link and dedupe FtM Person JSON lines, all files together; with `judgements` (a CSV
     file left_id,right_id,judgement) reviewers' answers train the model and constrain the
-    clusters; with `review` every pair is kept scored for `LinkResult.review`."""
+    clusters (with `learn` false: constrain only); with `review` every pair is kept scored
+    for `LinkResult.review`."""
     con = duckdb.connect()
     progress("reading records")
     records, checks = _prepare.load_jsonl(con, files)
@@ -115,7 +117,7 @@ def link_files(
         known = {str(r[0]) for r in con.execute("SELECT id FROM entities").fetchall()}
         judged = read_judgements(judgements, known)
     floor = SCORE_FLOOR if review or judged else None
-    result = _link(con, records, threshold, engine, progress, None, judged, floor)
+    result = _link(con, records, threshold, engine, progress, None, judged, floor, learn)
     result.skipped = [bad for check in checks for bad in check.bad]
     result.skipped_lines = sum(check.skipped for check in checks)
     return result
@@ -147,6 +149,7 @@ def _link(
     labels: list[tuple[str, str]] | None = None,
     judgements: Sequence[Judgement] = (),
     floor: float | None = None,
+    learn: bool = True,
 ) -> LinkResult:
     if records < 2:
         raise LinkageConfigError(f"linkage needs at least two Person records, found {records}")
@@ -164,7 +167,7 @@ def _link(
     if judgements:
         progress("learning from reviewers' judgements")
     ids = [str(r[0]) for r in con.execute("SELECT unique_id FROM features").fetchall()]
-    done = _judged.apply(con, scored, ids, list(judgements), threshold)
+    done = _judged.apply(con, scored, ids, list(judgements), threshold, learn)
     model = trained.model
     if done.layer is not None:  # the layer is part of the model: its version names it
         model = {**model, "cruce_judgements_layer": done.layer.to_json()}
