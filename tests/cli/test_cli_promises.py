@@ -227,3 +227,12 @@ def test_the_demo_prints_its_figures_as_one_json_document(tmp_path: Path) -> Non
     audit = summary["audit"]
     assert audit["verified_entries"] == audit["tree_size"] > 0
     assert len(audit["record"]) == 40 and "consultation" in audit["who_saw"]
+
+
+def test_each_ingested_file_is_one_line_of_output(tmp_path: Path, agency_dir: Path) -> None:
+    result = run("ingest", str(agency_dir / "mapping.yml"), "--db", str(tmp_path / "n.duckdb"),
+                 "--create")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        "personas.csv: 4 rows -> 9 new, 0 changed, 0 unchanged records in hn_police_personas "
+        "(hn_police)"]

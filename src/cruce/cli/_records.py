@@ -125,5 +125,5 @@ def _print_result(r: IngestResult) -> None:
     console.print(
         f"{Path(r.file).name}: {r.rows} rows -> {r.inserted} new, {r.updated} changed, "
         f"{r.unchanged} unchanged records in {r.dataset} ({r.agency}){rejected}",
-        highlight=False,
+        highlight=False, soft_wrap=True,  # one line per file, for grep as for people
     )
