@@ -287,3 +287,19 @@ def test_cruce_audit_peers_lists_a_broken_peer_loudly(peers: Peers) -> None:
     assert result.exit_code == 0, result.output
     assert "gt_police" in result.output and "broken" in result.output
     assert "gt_police: audit log BROKEN (found " in result.output and "shrank" in result.output
+
+
+def test_a_signed_answer_with_a_key_that_is_no_key_is_a_failed_check(peers: Peers) -> None:
+    from cruce.errors import InvalidInput
+    from cruce.share._requests import sign_answer
+
+    def garbled(url: str, headers: dict[str, str]) -> tuple[bytes, str]:
+        body, _ = peers.get(url, headers)
+        data = json.loads(body)
+        data["log_public_key"] = "-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----"
+        forged = json.dumps(data).encode()
+        return forged, sign_answer(peers.gt.sharing.keys, forged)
+
+    with pytest.raises(InvalidInput):
+        peers.hn.sharing.check_peer("gt_police", garbled)
+    assert peers.hn.store.peer_states()[0].outcome == "failed"

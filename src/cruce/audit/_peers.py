@@ -17,12 +17,13 @@ import json
 import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from cruce.audit._errors import PeerLogBroken, PeerUnreachable
 from cruce.audit._events import Actor
 from cruce.audit._merkle import ConsistencyProof
-from cruce.audit._sth import SignedTreeHead, check_peer_head
+from cruce.audit._sth import SignedTreeHead, check_peer_head, load_public_key
 from cruce.errors import AuditChainBroken, CruceError, InvalidInput, NotFound, SignatureInvalid
 
 if TYPE_CHECKING:
@@ -81,7 +82,8 @@ def check_peer(
     except AuditChainBroken as exc:
         broken = PeerLogBroken(agency, exc.message)
         log.error("peer audit cross-check: %s", broken.message)
-        _keep(store, guard, agency, "broken", broken.message, by, getattr(exc, "tree_size", None))
+        size = exc.tree_size if isinstance(exc, _Broken) else None
+        _keep(store, guard, agency, "broken", broken.message, by, size)
         raise broken from None
     except CruceError as exc:
         log.error("peer audit cross-check of %s failed: %s", agency, exc.message)
@@ -110,6 +112,7 @@ def _fetch(
         data = json.loads(body)
         head = SignedTreeHead.from_dict(data["head"])
         key = str(data["log_public_key"])
+        load_public_key(key)  # a PEM of an Ed25519 key, or InvalidInput
         proof = data.get("consistency")
         consistency = ConsistencyProof.from_dict(proof) if proof else None
     except (ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -117,12 +120,16 @@ def _fetch(
     return _ProvedHead(head, consistency), key
 
 
+@dataclass(frozen=True, slots=True)
 class _ProvedHead:
     """A peer's head with the consistency proof it sent from the size this node last saw."""
 
-    def __init__(self, head: SignedTreeHead, proof: ConsistencyProof | None) -> None:
-        self.head, self.proof = head, proof
-        self.tree_size = head.tree_size
+    head: SignedTreeHead
+    proof: ConsistencyProof | None
+
+    @property
+    def tree_size(self) -> int:
+        return self.head.tree_size
 
     def to_dict(self) -> dict[str, Any]:
         return self.head.to_dict()
