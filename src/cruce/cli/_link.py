@@ -224,6 +224,7 @@ def _pair_table(pair: dict[str, Any]) -> Table:
     if left.get("read") is False or right.get("read") is False:
         table.add_row("", "(not read: purpose)" if left.get("read") is False else "",
                       "(not read: purpose)" if right.get("read") is False else "")
+    table.add_section()  # below: the evidence, one comparison a row (its level, its weight)
     for e in pair["explanation"]:
         table.add_row(f"[dim]{escape(e['field'])}[/dim]", escape(e["level"]),
                       f"{e['weight']:+.1f} bits")
