@@ -146,3 +146,24 @@ def test_a_married_woman_under_her_husbands_surname_alone() -> None:
                "birthDate": ["1981-07-09"]}
     assert _level("surnames", her, married) == "one under her husband's surname"
     assert ("p0", "p1") in _blocked([her, married])
+
+
+def test_surnames_are_weighed_by_how_common_they_are_in_the_records_country() -> None:
+    """`Hernández López` in three of four Honduran records is common there, and the one of
+    four Mexican records is no commoner than that country's other names."""
+    from cruce.link._backends import in_country_frequencies
+
+    people = [{"name": [n], "nationality": [c]} for n, c in [
+        ("Juan Hernandez Lopez", "HN"), ("Ana Hernandez Lopez", "HND"),
+        ("Rosa Hernandez Lopez", "hondureña"), ("Luis Pop Caal", "HN"),
+        ("Juan Hernandez Lopez", "MX"), ("Juan Kuc Orozco", "MX"), ("Luz Diaz Ruiz", "MX"),
+        ("Ana Cruz Soto", "MX")]]
+    con = _features(people)
+    rows = in_country_frequencies(con, "surnames_in_country").to_pylist()
+    shares = {r["surnames_in_country"]: r["tf_surnames_in_country"] for r in rows}
+    assert shares["hernandez lopez|hn"] == 0.75
+    assert shares["hernandez lopez|mx"] == 0.25
+    levels = {c.create_output_column_name(): c.get_comparison("duckdb").as_dict()
+              for c in _model.comparisons()}
+    both = levels["surnames"]["comparison_levels"][1]
+    assert both["tf_adjustment_column"] == "surnames_in_country"

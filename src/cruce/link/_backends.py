@@ -13,6 +13,20 @@ from splink import DuckDBAPI
 
 from cruce.errors import LinkageConfigError
 
+# Columns `name|country` whose term frequency is the name's share among the records of that
+# country, not of all records (Splink's own tables divide by all): a surname common in
+# Honduras may be rare in Mexico.
+IN_COUNTRY = ("surnames_in_country",)
+
+
+def in_country_frequencies(con: duckdb.DuckDBPyConnection, column: str) -> Any:
+    """Arrow table `column, tf_column`: each value's share among its country's records."""
+    return con.sql(
+        f"SELECT {column}, count(*) / sum(count(*)) OVER (PARTITION BY "
+        f"split_part({column}, '|', 2)) AS tf_{column} FROM features "
+        f"WHERE {column} IS NOT NULL GROUP BY {column}"
+    ).to_arrow_table()
+
 
 class Backend(Protocol):
     name: str
@@ -20,6 +34,9 @@ class Backend(Protocol):
 
     def features(self) -> Any:
         """A fresh Splink input over the `features` table."""
+
+    def table(self, data: Any, name: str) -> Any:
+        """A Splink input over an Arrow table."""
 
     def to_duckdb(self, splink_frame: Any, table: str) -> str:
         """Copy a Splink result into the DuckDB connection; returns the table name."""
@@ -34,6 +51,9 @@ class DuckDBBackend:
 
     def features(self) -> Any:
         return self.api.register("features")
+
+    def table(self, data: Any, name: str) -> Any:
+        return self.api.register(data, table_name=name)
 
     def to_duckdb(self, splink_frame: Any, table: str) -> str:
         return str(splink_frame.physical_name)
@@ -75,12 +95,23 @@ class SparkBackend:
         self.count += 1
         return self.api.register(self.frame, table_name=f"features_{self.count}")
 
+    def table(self, data: Any, name: str) -> Any:
+        frame = self.spark.createDataFrame(data.to_pylist(), schema=_spark_schema(data))
+        return self.api.register(frame, table_name=name)
+
     def to_duckdb(self, splink_frame: Any, table: str) -> str:
         frame = splink_frame.as_pandas_dataframe()
         self.con.register("spark_result", frame)
         self.con.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM spark_result")
         self.con.unregister("spark_result")
         return table
+
+
+def use_in_country_frequencies(runner: Backend, linker: Any) -> None:
+    """Give the linker cruce's own term frequencies of the IN_COUNTRY columns."""
+    for column in IN_COUNTRY:
+        frame = runner.table(in_country_frequencies(runner.con, column), f"tf_{column}")
+        linker.table_management.register_term_frequency_lookup(frame, column)
 
 
 def backend(con: duckdb.DuckDBPyConnection, engine: str) -> Backend:

@@ -12,7 +12,7 @@ import duckdb
 from splink import Linker, SettingsCreator, block_on
 from splink.internals.blocking_rule_creator import BlockingRuleCreator
 
-from cruce.link._backends import Backend
+from cruce.link._backends import Backend, use_in_country_frequencies
 from cruce.link._model import (
     LIST_COLUMNS,
     PRESENCE,
@@ -30,7 +30,9 @@ QUIET = logging.ERROR  # Splink narrates every step at INFO; cruce shows its own
 def _linker(runner: Backend, model: SettingsCreator | dict[str, Any]) -> Linker:
     """Splink's Linker without its settings validation, which parses every SQL condition again
     (0.4 s a Linker): cruce's settings are its own, tests/link/test_model.py validates them."""
-    return Linker(runner.features(), model, log_level=QUIET, validate_settings=False)
+    linker = Linker(runner.features(), model, log_level=QUIET, validate_settings=False)
+    use_in_country_frequencies(runner, linker)
+    return linker
 
 
 @dataclass

@@ -118,17 +118,21 @@ def _surnames() -> cl.CustomComparison:
         output_column_name="surnames",
         comparison_levels=[
             cll.NullLevel("surname1"),
+            # Weighed by how common the surnames are in the record's country (siblings and
+            # namesakes share common ones).
             cll.And(cll.ExactMatchLevel("surname1"), cll.ExactMatchLevel("surname2")).configure(
-                label_for_charts="both surnames equal"
+                label_for_charts="both surnames equal",
+                tf_adjustment_column="surnames_in_country", tf_adjustment_weight=1.0,
+                disable_tf_exact_match_detection=True,
             ),
             cll.And(cll.ExactMatchLevel("surname1"), cll.NullLevel("surname2")).configure(
-                label_for_charts="paternal equal, maternal missing"
+                label_for_charts="paternal equal, maternal missing",
             ),
             cll.CustomLevel(crossed, base_dialect_str="duckdb").configure(
                 label_for_charts="surnames in swapped places"
             ),
-            cll.ExactMatchLevel("surname1", term_frequency_adjustments=True).configure(
-                label_for_charts="paternal equal, maternal differs"
+            cll.ExactMatchLevel("surname1").configure(
+                label_for_charts="paternal equal, maternal differs",
             ),
             cll.ExactMatchLevel("surname1_phonetic").configure(
                 label_for_charts="paternal surnames sound alike"

@@ -132,6 +132,12 @@ def _raw_columns() -> str:
     )
 
 
+_COUNTRY = (
+    f"coalesce({country_code_sql('r.nationality[1]')}, CASE WHEN "
+    f"{is_country_sql('r.birth_place')} THEN {country_code_sql('r.birth_place')} END, '')"
+)
+
+
 def _feature_columns() -> str:
     return ", ".join(
         [
@@ -139,6 +145,12 @@ def _feature_columns() -> str:
             # For blocking: a second given name cut to its initial, a surname's first letters
             # (a misread letter further on leaves them).
             "left(n.given2, 1) AS given2_initial",
+            # Names in the country of the record (its first nationality, else the country it
+            # names as birth place): how common a name is depends on where, and a common one
+            # is weaker evidence (term frequencies of these columns).
+            f"n.given1 || '|' || {_COUNTRY} AS given1_in_country",
+            f"n.surname1 || '|' || {_COUNTRY} AS surname1_in_country",
+            f"n.surname1 || ' ' || n.surname2 || '|' || {_COUNTRY} AS surnames_in_country",
             "CASE WHEN length(n.surname1) >= 4 THEN left(n.surname1, 3) END AS surname1_start",
             # Dates: full dates only where the day is known; a 1 January date is often an estimate.
             "CASE WHEN length(r.birth_date) = 10 THEN r.birth_date END AS dob",
