@@ -84,11 +84,11 @@ def _request_and_answer(nodes: dict[str, LocalNode], picks: dict[str, Any]) -> s
         "text": "Seen crossing at Agua Caliente with two minors; any record on your side?"},
         why(purpose, "smuggling route via Agua Caliente"))
     thread = str(opened["thread_id"])
-    console.print(f"hn_police analyst -> gt_police: request {thread[:8]}… "
+    console.print(f"hn_police analyst -> gt_police: request {thread} "
                   f"'Do you hold {picks['name']}?' (high, case {CASE})", highlight=False)
     listed = _get(gt, "analyst", "/api/v1/messages?status=open", why(purpose, "new requests"))
     console.print(f"gt_police sees {len(listed)} open request(s); it finds the person "
-                  f"(cruce link matched gt record {picks['gt_id'][:10]}…)", highlight=False)
+                  f"(cruce link matched gt record {picks['gt_id']})", highlight=False)
     shared = _post(gt, "analyst", "/api/v1/shares",
                    {"records": [picks["gt_id"]], "recipients": ["hn_police"]},
                    why(purpose, f"answer to request {thread}"))
@@ -118,7 +118,7 @@ def _shares_under_rules(nodes: dict[str, LocalNode], picks: dict[str, Any]) -> N
         console.print(f"hn_police -> {recipient}: sent {len(ids)} record(s)", highlight=False)
     for recipient, refused in done.get("refused", {}).items():
         for record_id, reason in refused.items():
-            console.print(f"hn_police -> {recipient}: refused {record_id[:10]}…: {reason}",
+            console.print(f"hn_police -> {recipient}: refused {record_id}: {reason}",
                           highlight=False)
 
 
@@ -131,7 +131,7 @@ def _consent_for_onward(nodes: dict[str, LocalNode], picks: dict[str, Any]) -> N
     console.print(f"sv_police -> us_border: {first.get('refused', 'sent')}", highlight=False)
     asked = _post(sv, "analyst", "/api/v1/consents",
                   {"record_id": picks["hn_id"], "recipient": "us_border"}, headers)
-    console.print(f"sv_police asks hn_police for consent: request {asked['request_id'][:8]}…",
+    console.print(f"sv_police asks hn_police for consent: request {asked['request_id']}",
                   highlight=False)
     pending = [r for r in _get(hn, "supervisor", "/api/v1/consents")
                if r["status"] == "pending"]
