@@ -48,12 +48,17 @@ class DuckDBBackend:
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
         self.api = DuckDBAPI(connection=con)
+        self.tables: dict[str, Any] = {}
 
     def features(self) -> Any:
         return self.api.register("features")
 
     def table(self, data: Any, name: str) -> Any:
-        return self.api.register(data, table_name=name)
+        # Splink registers a name once per API; a second linker of the same run (retraining
+        # on judged pairs) reuses it: the features, and so the lookups, have not changed.
+        if name not in self.tables:
+            self.tables[name] = self.api.register(data, table_name=name)
+        return self.tables[name]
 
     def to_duckdb(self, splink_frame: Any, table: str) -> str:
         return str(splink_frame.physical_name)
@@ -90,14 +95,17 @@ class SparkBackend:
         table = con.sql("SELECT * FROM features").to_arrow_table()
         self.frame = self.spark.createDataFrame(table.to_pylist(), schema=_spark_schema(table))
         self.count = 0
+        self.tables: dict[str, Any] = {}
 
     def features(self) -> Any:
         self.count += 1
         return self.api.register(self.frame, table_name=f"features_{self.count}")
 
     def table(self, data: Any, name: str) -> Any:
-        frame = self.spark.createDataFrame(data.to_pylist(), schema=_spark_schema(data))
-        return self.api.register(frame, table_name=name)
+        if name not in self.tables:  # once per run, as DuckDBBackend.table
+            frame = self.spark.createDataFrame(data.to_pylist(), schema=_spark_schema(data))
+            self.tables[name] = self.api.register(frame, table_name=name)
+        return self.tables[name]
 
     def to_duckdb(self, splink_frame: Any, table: str) -> str:
         frame = splink_frame.as_pandas_dataframe()

@@ -144,20 +144,6 @@ def model_version(model: dict[str, Any]) -> str:
     return "m-" + hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def predict_and_cluster(
-    runner: Backend, linker: Linker, threshold: float, progress: Progress
-) -> tuple[str, str]:
-    """Score the blocked pairs and cluster them (connected components at the threshold);
-    returns the DuckDB tables of pairs at or above the threshold and of clusters."""
-    progress("scoring pairs")
-    pairs = linker.inference.predict(threshold_match_probability=threshold)
-    progress("clustering")
-    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
-        pairs, threshold_match_probability=threshold
-    )
-    return runner.to_duckdb(pairs, "cruce_pairs"), runner.to_duckdb(clusters, "cruce_clusters")
-
-
 def predict_all(runner: Backend, linker: Linker, floor: float, progress: Progress) -> str:
     """Score every blocked pair down to probability `floor` (reviewing and learning need the
     unsure and the unlikely pairs too); returns the DuckDB table."""

@@ -159,10 +159,10 @@ def _link(
         progress(f"starting {engine}")
     runner = backend(con, engine)
     linker, trained = _engine.train(runner, records, progress, labels)
-    if floor is None and not judgements:
-        pairs, clusters = _engine.predict_and_cluster(runner, linker, threshold, progress)
-        return LinkResult(con, pairs, clusters, trained.model, trained.version, records,
-                          threshold, unparsed)
+    # Every run scores down to the floor and clusters the same way, judgements or not, so that
+    # asking for a review file never changes the clusters: connected components at the
+    # threshold chained father and son through one strong link (evaluation world, 20k people,
+    # seed 2: cluster F1 0.896 with components, 0.935 with the agreement across; 17 s -> 22 s).
     scored = _engine.predict_all(runner, linker, min(floor or SCORE_FLOOR, threshold), progress)
     if judgements:
         progress("learning from reviewers' judgements")
