@@ -172,6 +172,47 @@ def test_a_channel_cannot_erase_what_it_brought_on_its_own_word(three_nodes: Nod
     eventually(lambda: record(gt, key) is None)
 
 
+def test_a_member_cannot_bring_back_what_the_provider_erased(three_nodes: Nodes) -> None:
+    """Third red team (P1): sv kept hn's genuine attestation of a record hn then erased; sent
+    to gt again after the erasure, it was taken as new (nothing was left to compare it with)."""
+    hn, sv, gt = (three_nodes[a] for a in ("hn_police", "sv_police", "gt_police"))
+    key = fresh("prov-erased-replay")
+    passed_on(three_nodes, key)
+    original = green(key, "hn_police")
+    genuine = signed_by(hn, original, held_from(hn, key)["envelope"]["updated_at"])
+    erased = call(hn, "supervisor", "POST", "/api/v1/records/erase", {"records": [key]})
+    assert erased.status_code == 200, erased.text
+    eventually(lambda: record(gt, key) is None and record(sv, key) is None)
+    answer = post(gt, "/api/v1/shares/inbox", package(sv, "gt_police", [original],
+                                                      {key: genuine}))
+    assert answer.status_code == 409, answer.text
+    assert "erased or withdrawn" in message(answer)
+    assert record(gt, key) is None
+    # The provider's own share of the record, ingested again, brings it back: its word stands.
+    assert upload(hn, "analyst", green(key, "hn_police", name="Otra Vez")).status_code == 200
+    assert share(hn, "analyst", [key], ["gt_police"]).status_code == 200
+    eventually(lambda: record(gt, key) is not None)
+    assert held_from(gt, key)["properties"]["name"] == ["Otra Vez"]
+
+
+def test_a_member_cannot_bring_back_what_the_provider_withdrew(three_nodes: Nodes) -> None:
+    """Third red team (C2): hn reclassifies a record it had shared as a victim; the withdrawal
+    reaches sv and gt; sv's replay of the old shareable version must not revive it at gt."""
+    hn, sv, gt = (three_nodes[a] for a in ("hn_police", "sv_police", "gt_police"))
+    key = fresh("prov-withdrawn-replay")
+    passed_on(three_nodes, key)
+    original = green(key, "hn_police")
+    genuine = signed_by(hn, original, held_from(hn, key)["envelope"]["updated_at"])
+    victim = person(key, "hn_police", category="victim")
+    assert upload(hn, "analyst", victim).status_code == 200
+    eventually(lambda: record(gt, key) is None and record(sv, key) is None)
+    answer = post(gt, "/api/v1/shares/inbox", package(sv, "gt_police", [original],
+                                                      {key: genuine}))
+    assert answer.status_code == 409, answer.text
+    assert "erased or withdrawn" in message(answer)
+    assert record(gt, key) is None
+
+
 def test_the_providers_own_share_replaces_what_a_channel_brought(three_nodes: Nodes) -> None:
     hn, sv, gt = (three_nodes[a] for a in ("hn_police", "sv_police", "gt_police"))
     key = fresh("prov-direct")
@@ -313,6 +354,7 @@ def test_a_store_from_before_attestations_is_migrated(tmp_path: Path) -> None:
     version = next(i for i, sql in enumerate(MIGRATIONS, start=1) if "attestations" in sql)
     with duckdb.connect(str(path)) as old:  # as a store written before migration 13
         old.execute("DROP TABLE attestations")
+        old.execute("DROP TABLE erased_versions")  # migration 14, after it
         old.execute("DELETE FROM schema_migrations WHERE version >= ?", (version,))
     store = open_store(path)
     try:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 
 from cruce.audit import Justification
 from cruce.errors import InvalidInput
@@ -45,6 +45,25 @@ def erasure_proof(record_id: str, held: Held, notice: Notice, data: bytes,
                            provider_proof=proof is not None):
         return None
     return proof if proof is not None else data
+
+
+def erased_floor(notice: Notice, version: Attestation | None,
+                 proof: bytes | Attestation) -> str:
+    """The provider's version time at or below which no copy of an erased record may come
+    back (UTC, ISO 8601): the latest of the version held, the provider's newer version (a
+    withdrawal) and the time of the provider's own notice (sent or relayed)."""
+    times = [parse_time(notice.created_at, "created_at")]
+    if notice.relayed is not None:
+        times.append(parse_time(notice.relayed.created_at, "created_at"))
+    for attested in (version, proof if isinstance(proof, Attestation) else None):
+        if attested is not None:
+            times.append(version_time(attested))
+    return floor_text(max(times))
+
+
+def floor_text(moment: datetime) -> str:
+    """One spelling of a time for the store's floors, so that they compare as text."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def _reshared(version: Attestation | None, notice: Notice) -> bool:
@@ -107,6 +126,9 @@ class Erasure:
                           if r != notice.sender}
                 self.store.erase(erased, self.party.node_actor(notice.sender), _why(notice))
                 self.store.forget_attestations(erased)
+                self.store.keep_erased_versions(
+                    {i: (held[i].agency, erased_floor(notice, versions.get(i), proofs[i]))
+                     for i in erased})
                 self._pass_on(onward, notice.reason, proofs)
             self.store.note_notice_applied(notice.notice_id, notice.sender, len(erased))
         return len(erased)

@@ -107,4 +107,6 @@ class Inbox:
             # A provider's version without an attestation (a format 2.0 sender) outdates the
             # one kept: the record then goes no further until it is attested again.
             store.forget_attestations(sorted(i for i in written if i not in proofs))
+            # The provider's own share after an erasure or withdrawal: its version stands again.
+            store.clear_erased_versions(sorted(i for i in own if i in written))
             return result.written

@@ -33,12 +33,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from cruce.audit import Justification
 from cruce.errors import Conflict, NotFound, PermissionDenied
 from cruce.records import TLP, Envelope, HandlingCode, PurposeArea, Record
-from cruce.share._attest import is_older, verifies
+from cruce.share._attest import is_older, verifies, version_time
+from cruce.share._canon import parse_time
 from cruce.share._consent import ConsentBook, ConsentRequest
 from cruce.share._directory import Directory
 from cruce.share._notice import seal_notice
@@ -106,10 +108,13 @@ def arrival_problem(
 def admit(
     share: Share, receiver: str, directory: Directory,
     consented: Callable[[str, str], bool], held: Mapping[str, Attestation],
+    erased: Mapping[str, tuple[str, datetime]] | None = None,
 ) -> tuple[list[Record], list[tuple[str, str]]]:
     """The records of an opened package the receiver may take, and (id, reason) for each it
     refuses (`arrival_problem`); `consented(record_id, provider)` looks up the receiver's own
-    consent book, `held` the attestations kept here. PermissionDenied (403: the sender's outbox
+    consent book, `held` the attestations kept here, `erased` (provider, version) of the records
+    their provider erased or withdrew here: an onward copy of such a version never comes back.
+    PermissionDenied (403: the sender's outbox
     tries again) for the whole package if a record lacks a consent the provider may not have
     told this node of yet."""
     members = frozenset(m.id for m in directory)
@@ -125,6 +130,11 @@ def admit(
                             f"'s version of {proof.version}, older than the one held here: an "
                             "older version never replaces a newer one"))
             continue
+        if onward and proof is not None and _erased_before(proof, (erased or {}).get(record.id)):
+            refused.append((record.id, f"record {record.id!r}: {share.sender} sent {env.agency}"
+                            f"'s version of {proof.version}, which its provider has erased or "
+                            "withdrawn here since: only the provider's own share brings it back"))
+            continue
         problem = arrival_problem(
             env, record.id, sender=share.sender, receiver=receiver, purpose=share.purpose,
             members=members, released=COND_RELEASED in share.conditions.get(record.id, ()),
@@ -139,6 +149,10 @@ def admit(
     if waiting:  # the provider's consent may still be on its way here: the sender tries again
         raise PermissionDenied(f"package {share.share_id} not taken yet: {waiting[0]}")
     return taken, refused
+
+
+def _erased_before(proof: Attestation, floor: tuple[str, datetime] | None) -> bool:
+    return floor is not None and floor[0] == proof.provider and version_time(proof) <= floor[1]
 
 
 def provider_proof(share: Share, record: Record) -> Attestation | None:
@@ -223,9 +237,12 @@ def admit_or_refuse(share: Share, receiver: str, directory: Directory,
                     store: Store) -> tuple[list[Record], list[tuple[str, str]]]:
     """`admit` with the receiver's consent book and attestations; Conflict (final for the
     sender) if the package holds nothing the receiver may take."""
-    held = store.attestations([r.id for r in share.records])
+    ids = [r.id for r in share.records]
+    held = store.attestations(ids)
+    erased = {i: (provider, parse_time(version, "an erased version"))
+              for i, (provider, version) in store.erased_versions(ids).items()}
     taken, refused = admit(share, receiver, directory,
-                           consent_lookup(store, receiver, share.purpose), held)
+                           consent_lookup(store, receiver, share.purpose), held, erased)
     if not taken and refused:
         more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""
         raise Conflict(f"package {share.share_id} refused: {refused[0][1]}{more}")

@@ -10,6 +10,7 @@ and sharing. A backend implements the hooks; everything that touches records goe
 from __future__ import annotations
 
 from cruce.store._backend import AccessSink, IdSet
+from cruce.store._erased_versions import ErasedVersions
 from cruce.store._linkage_tables import LinkageTables
 from cruce.store._peer_tables import PeerTables
 from cruce.store._record_reads import (
@@ -24,7 +25,8 @@ from cruce.store._share_tables import ShareTables
 from cruce.store._user_tables import UserTables
 
 
-class Store(UserTables, LinkageTables, ShareTables, PeerTables, RecordReads, RecordWrites):
+class Store(UserTables, LinkageTables, ShareTables, PeerTables, ErasedVersions, RecordReads,
+            RecordWrites):
     """A node's records. Open with `cruce.store.open_store(url)`."""
 
 

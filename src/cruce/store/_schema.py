@@ -298,6 +298,16 @@ MIGRATIONS: list[str] = [
         signature VARCHAR(128) NOT NULL
     );
     """,
+    # 14: for each record a provider erased or withdrew, the version at or below which no copy
+    # comes back (a member replaying the provider's old attestation), by a digest of its id
+    # (`cruce.store._erased_versions`).
+    """
+    CREATE TABLE erased_versions (
+        id_digest VARCHAR(64) NOT NULL PRIMARY KEY,
+        provider VARCHAR(64) NOT NULL,
+        version VARCHAR(64) NOT NULL
+    );
+    """,
 ]
 
 FRAGMENT_COLUMNS: tuple[str, ...] = ("id", "schema", "properties", "subject_category", "tlp")
