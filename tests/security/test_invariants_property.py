@@ -49,6 +49,7 @@ class Insiders(Compact):
         self.envelope: dict[str, Any] = dict(PROVIDER)  # the provider's current envelope
         self.names = ["Cadena Persona"]
         self.granted = False
+        self.relabelled: set[str] = set()  # where a received copy was re-ingested as own
 
     def write(self, agency: str, envelope: dict[str, Any], names: list[str]) -> None:
         self.files += 1
@@ -69,7 +70,7 @@ class Insiders(Compact):
         held = self.nodes[agency].store.held([KEY])
         if KEY not in held or held[KEY].agency != "hn_police":
             return
-        event(f"relabelling attempted at {agency}")
+        self.relabelled.add(agency)
         self.write(agency, {**PROVIDER, "agency": agency, "handling_code": "H0",
                             "tlp": "CLEAR"}, ["Cadena Persona", f"alias {agency}"])
 
@@ -173,7 +174,8 @@ def test_provenance_rules_and_protection_hold_whatever_the_insiders_do(steps: li
         try:
             run(compact, steps)
             compact.quiet()
-            event(f"held at {sorted(compact.holders())}, protected: {compact.protected}")
+            event(f"held at {sorted(compact.holders())}, protected: {compact.protected}, "
+                  f"relabelled at {sorted(compact.relabelled)}")
             check_invariants(compact)
             check_no_onward_after_protection(compact)
         finally:
