@@ -92,11 +92,12 @@ def test_day_and_month_swapped_and_a_mistyped_year() -> None:
     assert _dates("2002-05-21", "1992-05-21") == "same day and month, another year"
 
 
-def test_dates_years_and_a_generation_apart_are_levels_of_their_own() -> None:
-    """Siblings and a father's namesake son: levels of their own, apart from typing errors and
-    estimated dates, so EM can weigh them against."""
+def test_dates_years_apart_weigh_against_most_a_generation_apart() -> None:
+    """Siblings and a father's namesake son: EM would learn such gaps as usual in a match, so
+    their m is fixed small, smallest a generation apart."""
     assert _dates("1975-02-21", "1978-06-02") == "years apart"
     assert _dates("1978-05-27", "2002-03-22") == "a generation apart"
+    assert _model.GENERATION_APART_M < _model.YEARS_APART_M <= 0.01
 
 
 def _second(left: str, right: str) -> str:
