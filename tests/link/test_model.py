@@ -4,23 +4,13 @@ comparisons and blocking rules a data set gets."""
 import json
 
 import duckdb
-import pyarrow as pa
 import pytest
 from splink import DuckDBAPI, Linker
+from tests.link._features import features_of
 
-from cruce.link import _engine, _model, _prepare
+from cruce.link import _engine, _model
 
-
-def _features(people: list[dict[str, list[str]]]) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    table = pa.table({
-        "id": [f"p{i}" for i in range(len(people))],
-        "source": ["test"] * len(people),
-        "properties": [json.dumps(p) for p in people],
-    })
-    _prepare.load_table(con, table)
-    _prepare.build_features(con)
-    return con
+_features = features_of
 
 
 PEOPLE = [

@@ -2,25 +2,14 @@
 feature a record gets and which comparison level a pair lands on (real DuckDB, the model's own
 SQL)."""
 
-import json
 from typing import Any
 
 import duckdb
-import pyarrow as pa
+from tests.link._features import features_of
 
-from cruce.link import _model, _prepare
+from cruce.link import _model
 
-
-def _features(people: list[dict[str, list[str]]]) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect()
-    table = pa.table({
-        "id": [f"p{i}" for i in range(len(people))],
-        "source": ["test"] * len(people),
-        "properties": [json.dumps(p) for p in people],
-    })
-    _prepare.load_table(con, table)
-    _prepare.build_features(con)
-    return con
+_features = features_of
 
 
 def _column(con: duckdb.DuckDBPyConnection, column: str) -> list[Any]:
