@@ -7,11 +7,8 @@ that links across sources and duplicates inside one are both found.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -19,7 +16,7 @@ import pyarrow as pa
 from cruce.errors import InvalidInput
 from cruce.link._countries import country_code_sql, is_country_sql
 from cruce.link._input import FileCheck, check_jsonl, good_people
-from cruce.names import is_common_moniker, moniker_key, name_features, normalise, parse_name_parts
+from cruce.link._name_table import name_table
 
 NAME_PROPS = ("name", "firstName", "middleName", "lastName", "fatherName", "motherName", "alias")
 LIST_FEATURES = ("given_all", "given_canonical_all", "surname_all", "aliases_norm", "aliases_rare")
@@ -35,7 +32,6 @@ TEXT_FEATURES = (
     "surname2_phonetic",
     "full_norm",
 )
-PARALLEL_FROM = 40_000  # distinct names; below this a process pool costs more than it saves
 
 
 def load_jsonl(
@@ -98,7 +94,7 @@ def build_features(con: duckdb.DuckDBPyConnection) -> int:
         f"CREATE OR REPLACE TABLE raw AS SELECT id AS unique_id, source, {_raw_columns()} "
         "FROM entities"
     )
-    names = _name_table(con)
+    names = name_table(con, TEXT_FEATURES, LIST_FEATURES)
     con.register("name_features", names)
     con.execute(
         f"CREATE OR REPLACE TABLE features AS SELECT r.unique_id, r.source, "
@@ -226,77 +222,6 @@ def _address_columns() -> list[str]:
         f"nullif(list_filter({tokens}, lambda t: regexp_full_match(t, '[0-9]{{3,}}')), []) "
         "AS address_numbers",
     ]
-
-
-def _name_table(con: duckdb.DuckDBPyConnection) -> pa.Table:
-    rows = con.execute(
-        "SELECT DISTINCT name_key, name, firstName, middleName, lastName, fatherName, motherName, "
-        "alias FROM raw"
-    ).fetchall()
-    workers = min(os.cpu_count() or 1, 4)
-    if len(rows) >= PARALLEL_FROM and workers > 1:
-        chunk = max(1, len(rows) // workers)
-        with ProcessPoolExecutor(workers) as pool:
-            parts = list(pool.map(_columns_of_chunk, _chunks(rows, chunk)))
-    else:
-        parts = [_columns_of_chunk(rows)]
-    columns: dict[str, list[Any]] = {"name_key": [r[0] for r in rows]}
-    for col in (*TEXT_FEATURES, *LIST_FEATURES, "unparsed"):
-        columns[col] = [value for part in parts for value in part[col]]
-    types = {c: pa.list_(pa.string()) if c in LIST_FEATURES else pa.string() for c in columns}
-    types["unparsed"] = pa.bool_()
-    return pa.table({c: pa.array(v, types[c]) for c, v in columns.items()})
-
-
-def _columns_of_chunk(rows: list[tuple[Any, ...]]) -> dict[str, list[Any]]:
-    """Features of a chunk as columns: far cheaper to send back from a worker than dicts."""
-    features = [_features_or_raw(row) for row in rows]
-    return {col: [f[col] for f in features] for col in (*TEXT_FEATURES, *LIST_FEATURES, "unparsed")}
-
-
-def _features_or_raw(row: tuple[Any, ...]) -> dict[str, Any]:
-    """A record's name features; a name standardisation cannot read is linked on its
-    normalised raw words instead, and marked, so that one record never sinks a run."""
-    try:
-        return {**_features_of(row), "unparsed": False}
-    except Exception:  # noqa: BLE001 - any fault in one name must cost that name only
-        return _raw_name_features(row)
-
-
-def _raw_name_features(row: tuple[Any, ...]) -> dict[str, Any]:
-    """Only `full_norm`: the record's name words, normalised and sorted (order-proof)."""
-    _, *fields, aliases = row
-    text = " ".join(str(v) for v in fields if v)
-    try:
-        words = normalise(text).split()
-    except Exception:  # noqa: BLE001 - the fallback itself must not fail
-        words = text.casefold().split()
-    features: dict[str, Any] = dict.fromkeys((*TEXT_FEATURES, *LIST_FEATURES))
-    features["full_norm"] = " ".join(sorted(words)) or None
-    features["unparsed"] = True
-    return features
-
-
-def _features_of(row: tuple[Any, ...]) -> dict[str, Any]:
-    _, full, first, middle, last, father, mother, aliases = row
-    parsed = parse_name_parts(
-        first=first, middle=middle, last=last, father=father, mother=mother, full=full
-    )
-    features = name_features(parsed)
-    extra = [moniker_key(a) for a in aliases or []]
-    aliases = sorted({*features["aliases_norm"], *(k for k in extra if k)})  # type: ignore[misc]
-    features["aliases_norm"] = aliases
-    # Gang monikers many people share are no evidence of identity.
-    features["aliases_rare"] = [a for a in aliases if not is_common_moniker(a)] or None
-    for column in LIST_FEATURES:
-        if not features.get(column):
-            features[column] = None
-    return features
-
-
-def _chunks(rows: list[tuple[Any, ...]], size: int) -> Iterable[list[tuple[Any, ...]]]:
-    for start in range(0, len(rows), size):
-        yield rows[start : start + size]
 
 
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
