@@ -5,7 +5,7 @@ import random
 import duckdb
 import pytest
 
-from cruce.link import _judged, _learn
+from cruce.link import _agreement, _judged, _learn
 from cruce.link._judgements import Judgement
 from cruce.link._review import allocate, select_for_review
 
@@ -90,7 +90,7 @@ def test_two_people_linked_once_stay_apart_when_every_other_pair_says_they_diffe
                        ("f1", "s1", 0.7, 1.0, 3, 0, None, None),
                        ("f1", "s2", 0.1, -3.0, 3, 0, None, None),
                        ("f2", "s1", 0.05, -4.0, 3, 0, None, None)])
-    _judged.cluster(con, "scored", ["f1", "f2", "s1", "s2"], [], 0.5)
+    _agreement.cluster(con, "scored", ["f1", "f2", "s1", "s2"], [], 0.5)
     clusters = dict(con.execute("SELECT unique_id, cluster_id FROM cruce_clusters").fetchall())
     assert clusters == {"f1": "f1", "f2": "f1", "s1": "s1", "s2": "s1"}
 
