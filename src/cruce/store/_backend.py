@@ -8,6 +8,7 @@ them, and emit one `AccessEvent` per operation in the same transaction as the da
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
@@ -75,24 +76,30 @@ class Backend(ABC):
     def _begin(self) -> AbstractContextManager[None]:
         """The backend's own transaction: commit on exit, roll back on an exception."""
 
-    _depth: int = 0
+    # Per thread: each thread's own transaction depth (and, in a backend, its own cursor), so
+    # that threads sharing one store never join each other's transactions.
+    _local: threading.local
+
+    @property
+    def _depth(self) -> int:
+        return int(getattr(self._local, "depth", 0))
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        """One operation is one commit: nested calls join the outer transaction."""
+        """One operation is one commit: nested calls (in the same thread) join the outer one."""
         if self._depth:
-            self._depth += 1
+            self._local.depth += 1
             try:
                 yield
             finally:
-                self._depth -= 1
+                self._local.depth -= 1
             return
-        self._depth = 1
+        self._local.depth = 1
         try:
             with self._begin():
                 yield
         finally:
-            self._depth = 0
+            self._local.depth = 0
 
     @abstractmethod
     def close(self) -> None: ...

@@ -1,7 +1,14 @@
-"""The embedded default store: one DuckDB file per node."""
+"""The embedded default store: one DuckDB file per node.
+
+Many threads may share one store: each thread reads on its own cursor (DuckDB runs them in
+parallel, outside the GIL), and writes take one lock, held for a whole transaction, whose cursor
+is the thread's own, so the thread sees its uncommitted writes. DuckDB lets only one PROCESS open
+a file for writing: serve a DuckDB node from one process with threads.
+"""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,31 +40,46 @@ class DuckDBStore(Store):
         if self.url != ":memory:":
             for made in (path, Path(f"{path}.wal")):
                 make_private(made)
-        self._depth = 0
+        self._local = threading.local()
+        # One writer at a time: a transaction (or a lone write) holds it to its end.
+        self._write_lock = threading.RLock()
         self.migrate()
         self.sink = sink if sink is not None else TableSink(self)
 
+    def _cursor(self) -> duckdb.DuckDBPyConnection:
+        """This thread's own cursor (made at its first use; temp tables and registered views
+        are per cursor, so a transaction's stay its own)."""
+        cursor: duckdb.DuckDBPyConnection | None = getattr(self._local, "cursor", None)
+        if cursor is None:
+            cursor = self.conn.cursor()
+            self._local.cursor = cursor
+        return cursor
+
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> None:
-        self.conn.execute(sql, list(params))
+        # Outside a transaction a write is its own commit: it too waits for the writer's turn.
+        with self._write_lock:
+            self._cursor().execute(sql, list(params))
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        return self.conn.execute(sql, list(params)).fetchall()
+        return self._cursor().execute(sql, list(params)).fetchall()
 
     @contextmanager
     def _begin(self) -> Iterator[None]:
-        self.conn.execute("BEGIN TRANSACTION")
-        try:
-            yield
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+        with self._write_lock:
+            cursor = self._cursor()
+            cursor.execute("BEGIN TRANSACTION")
+            try:
+                yield
+            except BaseException:
+                cursor.execute("ROLLBACK")
+                raise
+            cursor.execute("COMMIT")
 
     def _bulk_upsert(self, table: pa.Table) -> tuple[IdSet, IdSet]:
-        self.conn.register("incoming", table)
+        self._cursor().register("incoming", table)
         try:
             differs = " OR ".join(f"r.{c} IS DISTINCT FROM i.{c}" for c in CONTENT_COLUMNS)
-            self.conn.execute(
+            self._cursor().execute(
                 "CREATE OR REPLACE TEMP TABLE upsert_status AS SELECT i.id, CASE "
                 f"WHEN r.id IS NULL THEN 'new' WHEN {differs} THEN 'changed' ELSE 'same' END "
                 "AS status FROM incoming i LEFT JOIN records r ON r.id = i.id"
@@ -67,20 +89,20 @@ class DuckDBStore(Store):
                 updates = ", ".join(
                     f"{c} = i.{c}" for c in RECORD_COLUMNS if c not in ("id", "created_at")
                 )
-                self.conn.execute(
+                self._cursor().execute(
                     f"UPDATE records r SET {updates} FROM incoming i JOIN upsert_status s "
                     "USING (id) WHERE r.id = i.id AND s.status = 'changed'"
                 )
             if new.count:
                 cols = ", ".join(f"i.{c}" for c in RECORD_COLUMNS)
-                self.conn.execute(
+                self._cursor().execute(
                     f"INSERT INTO records SELECT {cols} FROM incoming i "
                     "JOIN upsert_status s USING (id) WHERE s.status = 'new'"
                 )
-            self.conn.execute("DROP TABLE upsert_status")
+            self._cursor().execute("DROP TABLE upsert_status")
             return new, changed
         finally:
-            self.conn.unregister("incoming")
+            self._cursor().unregister("incoming")
 
     def _append_rows(
         self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
@@ -88,52 +110,52 @@ class DuckDBStore(Store):
         if not rows:
             return
         incoming = pa.table({c: [row[i] for row in rows] for i, c in enumerate(columns)})
-        self.conn.register("appending", incoming)
+        self._cursor().register("appending", incoming)
         try:
             cols = ", ".join(columns)
-            self.conn.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM appending")
+            self._cursor().execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM appending")
         finally:
-            self.conn.unregister("appending")
+            self._cursor().unregister("appending")
 
     def _put_fragments(self, table: pa.Table, source: str) -> None:
-        self.conn.register("incoming", table.select(list(FRAGMENT_COLUMNS)))
+        self._cursor().register("incoming", table.select(list(FRAGMENT_COLUMNS)))
         try:
-            self.conn.execute(
+            self._cursor().execute(
                 "DELETE FROM fragments f USING incoming i WHERE f.id = i.id AND f.source = ?",
                 [source],
             )
             cols = ", ".join(FRAGMENT_COLUMNS)
-            self.conn.execute(
+            self._cursor().execute(
                 f"INSERT INTO fragments (source, {cols}) SELECT ?, {cols} FROM incoming", [source]
             )
         finally:
-            self.conn.unregister("incoming")
+            self._cursor().unregister("incoming")
 
     def _fragments_elsewhere(self, table: pa.Table, source: str) -> list[dict[str, Any]]:
-        self.conn.register("incoming", table.select(["id"]))
+        self._cursor().register("incoming", table.select(["id"]))
         try:
             cols = ", ".join(f"f.{c}" for c in FRAGMENT_COLUMNS)
-            rows = self.conn.execute(
+            rows = self._cursor().execute(
                 f"SELECT {cols} FROM fragments f SEMI JOIN incoming i ON f.id = i.id "
                 "WHERE f.source <> ?",
                 [source],
             ).fetchall()
         finally:
-            self.conn.unregister("incoming")
+            self._cursor().unregister("incoming")
         return [dict(zip(FRAGMENT_COLUMNS, row, strict=True)) for row in rows]
 
     def _id_set(self, status: str) -> IdSet:
-        row = self.conn.execute(
+        row = self._cursor().execute(
             "SELECT count(*) FROM upsert_status WHERE status = ?", [status]
         ).fetchall()[0]
         count = int(row[0]) if row else 0
         if count <= MAX_LISTED_IDS:
-            ids = self.conn.execute(
+            ids = self._cursor().execute(
                 "SELECT id FROM upsert_status WHERE status = ? ORDER BY id", [status]
             ).fetchall()
             return IdSet(count, tuple(r[0] for r in ids))
         # The same digest as audit.digest_ids, computed where the ids are.
-        digest = self.conn.execute(
+        digest = self._cursor().execute(
             "SELECT sha256(string_agg(id || chr(10), '' ORDER BY id)) FROM upsert_status "
             "WHERE status = ?",
             [status],

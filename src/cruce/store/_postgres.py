@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
@@ -57,7 +58,7 @@ class PostgresStore(Store):
 
     def __init__(self, url: str, sink: AccessSink | None = None) -> None:
         self.url = redact_url(url)
-        self._depth = 0
+        self._local = threading.local()
         self._closed = False
         self._loaded: pa.Table | None = None  # the Arrow table now in _INCOMING
         params: dict[str, Any] = {}
