@@ -1,47 +1,120 @@
-"""Bounded load test of one real cruce node (DuckDB) over HTTP on 127.0.0.1.
+"""Load test of one real cruce node over HTTP on 127.0.0.1, driven by wrk (compiled, Lua).
 
-    .venv/bin/python bench/load.py                          # 200 clients for 60 s
-    .venv/bin/python bench/load.py --clients 20 --seconds 5 # a quick look
+    .venv/bin/python bench/load.py                                  # 200 connections, 60 s
+    .venv/bin/python bench/load.py --seconds 10 --backend postgres --baseline HEAD~20
 
-Builds the demo world's hn_police data (`cruce.demo.generate_world`), then through the CLI:
-`cruce init`, `cruce ingest <world>/hn_police/mapping.yml`, `cruce users add` (one analyst), and
-`cruce node serve` as a child process. Then CLIENTS asyncio clients (httpx.AsyncClient, one
-connection each) loop until SECONDS have passed (and at most --max-requests in all): 70 %
-searches for a name drawn from the data, 30 % reads of a record id drawn from the data, each with
-the X-Cruce-* justification headers. Reports requests, errors (non-200 or transport failure),
-throughput and latency percentiles, then stops the node and runs `cruce audit verify`.
-Traffic goes only to 127.0.0.1.
+Per backend (duckdb file, or a fresh PostgreSQL database per run) it builds the demo world's
+hn_police data (`cruce init`, `cruce ingest`, `cruce users add`), serves it with
+`cruce node serve`, and runs wrk per workload: mixed (search 50 %, record 30 %, stats and /me
+10 %, outbox and inbox 10 %), search only, /me only. After each run the node is stopped,
+`cruce audit verify` must pass, and the consultations in the log must equal the searches and
+reads served (2xx). With --baseline REF the same runs go against a git worktree of REF and the
+ratios current/baseline are printed, with a markdown table for bench/RESULTS.md.
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
-import platform
-import random
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
-
 HOST = "127.0.0.1"
-WHY = {"X-Cruce-Purpose": "gangs_organized_crime", "X-Cruce-Case": "HN-2026-LOAD",
-       "X-Cruce-Why": "load test"}
+LUA = Path(__file__).parent / "_load" / "mixed.lua"
+PG = os.environ.get("CRUCE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+WORKLOADS = {
+    "mixed": [("search", 50), ("record", 30), ("stats", 5), ("me", 5), ("outbox", 5),
+              ("inbox", 5)],
+    "search": [("search", 100)],
+    "me": [("me", 100)],
+}
+UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4}
 
 
-def cruce(*args: str) -> str:
+@dataclass
+class Run:
+    code: str
+    backend: str
+    workload: str
+    rps: float
+    p50: float
+    p90: float
+    p99: float
+    errors: int
+    timeouts: int
+    sockets: int
+    check: str
+
+
+def cruce(src: Path, *args: str) -> str:
+    env = {**os.environ, "PYTHONPATH": str(src)}
     done = subprocess.run([sys.executable, "-m", "cruce", *args], capture_output=True, text=True,
-                          check=False, timeout=900)
+                          check=False, timeout=1800, env=env)
     if done.returncode != 0:
-        raise SystemExit(f"cruce {' '.join(args)} failed ({done.returncode}):\n{done.stderr}")
+        raise SystemExit(f"cruce {' '.join(args)} failed ({done.returncode}): "
+                         f"{done.stderr.strip().splitlines()[-1:]}")
     return done.stdout
+
+
+def fresh_store(backend: str, workdir: Path, tag: str) -> str:
+    os.environ.pop("CRUCE_AUDIT_DIR", None)
+    if backend == "duckdb":
+        return str(workdir / f"{tag}.duckdb")
+    # A server store's audit log lives in a folder of its own (cruce/_files.py); every cruce
+    # process of this run (ingest, serve, verify, export) inherits it.
+    audit = workdir / f"{tag}.audit"
+    audit.mkdir()
+    os.environ["CRUCE_AUDIT_DIR"] = str(audit)
+    import psycopg  # a fresh database per run: nothing left from an earlier one
+
+    name = re.sub(r"\W", "_", f"cruce_load_{tag}")
+    with psycopg.connect(PG, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        conn.execute(f"CREATE DATABASE {name}")
+    return PG.rsplit("/", 1)[0] + "/" + name
+
+
+def build_node(src: Path, world: Path, store: str) -> str:
+    cruce(src, "init", "--db", store, "--agency", "hn_police")
+    cruce(src, "ingest", str(world / "hn_police" / "mapping.yml"), "--db", store)
+    return cruce(src, "users", "add", "load.analyst", "--role", "analyst", "--db",
+                 store).strip().splitlines()[-1].strip()
+
+
+def node_data(db: Path) -> tuple[list[str], list[str]]:
+    """Surnames and record ids from a node built from the same world (every run's is equal)."""
+    from cruce import Node
+
+    with Node.open(db) as node:
+        rows = node.store._query("SELECT id, schema, caption FROM records")
+    ids = [str(r[0]) for r in rows]
+    names = sorted({str(c).split()[0] for _, s, c in rows if s == "Person" and str(c).split()})
+    return names, ids
+
+
+def write_data(path: Path, token: str, names: list[str], ids: list[str], mix: str) -> None:
+    def lua_list(values: list[str]) -> str:
+        return "{" + ",".join(lua_string(v) for v in values) + "}"
+    weights = WORKLOADS[mix]
+    path.write_text(
+        f"TOKEN = {json.dumps(token)}\nPURPOSE = \"gangs_organized_crime\"\n"
+        f"CASE = \"HN-2026-LOAD\"\nWHY = \"load test\"\nNAMES = {lua_list(names)}\n"
+        f"IDS = {lua_list(ids)}\nTOTAL = {sum(w for _, w in weights)}\n"
+        "MIX = {" + ",".join(f"{{{json.dumps(k)},{w}}}" for k, w in weights) + "}\n")
+
+
+def lua_string(value: str) -> str:
+    """A Lua 5.1 literal: every byte outside printable ASCII as a decimal escape (no \\u)."""
+    return '"' + "".join(chr(b) if 32 <= b < 127 and chr(b) not in '"\\' else f"\\{b:03d}"
+                         for b in value.encode()) + '"'
 
 
 def free_port() -> int:
@@ -50,161 +123,151 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def build_node(workdir: Path, people: int) -> tuple[Path, str, list[str], list[str]]:
-    """A fresh node with hn_police's demo data; (db, analyst token, search terms, record ids)."""
-    from cruce import Node
-    from cruce.demo import WorldSpec, generate_world
-
-    if workdir.exists():
-        shutil.rmtree(workdir)
-    workdir.mkdir(parents=True)
-    world = workdir / "world"
-    generate_world(world, WorldSpec(people=people))
-    db = workdir / "hn_police.duckdb"
-    cruce("init", "--db", str(db), "--agency", "hn_police")
-    cruce("ingest", str(world / "hn_police" / "mapping.yml"), "--db", str(db))
-    token = cruce("users", "add", "load.analyst", "--role", "analyst", "--db", str(db))
-    token = token.strip().splitlines()[-1].strip()
-    with Node.open(db) as node:
-        rows = node.store._query("SELECT id, schema, caption FROM records")
-    ids = [str(r[0]) for r in rows]
-    # Search terms: a person's full caption, or one of its words (every word must match).
-    terms = []
-    for _, schema, caption in rows:
-        words = [w for w in str(caption).split() if len(w) > 2]
-        if schema == "Person" and words:
-            terms.append(" ".join(words))
-            terms.append(random.Random(caption).choice(words))
-    return db, token, terms, ids
-
-
-@dataclass
-class Tally:
-    latencies: list[float] = field(default_factory=list)
-    errors: dict[str, int] = field(default_factory=dict)
-    kinds: dict[str, int] = field(default_factory=dict)
-
-    def error(self, what: str) -> None:
-        self.errors[what] = self.errors.get(what, 0) + 1
-
-
-async def client_loop(n: int, base_url: str, token: str, terms: list[str], ids: list[str],
-                      deadline: float, budget: list[int], tally: Tally) -> None:
-    rng = random.Random(n)
-    headers = {"Authorization": f"Bearer {token}", **WHY}
-    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
-    async with httpx.AsyncClient(base_url=base_url, headers=headers, limits=limits,
-                                 timeout=httpx.Timeout(60)) as client:
-        while time.monotonic() < deadline and budget[0] > 0:
-            budget[0] -= 1
-            if rng.random() < 0.7:
-                kind, request = "search", client.get(
-                    "/api/v1/search", params={"q": rng.choice(terms), "limit": 20})
-            else:
-                kind, request = "record", client.get(f"/api/v1/records/{rng.choice(ids)}")
-            start = time.perf_counter()
-            try:
-                response = await request
-            except httpx.HTTPError as exc:
-                tally.error(f"{kind}: {type(exc).__name__}")
-                continue
-            tally.latencies.append(time.perf_counter() - start)
-            tally.kinds[kind] = tally.kinds.get(kind, 0) + 1
-            if response.status_code != 200:
-                tally.error(f"{kind}: HTTP {response.status_code} {response.text[:120]}")
-
-
-def percentile(sorted_values: list[float], p: float) -> float:
-    if not sorted_values:
-        return float("nan")
-    index = min(len(sorted_values) - 1, max(0, round(p / 100 * len(sorted_values)) - 1))
-    return sorted_values[index]
-
-
-async def run_load(base_url: str, token: str, terms: list[str], ids: list[str], clients: int,
-                   seconds: float, max_requests: int) -> tuple[Tally, float]:
-    tally = Tally()
-    budget = [max_requests]
-    start = time.monotonic()
-    deadline = start + seconds
-    await asyncio.gather(*(client_loop(n, base_url, token, terms, ids, deadline, budget, tally)
-                           for n in range(clients)))
-    return tally, time.monotonic() - start
-
-
-def wait_ready(process: subprocess.Popen[bytes], base_url: str, token: str) -> None:
-    deadline = time.monotonic() + 60
+def wait_ready(process: subprocess.Popen[bytes], url: str, token: str) -> None:
+    deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise SystemExit(f"node exited with {process.returncode}")
         try:
-            response = httpx.get(f"{base_url}/api/v1/me", timeout=2,
-                                 headers={"Authorization": f"Bearer {token}"})
-            if response.status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise SystemExit("node did not answer within 60 s")
+            req = urllib.request.Request(url + "/api/v1/me",
+                                         headers={"Authorization": f"Bearer {token}"})
+            with urllib.request.urlopen(req, timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)  # not listening yet: poll again
+    raise SystemExit("node did not answer within 120 s")
+
+
+def parse_wrk(out: str) -> dict[str, float]:
+    """req/s, p50/p90/p99 (ms), non-2xx, time-outs, socket errors, and the Lua done counts."""
+    def ms(text: str) -> float:
+        number, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]  # wrk always prints a unit
+        return float(number) * UNITS[unit]
+    found: dict[str, float] = {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out)[1])}  # type: ignore[index]  # wrk always prints it
+    for p in ("50", "90", "99"):
+        hit = re.search(rf"^\s+{p}(?:\.000)?%\s+(\S+)", out, re.M)
+        found[f"p{p}"] = ms(hit[1]) if hit else float("nan")
+    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    found["timeouts"] = float(sock[4]) if sock else 0.0
+    found["sockets"] = float(sum(int(sock[i]) for i in (1, 2, 3))) if sock else 0.0
+    counts = re.search(r"CRUCE ok=(\d+) client=(\d+) server=(\d+) searches=(\d+) reads=(\d+) sent=(\d+)", out)
+    if counts is None:
+        raise SystemExit("wrk printed no CRUCE counts: the Lua done hook did not run")
+    found.update(ok=float(counts[1]), errors=float(counts[2]) + float(counts[3]),
+                 served=float(counts[4]) + float(counts[5]), sent=float(counts[6]))
+    return found
+
+
+def consultations(src: Path, store: str) -> int:
+    """The load analyst's consultations in the log (`cruce audit export`, which logs itself as
+    the operator's consultation, not the analyst's)."""
+    events = cruce(src, "audit", "export", "--db", store, "--why", "load check")
+    return sum(1 for line in events.splitlines() if line.strip()
+               and (e := json.loads(line))["op"] == "consultation"
+               and e["actor"]["user"] == "load.analyst")
+
+
+def one_run(src: Path, code: str, backend: str, mix: str, world: Path, workdir: Path,
+            names: list[str], ids: list[str], args: argparse.Namespace) -> Run:
+    store = fresh_store(backend, workdir, f"{code}_{backend}_{mix}")
+    token = build_node(src, world, store)
+    data = workdir / f"data_{mix}.lua"
+    write_data(data, token, names, ids, mix)
+    before = consultations(src, store)
+    port = free_port()
+    url = f"http://{HOST}:{port}"
+    with (workdir / f"server_{code}_{backend}_{mix}.log").open("wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "cruce", "node", "serve", "--db", store, "--host", HOST,
+             "--port", str(port)], stdout=log, stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONPATH": str(src), "CRUCE_USER": "load"})
+        try:
+            wait_ready(server, url, token)
+            done = subprocess.run(
+                ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.seconds}s",
+                 "--latency", "--timeout", "10s", "-s", str(LUA), url, "--", str(data)],
+                capture_output=True, text=True, check=False)
+            if done.returncode != 0:
+                raise SystemExit(f"wrk failed: {done.stderr.strip() or done.stdout.strip()}")
+            out = done.stdout
+        finally:
+            server.terminate()
+            server.wait(60)
+    (workdir / f"wrk_{code}_{backend}_{mix}.txt").write_text(out)
+    got = parse_wrk(out)
+    verify = " ".join(cruce(src, "audit", "verify", "--db", store).split())[:60]
+    logged = consultations(src, store) - before
+    served, sent = int(got["served"]), int(got["sent"])
+    # Exact equality only if nothing was in flight when wrk stopped: those answers are never
+    # read (so not "served" here) yet are logged; they are at most sent - served.
+    check = (f"verify ok; consultations {logged}, served {served}, sent {sent}: "
+             + ("== served yes" if logged == served else
+                "served <= logged <= sent yes" if served <= logged <= sent else "NO"))
+    print(f"  {code} {backend} {mix}: {got['rps']:.0f} req/s, p50 {got['p50']:.1f} ms, "
+          f"p99 {got['p99']:.1f} ms, errors {int(got['errors'])}; audit: {verify}; {check}",
+          flush=True)
+    return Run(code, backend, mix, got["rps"], got["p50"], got["p90"], got["p99"],
+               int(got["errors"]), int(got["timeouts"]), int(got["sockets"]), check)
+
+
+def worktree(ref: str) -> Path:
+    path = Path("/tmp/cruce-baseline")
+    if path.exists():
+        subprocess.run(["git", "worktree", "remove", "--force", str(path)], check=False)
+    subprocess.run(["git", "worktree", "add", "--detach", str(path), ref], check=True,
+                   capture_output=True)
+    return path / "src"
+
+
+def table(runs: list[Run]) -> str:
+    lines = ["| code | backend | workload | req/s | p50 ms | p90 ms | p99 ms | non-2xx | "
+             "time-outs | socket errors | ratio req/s cur/base |", "|" + "---|" * 11]
+    base = {(r.backend, r.workload): r.rps for r in runs if r.code == "baseline"}
+    for r in runs:
+        ratio = f"{r.rps / base[(r.backend, r.workload)]:.2f}" if r.code == "current" and \
+            base.get((r.backend, r.workload)) else ""
+        lines.append(f"| {r.code} | {r.backend} | {r.workload} | {r.rps:,.0f} | {r.p50:.1f} | "
+                     f"{r.p90:.1f} | {r.p99:.1f} | {r.errors} | {r.timeouts} | {r.sockets} | "
+                     f"{ratio} |")
+    return "\n".join(lines)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=60.0)
-    parser.add_argument("--clients", type=int, default=200)
-    parser.add_argument("--people", type=int, default=2000, help="demo world size (WorldSpec)")
-    parser.add_argument("--max-requests", type=int, default=2_000_000,
-                        help="hard cap on requests in all (the loop is bounded in count too)")
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--connections", type=int, default=200)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--people", type=int, default=20_000, help="demo world size (WorldSpec)")
+    parser.add_argument("--backend", choices=["duckdb", "postgres", "both"], default="both")
+    parser.add_argument("--workload", choices=[*WORKLOADS, "all"], default="all")
+    parser.add_argument("--baseline", metavar="REF", help="also run a git worktree of REF")
     parser.add_argument("--workdir", type=Path, default=Path("bench/out/load"))
     args = parser.parse_args()
-    if not 1 <= args.clients <= 1000 or not 0 < args.seconds <= 3600:
-        raise SystemExit("--clients must be 1..1000 and --seconds 0..3600")
+    if shutil.which("wrk") is None:
+        raise SystemExit("bench/load.py needs wrk: apt-get install -y wrk")
+    from cruce.demo import WorldSpec, generate_world
 
-    t0 = time.perf_counter()
-    db, token, terms, ids = build_node(args.workdir, args.people)
-    print(f"node: {len(ids)} hn_police records, {len(terms)} search terms, "
-          f"set up in {time.perf_counter() - t0:.1f} s", flush=True)
-
-    port = free_port()
-    base_url = f"http://{HOST}:{port}"
-    log = (args.workdir / "server.log").open("wb")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "cruce", "node", "serve", "--db", str(db), "--host", HOST,
-         "--port", str(port)], stdout=log, stderr=subprocess.STDOUT,
-        env={**os.environ, "CRUCE_USER": "load"})
-    try:
-        wait_ready(server, base_url, token)
-        tally, elapsed = asyncio.run(run_load(base_url, token, terms, ids, args.clients,
-                                              args.seconds, args.max_requests))
-    finally:
-        server.terminate()
-        try:
-            server.wait(15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(15)
-        log.close()
-
-    latencies = sorted(tally.latencies)
-    total = len(latencies) + sum(v for k, v in tally.errors.items() if ":" in k and "HTTP" not in k)
-    errors = sum(tally.errors.values())
-    verify = " ".join(cruce("audit", "verify", "--db", str(db)).split())
-    result = {
-        "clients": args.clients, "seconds": round(elapsed, 1), "records": len(ids),
-        "requests": total, "by_kind": tally.kinds, "errors": errors,
-        "error_kinds": dict(sorted(tally.errors.items(), key=lambda kv: -kv[1])[:10]),
-        "throughput_rps": round(total / elapsed, 1),
-        "p50_ms": round(percentile(latencies, 50) * 1000, 1),
-        "p90_ms": round(percentile(latencies, 90) * 1000, 1),
-        "p99_ms": round(percentile(latencies, 99) * 1000, 1),
-        "max_ms": round(latencies[-1] * 1000, 1) if latencies else None,
-        "audit_verify": verify,
-        "machine": f"{platform.python_implementation()} {platform.python_version()}, "
-                   f"{os.cpu_count()} CPUs, {platform.system()}",
-    }
-    print(json.dumps(result, indent=2))
-    if errors:
-        raise SystemExit(f"{errors} errors")
+    shutil.rmtree(args.workdir, ignore_errors=True)
+    args.workdir.mkdir(parents=True)
+    world = args.workdir / "world"
+    generate_world(world, WorldSpec(people=args.people))
+    here = (Path(__file__).parent.parent / "src").resolve()
+    names_db = args.workdir / "names.duckdb"
+    build_node(here, world, str(names_db))
+    names, ids = node_data(names_db)
+    print(f"node: {len(ids)} hn_police records, {len(names)} surnames; load "
+          f"{Path('/proc/loadavg').read_text().split()[:3]}", flush=True)
+    codes = [("current", here)] + ([("baseline", worktree(args.baseline))] if args.baseline
+                                   else [])
+    backends = ["duckdb", "postgres"] if args.backend == "both" else [args.backend]
+    mixes = list(WORKLOADS) if args.workload == "all" else [args.workload]
+    runs = [one_run(src, code, backend, mix, world, args.workdir, names, ids, args)
+            for backend in backends for mix in mixes for code, src in codes]
+    print(f"load average after: {Path('/proc/loadavg').read_text().split()[:3]}")
+    print(table(runs))
+    if any(not r.check.endswith("yes") for r in runs):
+        raise SystemExit("a run's consultations did not match what was served")
 
 
 if __name__ == "__main__":
