@@ -59,6 +59,8 @@ class PostgresStore(Store):
     def __init__(self, url: str, sink: AccessSink | None = None) -> None:
         self.url = redact_url(url)
         self._local = threading.local()
+        # Until a connection pool: one connection, one thread's transaction on it at a time.
+        self._connection_lock = threading.RLock()
         self._closed = False
         self._loaded: pa.Table | None = None  # the Arrow table now in _INCOMING
         params: dict[str, Any] = {}
@@ -92,7 +94,7 @@ class PostgresStore(Store):
     def _begin(self) -> Iterator[None]:
         # A statement run outside any transaction() gets its own (see _execute), so the session
         # never idles inside an implicit transaction that would turn this one into a savepoint.
-        with self.conn.transaction():
+        with self._connection_lock, self.conn.transaction():
             yield
 
     def migrate(self) -> int:
