@@ -151,7 +151,8 @@ def parse_wrk(out: str) -> dict[str, float]:
     sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     found["timeouts"] = float(sock[4]) if sock else 0.0
     found["sockets"] = float(sum(int(sock[i]) for i in (1, 2, 3))) if sock else 0.0
-    counts = re.search(r"CRUCE ok=(\d+) client=(\d+) server=(\d+) searches=(\d+) reads=(\d+) sent=(\d+)", out)
+    counts = re.search(r"CRUCE ok=(\d+) client=(\d+) server=(\d+) searches=(\d+) "
+                       r"reads=(\d+) sent=(\d+)", out)
     if counts is None:
         raise SystemExit("wrk printed no CRUCE counts: the Lua done hook did not run")
     found.update(ok=float(counts[1]), errors=float(counts[2]) + float(counts[3]),
