@@ -21,8 +21,8 @@ from cruce.link._judgements import Judgement, read_judgements
 from cruce.link._review import select_for_review
 
 Progress = Callable[[str], None]
-# Reviewing and learning score every blocked pair down to this probability: the pairs a
-# judgement could still lift above the threshold are among them.
+# Every run scores every blocked pair down to this probability (reviewing and learning need
+# them: the pairs a judgement could still lift above the threshold are among them).
 SCORE_FLOOR = 0.001
 
 
@@ -37,10 +37,10 @@ class LinkResult:
     model_version: str
     records: int
     threshold: float
+    scored_table: str  # every scored pair down to the run's floor
     unparsed_names: int = 0  # records linked on their raw name: the parser could not read it
     skipped: list[BadLine] = field(default_factory=list)  # the first bad input lines skipped
     skipped_lines: int = 0  # every bad input line skipped
-    scored_table: str = ""  # every scored pair down to the floor (with review or judgements)
     judgements: list[Judgement] = field(default_factory=list)
     learnt_from: int = 0  # judged pairs the supervised layer was fitted on (0: none)
     explainer: Explainer = field(init=False)
@@ -71,8 +71,6 @@ class LinkResult:
 
     def review(self, n: int) -> list[tuple[str, str, float]]:
         """The n pairs whose judgement would teach the model most (not yet judged)."""
-        if not self.scored_table:
-            raise LinkageConfigError("this run kept only the pairs above its threshold")
         judged = [(j.left_id, j.right_id) for j in self.judgements]
         return select_for_review(self.con, self.scored_table, n, judged)
 
@@ -102,13 +100,14 @@ def link_files(
     engine: str = "duckdb",
     progress: Progress = lambda step: None,
     judgements: Path | None = None,
-    review: bool = False,
     learn: bool = True,
+    # ignored (every run keeps its scored pairs): goes when the CLI stops passing it
+    review: bool = False,  # (requests-B.md)
 ) -> LinkResult:
     """Link and dedupe FtM Person JSON lines, all files together; with `judgements` (a CSV
     file left_id,right_id,judgement) reviewers' answers train the model and constrain the
-    clusters (with `learn` false: constrain only); with `review` every pair is kept scored
-    for `LinkResult.review`."""
+    clusters (with `learn` false: constrain only); every pair down to SCORE_FLOOR stays
+    scored for `LinkResult.review`."""
     con = duckdb.connect()
     progress("reading records")
     records, checks = _prepare.load_jsonl(con, files)
@@ -116,8 +115,7 @@ def link_files(
     if judgements is not None:
         known = {str(r[0]) for r in con.execute("SELECT id FROM entities").fetchall()}
         judged = read_judgements(judgements, known)
-    floor = SCORE_FLOOR if review or judged else None
-    result = _link(con, records, threshold, engine, progress, None, judged, floor, learn)
+    result = _link(con, records, threshold, engine, progress, None, judged, SCORE_FLOOR, learn)
     result.skipped = [bad for check in checks for bad in check.bad]
     result.skipped_lines = sum(check.skipped for check in checks)
     return result
@@ -172,8 +170,8 @@ def _link(
     if done.layer is not None:  # the layer is part of the model: its version names it
         model = {**model, "cruce_judgements_layer": done.layer.to_json()}
     result = LinkResult(con, done.pairs_table, done.clusters_table, model,
-                        _engine.model_version(model), records, threshold, unparsed,
-                        scored_table=done.scored_table, judgements=list(judgements),
+                        _engine.model_version(model), records, threshold, done.scored_table,
+                        unparsed, judgements=list(judgements),
                         learnt_from=done.layer.labels if done.layer else 0)
     return result
 
