@@ -49,7 +49,7 @@ def test_a_name_the_parser_cannot_read_is_linked_on_its_raw_name_and_counted(
             raise IndexError("list index out of range")  # as _married_text did (issue 11 #2)
         return parse_name_parts(**fields)
 
-    monkeypatch.setattr("cruce.link._prepare.parse_name_parts", breaks_on_one_name)
+    monkeypatch.setattr("cruce.link._name_table.parse_name_parts", breaks_on_one_name)
     pairs, clusters = tmp_path / "pairs.csv", tmp_path / "clusters.csv"
     result = _link(people, pairs, "--clusters", str(clusters))
     assert result.exit_code == 0, result.output
