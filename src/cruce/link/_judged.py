@@ -76,10 +76,16 @@ def apply(con: duckdb.DuckDBPyConnection, scored: str, ids: Sequence[str],
         f"SELECT 1 FROM {scored} s WHERE least(s.unique_id_l, s.unique_id_r) = l.unique_id_l "
         "AND greatest(s.unique_id_l, s.unique_id_r) = l.unique_id_r)"
     )
+    clusters = cluster(con, scored, ids, judgements, threshold)
     pairs = "cruce_pairs"
-    con.execute(f"CREATE OR REPLACE VIEW {pairs} AS SELECT * FROM {scored} "
-                f"WHERE match_probability >= {float(threshold)!r}")
-    return Judged(pairs, cluster(con, scored, ids, judgements, threshold), scored, layer)
+    # With a learnt layer, a pair is kept only if its clusters agree: the layer fitted on a few
+    # hundred labels is noisy pair by pair, the clusters (which weigh every link around) less so.
+    agree = "" if layer is None else (
+        f" AND (SELECT c.cluster_id FROM {clusters} c WHERE c.unique_id = s.unique_id_l) = "
+        f"(SELECT c.cluster_id FROM {clusters} c WHERE c.unique_id = s.unique_id_r)")
+    con.execute(f"CREATE OR REPLACE VIEW {pairs} AS SELECT * FROM {scored} s "
+                f"WHERE match_probability >= {float(threshold)!r}{agree}")
+    return Judged(pairs, clusters, scored, layer)
 
 
 def _labels_table(con: duckdb.DuckDBPyConnection,
