@@ -101,3 +101,32 @@ def test_features_come_from_whatever_the_table_holds(column: str) -> None:
     scored_table(con, [("a", "b", 0.5, 0.0, 1, 1, "x", "x")])
     names = [name for name, _ in _learn.features(con, "scored")]
     assert any(name.startswith(column.removeprefix("gamma_").removesuffix("_l")) for name in names)
+
+
+def test_with_a_learnt_layer_the_pairs_file_keeps_only_pairs_whose_clusters_agree() -> None:
+    """The layer lifts every pair sharing a phone, the misleading father-son link across
+    (f1, s1) too; the clusters keep father and son apart, and so does the pairs file."""
+    rng = random.Random(5)
+    con = duckdb.connect()
+    rows = []
+    for i in range(400):
+        same_phone = rng.random() < 0.5
+        rows.append((f"l{i}", f"r{i}", 0.5, 0.0, 1, 1, f"p{i}", f"p{i}" if same_phone else "q"))
+    family = [("f1", "f2", 0.99, 9.0, 3, 3, "pf", "pf"), ("s1", "s2", 0.99, 9.0, 3, 3, "ps", "ps"),
+              ("f1", "s1", 0.5, 0.0, 1, 1, "home", "home"),
+              ("f1", "s2", 0.01, -7.0, 3, 0, "x", "y"), ("f2", "s1", 0.01, -7.0, 3, 0, "x", "y"),
+              ("f2", "s2", 0.01, -7.0, 3, 0, "x", "y")]
+    scored_table(con, rows + family)
+    judged = [Judgement.make(a, b, "same" if pl == pr else "different", "t", "truth")
+              for a, b, _, _, _, _, pl, pr in rows[:60]]
+    ids = sorted({x for r in rows + family for x in r[:2]})
+    done = _judged.apply(con, "scored", ids, judged, 0.5)
+    assert done.layer is not None
+    lifted = con.execute("SELECT match_probability FROM scored WHERE unique_id_l = 'f1' AND "
+                         "unique_id_r = 's1'").fetchall()[0][0]
+    assert lifted >= 0.5, "the layer alone would keep the link across"
+    kept = {(a, b) for a, b in con.execute(
+        f"SELECT unique_id_l, unique_id_r FROM {done.pairs_table}").fetchall()}
+    assert ("f1", "f2") in kept and ("s1", "s2") in kept and ("f1", "s1") not in kept
+    unjudged_same = {(a, b) for a, b, _, _, _, _, pl, pr in rows[60:] if pl == pr}
+    assert unjudged_same <= kept, "pairs inside one cluster stay"

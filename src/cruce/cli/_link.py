@@ -108,8 +108,7 @@ def _link_files(files: list[Path], out: Path, clusters: Path | None, threshold: 
     with _spinner() as step:
         try:
             result = link_files(files, threshold=threshold, engine=engine, progress=step,
-                                judgements=asked.judgements, review=bool(asked.review),
-                                learn=asked.learn)
+                                judgements=asked.judgements, learn=asked.learn)
         except BadRow as exc:  # the file is not JSON lines: one line, file:line: field: why
             raise InvalidInput(f"{exc.file}:{exc.line}: {exc.column}: {exc.reason}") from None
         n_pairs = result.write_pairs(out)

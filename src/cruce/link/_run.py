@@ -101,8 +101,6 @@ def link_files(
     progress: Progress = lambda step: None,
     judgements: Path | None = None,
     learn: bool = True,
-    # ignored (every run keeps its scored pairs): goes when the CLI stops passing it
-    review: bool = False,  # (requests-B.md)
 ) -> LinkResult:
     """Link and dedupe FtM Person JSON lines, all files together; with `judgements` (a CSV
     file left_id,right_id,judgement) reviewers' answers train the model and constrain the
