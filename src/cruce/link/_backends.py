@@ -133,10 +133,24 @@ def backend(con: duckdb.DuckDBPyConnection, engine: str) -> Backend:
 def _spark_schema(table: Any) -> Any:
     """Spark cannot infer list columns from Python values: give it the Arrow table's types."""
     import pyarrow as pa
-    from pyspark.sql.types import ArrayType, StringType, StructField, StructType
+    from pyspark.sql.types import (
+        ArrayType,
+        DoubleType,
+        LongType,
+        StringType,
+        StructField,
+        StructType,
+    )
 
     fields = []
     for field in table.schema:
-        kind = ArrayType(StringType()) if pa.types.is_list(field.type) else StringType()
+        # Numbers stay numbers: a term frequency as text breaks Splink's greatest(tf_l, tf_r, 0.0).
+        kind: Any = StringType()
+        if pa.types.is_list(field.type):
+            kind = ArrayType(StringType())
+        elif pa.types.is_floating(field.type) or pa.types.is_decimal(field.type):
+            kind = DoubleType()
+        elif pa.types.is_integer(field.type):
+            kind = LongType()
         fields.append(StructField(field.name, kind, True))
     return StructType(fields)
