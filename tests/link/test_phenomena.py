@@ -12,6 +12,11 @@ from cruce.link import _model
 _features = features_of
 
 
+def _as_dict(comparison: Any) -> dict[str, Any]:
+    """A comparison's DuckDB Splink dict (Splink's as_dict is untyped)."""
+    return dict(comparison.get_comparison("duckdb").as_dict())
+
+
 def _column(con: duckdb.DuckDBPyConnection, column: str) -> list[Any]:
     rows = con.execute(f"SELECT {column} FROM features ORDER BY unique_id").fetchall()
     return [r[0] for r in rows]
@@ -27,7 +32,7 @@ def _level(comparison: str, left: dict[str, list[str]], right: dict[str, list[st
     for c in _model.comparisons():
         if c.create_output_column_name() != comparison:
             continue
-        for level in c.get_comparison("duckdb").as_dict()["comparison_levels"]:
+        for level in _as_dict(c)["comparison_levels"]:
             sql = "TRUE" if level["sql_condition"] == "ELSE" else level["sql_condition"]
             row = con.execute(f"SELECT ({sql}) FROM pair").fetchall()
             if row[0][0]:
@@ -44,7 +49,7 @@ def test_a_nationality_is_the_same_claim_as_code_name_or_demonym() -> None:
 def test_a_nationality_disagreement_is_weak_evidence() -> None:
     """Border claims (a Guatemalan saying Mexican) are common: the disagreement weighs less
     than a birth date years apart or a different gender."""
-    levels = {c.create_output_column_name(): c.get_comparison("duckdb").as_dict()
+    levels = {c.create_output_column_name(): _as_dict(c)
               for c in _model.comparisons()}
     m_disagree = levels["nationality"]["comparison_levels"][-1]["m_probability"]
     assert m_disagree >= 0.15
@@ -152,7 +157,33 @@ def test_surnames_are_weighed_by_how_common_they_are_in_the_records_country() ->
     shares = {r["surnames_in_country"]: r["tf_surnames_in_country"] for r in rows}
     assert shares["hernandez lopez|hn"] == 0.75
     assert shares["hernandez lopez|mx"] == 0.25
-    levels = {c.create_output_column_name(): c.get_comparison("duckdb").as_dict()
+    levels = {c.create_output_column_name(): _as_dict(c)
               for c in _model.comparisons()}
     both = levels["surnames"]["comparison_levels"][1]
     assert both["tf_adjustment_column"] == "surnames_in_country"
+    one = levels["surnames"]["comparison_levels"][2]
+    assert one["label_for_charts"] == "paternal equal, maternal missing"
+    assert one["tf_adjustment_column"] == "surname1_in_country"
+
+
+def _surnames(left: tuple[str, str], right: tuple[str, str]) -> str:
+    return _level("surnames", {"firstName": [left[0]], "lastName": [left[1]]},
+                  {"firstName": [right[0]], "lastName": [right[1]]})
+
+
+def test_a_maternal_surname_misspelt_or_taken_from_the_given_names_is_no_cousin() -> None:
+    """With the paternal surname equal, a maternal one that differs tells cousins apart; a
+    misspelt one (`Hernnandez`) or one that is the other record's middle name (a US clerk
+    filing `Angel Santos Lopez` as `LOPEZ SANTOS, ANGEL`) is a level of its own."""
+    assert _surnames(("Luis", "Ochoa Hernandez"), ("Luis", "Ochoa Hernnandez")) \
+        == "paternal equal, maternal misspelt"
+    moved = "paternal equal, a maternal surname among the given names"
+    assert _surnames(("Angel Santos", "Lopez Abarca"), ("Angel", "Lopez Santos")) == moved
+    assert _surnames(("Angel", "Lopez Santos"), ("Angel Santos", "Lopez Abarca")) == moved
+    assert _surnames(("Angel", "Lopez Santos"), ("Angel", "Lopez Abarca")) \
+        == "paternal equal, maternal differs"
+    us = {"name": ["LOPEZ SANTOS, ANGEL"], "birthDate": ["1990"]}
+    mx = {"firstName": ["Ángel Santos"], "lastName": ["López Abarca"],
+          "birthDate": ["1990-05-02"]}
+    assert _level("surnames", us, mx) == moved
+    assert ("p0", "p1") in _blocked([us, mx])
