@@ -13,7 +13,7 @@ import duckdb
 from splink import Linker, SettingsCreator, block_on
 from splink.internals.blocking_rule_creator import BlockingRuleCreator
 
-from cruce.link._backends import Backend, DuckDBBackend, use_in_country_frequencies
+from cruce.link._backends import Backend, use_in_country_frequencies
 from cruce.link._model import (
     LIST_COLUMNS,
     PRESENCE,
@@ -74,38 +74,7 @@ MIN_LABELS = 5  # fewer reviewed matches than this tell m nothing EM does not
 def train(runner: Backend, records: int, progress: Progress,
           labels: list[tuple[str, str]] | None = None) -> tuple[Linker, Trained]:
     """Estimate the model on the records in table `features`: unsupervised, then (with enough
-    reviewers' `same` judgements as labels) m re-estimated from those labelled pairs.
-
-    Training always runs in DuckDB, where the features are: its samples (u's random pairs,
-    EM's) are engine-specific random draws, so the same seeds give the same model only on one
-    engine. The returned linker predicts on `runner`'s engine with that model."""
-    trainer: Backend = runner if runner.name == "duckdb" else DuckDBBackend(runner.con)
-    linker, trained = _train(trainer, records, progress, labels)
-    if trainer is not runner:
-        linker = _linker(runner, _in_dialect(runner, trained.model, records))
-    return linker, trained
-
-
-def _in_dialect(runner: Backend, model: dict[str, Any], records: int) -> dict[str, Any]:
-    """The DuckDB-trained model for another engine: the same comparisons written in its SQL
-    (function names and quoting differ), with the trained probabilities level by level."""
-    wide = affordable_wide_rules(runner.con, records)
-    shape = Linker(runner.features(), settings(wide, absent_comparisons(runner.con)),
-                   log_level=QUIET, validate_settings=False)
-    moved: dict[str, Any] = shape.misc.save_model_to_json()
-    for key in ("probability_two_random_records_match",):
-        moved[key] = model[key]
-    for ours, theirs in zip(moved["comparisons"], model["comparisons"], strict=True):
-        for level, trained in zip(ours["comparison_levels"], theirs["comparison_levels"],
-                                  strict=True):
-            for key in ("m_probability", "u_probability", "tf_minimum_u_value"):
-                if key in trained:
-                    level[key] = trained[key]
-    return moved
-
-
-def _train(runner: Backend, records: int, progress: Progress,
-           labels: list[tuple[str, str]] | None) -> tuple[Linker, Trained]:
+    reviewers' `same` judgements as labels) m re-estimated from those labelled pairs."""
     wide = affordable_wide_rules(runner.con, records)
     absent = absent_comparisons(runner.con)
     linker = _linker(runner, settings(wide, absent))
