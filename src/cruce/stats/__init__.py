@@ -3,3 +3,20 @@
 Only aggregate counts live here and only aggregate counts leave a node: no statistic holds or
 links back to a person. Anything published goes through disclosure control (`suppress`).
 """
+
+from cruce.stats._encounter_figures import MEASURES, HighestSince, highest_since
+from cruce.stats._encounter_table import EncounterTable, encounter_table
+from cruce.stats._encounters import BadEncounterFile, ImportResult, import_encounters
+from cruce.stats._statstore import StatStore
+
+__all__ = [
+    "MEASURES",
+    "BadEncounterFile",
+    "EncounterTable",
+    "HighestSince",
+    "ImportResult",
+    "StatStore",
+    "encounter_table",
+    "highest_since",
+    "import_encounters",
+]

@@ -1,0 +1,101 @@
+"""Secondary suppression by the hypercube method (Repsilber's GHMITER, as in tau-Argus).
+
+The comparison baseline for the LP method. For each cell to protect, among all hypercubes of
+its table (2**n cells: the cell and one other value per dimension, TOTAL included) whose
+corners can move the cell by its protection in both directions without any corner going
+negative, take the one adding the fewest new suppressions (then the least suppressed value,
+then the first in key order). Corner signs alternate, except that a TOTAL moves with its part.
+
+Linked tables: a new suppression that another table shares must be protected in that table
+too (it moves there by the same amount), so it is queued for it; until nothing is queued.
+When no hypercube protects a cell, its whole table is suppressed.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import deque
+
+import numpy as np
+import numpy.typing as npt
+
+from cruce.stats._suppress_grid import CellGrid, IntArray
+
+BoolArray = npt.NDArray[np.bool_]
+Position = tuple[int, ...]
+
+
+def suppress_by_hypercube(
+    grid: CellGrid, primary: BoolArray, lower: IntArray, upper: IntArray
+) -> BoolArray:
+    """Every suppressed cell (primary ones included), as a mask over the grid's cell ids."""
+    suppressed = primary.copy()
+    where: list[list[tuple[int, Position]]] = [[] for _ in grid.keys]
+    for table, ids in enumerate(grid.table_ids):
+        for position in np.ndindex(ids.shape):
+            where[int(ids[position])].append((table, position))
+    queue: deque[tuple[int, Position, int, int]] = deque()
+    for cell in sorted(np.flatnonzero(primary).tolist(), key=grid.keys.__getitem__):
+        for table, position in where[cell]:
+            queue.append((table, position, int(lower[cell]), int(upper[cell])))
+    while queue:
+        table, position, down, up = queue.popleft()
+        ids = grid.table_ids[table]
+        added = _protect(grid.values[ids], suppressed[ids], position, down, up)
+        fresh = [int(c) for c in ids[added] if not suppressed[int(c)]] if added is not None else []
+        if added is None:
+            fresh = [int(c) for c in ids.ravel() if not suppressed[int(c)]]
+        shift = max(down, up)
+        for cell in fresh:
+            suppressed[cell] = True
+            for other, at in where[cell]:
+                if other != table:
+                    queue.append((other, at, min(shift, int(grid.values[cell])), shift))
+    return suppressed
+
+
+def _protect(
+    values: IntArray, suppressed: BoolArray, position: Position, down: int, up: int
+) -> BoolArray | None:
+    """The corners of the cheapest protecting hypercube as a mask, or None if none protects."""
+    ndim = values.ndim
+    others = [np.array([i for i in range(n) if i != position[a]])
+              for a, n in enumerate(values.shape)]
+    if any(len(o) == 0 for o in others):
+        return None
+    shape = tuple(len(o) for o in others)
+    # A corner's sign along an axis: -1 for another interior value, +1 when either is TOTAL.
+    signs = [
+        np.where((others[a] == values.shape[a] - 1) | (position[a] == values.shape[a] - 1), 1, -1)
+        for a in range(ndim)
+    ]
+    room_up = np.full(shape, np.inf)
+    room_down = np.full(shape, np.inf)
+    new_cells = np.zeros(shape, np.int64)
+    new_value = np.zeros(shape, np.int64)
+    for corner in itertools.product((False, True), repeat=ndim):
+        index = tuple(
+            others[a].reshape([-1 if b == a else 1 for b in range(ndim)]) if moved else position[a]
+            for a, moved in enumerate(corner)
+        )
+        value = np.broadcast_to(values[index], shape)
+        sign = np.ones(shape, np.int64)
+        for a, moved in enumerate(corner):
+            if moved:
+                sign = sign * signs[a].reshape([-1 if b == a else 1 for b in range(ndim)])
+        room_up = np.where(sign < 0, np.minimum(room_up, value), room_up)
+        room_down = np.where(sign > 0, np.minimum(room_down, value), room_down)
+        fresh = ~np.broadcast_to(suppressed[index], shape)
+        new_cells += fresh
+        new_value += np.where(fresh, value, 0)
+    protects = (room_up >= up) & (room_down >= down)
+    if not protects.any():
+        return None
+    score = np.where(protects, new_cells * (int(values.max()) + 1) * values.size + new_value, -1)
+    cheapest = np.where(protects, score, np.iinfo(np.int64).max)
+    best = np.unravel_index(int(np.argmin(cheapest)), shape)
+    mask = np.zeros(values.shape, np.bool_)
+    for corner in itertools.product((False, True), repeat=ndim):
+        at = tuple(others[a][best[a]] if moved else position[a] for a, moved in enumerate(corner))
+        mask[at] = True
+    return mask
