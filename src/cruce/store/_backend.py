@@ -18,7 +18,7 @@ from typing import Any, Protocol
 import pyarrow as pa
 
 from cruce.audit import AccessEvent, Actor, Justification, Operation
-from cruce.store._schema import DIALECTS, MIGRATIONS
+from cruce.store._schema import DIALECTS, MIGRATIONS, refuse_newer_schema
 
 
 class AccessSink(Protocol):
@@ -113,6 +113,7 @@ class Backend(ABC):
         )
         rows = self._query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
         current = int(rows[0][0])
+        refuse_newer_schema(self.url, current)
         for version, sql in enumerate(MIGRATIONS, start=1):
             if version <= current:
                 continue

@@ -43,7 +43,11 @@ class DuckDBStore(Store):
         self._local = threading.local()
         # One writer at a time: a transaction (or a lone write) holds it to its end.
         self._write_lock = threading.RLock()
-        self.migrate()
+        try:
+            self.migrate()
+        except CruceError:  # e.g. a newer schema: the refused file is left closed, untouched
+            self.conn.close()
+            raise
         self.sink = sink if sink is not None else TableSink(self)
 
     def _cursor(self) -> duckdb.DuckDBPyConnection:

@@ -4,6 +4,7 @@ SQL kept portable (DuckDB, PostgreSQL)."""
 
 from __future__ import annotations
 
+from cruce.errors import CruceError
 from cruce.records import POLICY_FIELDS
 
 # The envelope's columns, as stored: its policy fields, in the order the envelope declares
@@ -311,3 +312,17 @@ MIGRATIONS: list[str] = [
 ]
 
 FRAGMENT_COLUMNS: tuple[str, ...] = ("id", "schema", "properties", "subject_category", "tlp")
+
+
+def refuse_newer_schema(url: str, version: int) -> None:
+    """Stop here if the store's schema is newer than the migrations this cruce knows.
+
+    An older binary would otherwise run on tables it does not understand (writing rows without
+    the columns a newer one relies on): the operator upgrades cruce, or restores the backup
+    taken before the upgrade (docs/operations.md, "Upgrades")."""
+    known = len(MIGRATIONS)
+    if version > known:
+        raise CruceError(
+            f"store {url} has schema version {version}, newer than this cruce knows ({known}): "
+            "run the cruce release that wrote it or a later one (never an older one)"
+        )
