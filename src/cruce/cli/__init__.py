@@ -9,6 +9,7 @@ import typer
 from cruce import __version__
 from cruce._files import restrict_umask
 from cruce.cli import _audit, _encounters, _flows, _reads, _records, _requests, _server, _share
+from cruce.cli import _alerts
 from cruce.cli._common import set_operator
 from cruce.cli._demo import demo
 from cruce.cli._link import evaluate, judge, link, review
@@ -66,6 +67,7 @@ app.command()(_share.expire)
 app.add_typer(_share.directory_app, name="directory")
 app.add_typer(_requests.request_app, name="request")
 app.add_typer(_requests.consent_app, name="consent")
+app.add_typer(_alerts.app, name="alerts")
 app.add_typer(_flows.app, name="flows")
 app.add_typer(_encounters.app, name="encounters")
 

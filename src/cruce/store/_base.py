@@ -9,6 +9,7 @@ and sharing. A backend implements the hooks; everything that touches records goe
 
 from __future__ import annotations
 
+from cruce.store._alert_tables import AlertTables
 from cruce.store._backend import AccessSink, IdSet
 from cruce.store._erased_versions import ErasedVersions
 from cruce.store._linkage_tables import LinkageTables
@@ -26,7 +27,7 @@ from cruce.store._user_tables import UserTables
 
 
 class Store(UserTables, LinkageTables, ShareTables, PeerTables, ErasedVersions, RecordReads,
-            RecordWrites):
+            RecordWrites, AlertTables):
     """A node's records. Open with `cruce.store.open_store(url)`."""
 
 
