@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cruce.store._base import AccessSink, RecordQuery, Store, WriteResult
+from cruce.store._network_reads import Mention, Scope
 from cruce.store._schema import RECORD_COLUMNS
 from cruce.store._sinks import MemorySink, TableSink
 
@@ -30,7 +31,9 @@ __all__ = [
     "RECORD_COLUMNS",
     "AccessSink",
     "MemorySink",
+    "Mention",
     "RecordQuery",
+    "Scope",
     "Store",
     "TableSink",
     "WriteResult",

@@ -13,6 +13,7 @@ from cruce.store._alert_tables import AlertTables
 from cruce.store._backend import AccessSink, IdSet
 from cruce.store._erased_versions import ErasedVersions
 from cruce.store._linkage_tables import LinkageTables
+from cruce.store._network_reads import NetworkReads
 from cruce.store._peer_tables import PeerTables
 from cruce.store._record_reads import (
     RecordQuery,
@@ -27,7 +28,7 @@ from cruce.store._user_tables import UserTables
 
 
 class Store(UserTables, LinkageTables, ShareTables, PeerTables, ErasedVersions, RecordReads,
-            RecordWrites, AlertTables):
+            RecordWrites, NetworkReads, AlertTables):
     """A node's records. Open with `cruce.store.open_store(url)`."""
 
 
