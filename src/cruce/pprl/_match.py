@@ -1,0 +1,133 @@
+"""Match two parties' encodings: Dice, blocking, a threshold from the data, one-to-one.
+
+Identifier digests shared by two encodings raise the pair's score halfway to 1 (an exact
+document match is strong evidence, but a mistyped or reused number must not override the
+names alone). The threshold, unless given, is chosen from the data: Otsu's split of the
+left records' best scores, which are bimodal (records with a counterpart score high, the
+others' best is a chance resemblance). One-to-one by a greedy assignment in score order
+(as anonlink's solver): it works on the sparse candidates alone (linear_sum_assignment needs a
+dense cost matrix of n x m), and where each record's best is the other's best, as for
+nearly every true match above the threshold, it picks the same pairs.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from cruce.pprl._blocking import candidate_pairs
+from cruce.pprl._dice import Index, Scores, dice_all, dice_of_pairs
+from cruce.pprl._encode import Encoded
+
+FLOOR = 0.6  # pairs below are never kept: under any threshold the data gives
+BLOCK_FROM = 200_000_000  # comparisons; below this every pair is compared (exact, fast)
+THRESHOLD_BOUNDS = (0.6, 0.98)
+
+
+@dataclass
+class Matches:
+    """One-to-one pairs (indices into left and right) with scores, and the threshold used."""
+
+    left: Index
+    right: Index
+    score: Scores
+    threshold: float
+    compared: int
+
+
+def otsu(scores: Scores, bins: int = 200) -> float:
+    """The split of a bimodal score sample that maximises the between-class variance."""
+    if scores.size < 2 or float(scores.min()) == float(scores.max()):
+        return float(scores.max()) if scores.size else THRESHOLD_BOUNDS[0]
+    counts, edges = np.histogram(scores, bins=bins)
+    centres = (edges[:-1] + edges[1:]) / 2
+    weight = np.cumsum(counts)
+    mean = np.cumsum(counts * centres)
+    total, grand = weight[-1], mean[-1]
+    below, above = weight[:-1], total - weight[:-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        between = (grand * below / total - mean[:-1]) ** 2 / (below * above / total)
+    between = np.nan_to_num(between)
+    return float(edges[1 + int(np.argmax(between))])
+
+
+def _shared_ids(left: Sequence[Sequence[str]], right: Sequence[Sequence[str]]) -> set[
+        tuple[int, int]]:
+    holders: dict[str, list[int]] = defaultdict(list)
+    for j, digests in enumerate(right):
+        for digest in digests:
+            holders[digest].append(j)
+    return {(i, j) for i, digests in enumerate(left) for d in digests for j in holders.get(d, ())}
+
+
+def scored_candidates(a: Encoded, b: Encoded, blocking: bool | None = None) -> tuple[
+        Index, Index, Scores, int]:
+    """Candidate pairs with scores (identifier bonus included) and how many were compared."""
+    compared = len(a.handles) * len(b.handles)
+    if blocking is None:
+        blocking = compared > BLOCK_FROM
+    if blocking:
+        left, right = candidate_pairs(a.words, b.words)
+        score, compared = dice_of_pairs(a.words, b.words, left, right), len(left)
+        keep = score >= FLOOR
+        left, right, score = left[keep], right[keep], score[keep]
+    else:
+        found = dice_all(a.words, b.words, FLOOR)
+        left, right, score = found.left, found.right, found.score
+    return _with_identifiers(a, b, left, right, score) + (compared,)
+
+
+def _with_identifiers(a: Encoded, b: Encoded, left: Index, right: Index,
+                      score: Scores) -> tuple[Index, Index, Scores]:
+    shared = _shared_ids(a.ids, b.ids)
+    if not shared:
+        return left, right, score
+    known = set(zip(left.tolist(), right.tolist(), strict=True))
+    extra = sorted(shared - known)
+    if extra:
+        add_l = np.array([p[0] for p in extra], dtype=np.intp)
+        add_r = np.array([p[1] for p in extra], dtype=np.intp)
+        left, right = np.concatenate([left, add_l]), np.concatenate([right, add_r])
+        score = np.concatenate([score, dice_of_pairs(a.words, b.words, add_l, add_r)])
+    bonus = np.array([(i, j) in shared for i, j in zip(left.tolist(), right.tolist(),
+                                                       strict=True)], dtype=bool)
+    score = np.where(bonus, (1 + score) / 2, score).astype(np.float32)
+    return left, right, score
+
+
+def choose_threshold(left: Index, score: Scores, n_left: int) -> float:
+    """Otsu's split of every left record's best score, kept within THRESHOLD_BOUNDS."""
+    best = np.zeros(n_left, dtype=np.float32)
+    np.maximum.at(best, left, score)
+    found = otsu(best[best > 0])
+    return min(max(found, THRESHOLD_BOUNDS[0]), THRESHOLD_BOUNDS[1])
+
+
+def greedy_one_to_one(left: Index, right: Index, score: Scores) -> Index:
+    """Indices of the pairs kept: in descending score, a pair whose two records are free."""
+    order = np.lexsort((right, left, -score))  # ties broken by position: deterministic
+    used_l: set[int] = set()
+    used_r: set[int] = set()
+    kept = []
+    for k in order.tolist():
+        i, j = int(left[k]), int(right[k])
+        if i not in used_l and j not in used_r:
+            used_l.add(i)
+            used_r.add(j)
+            kept.append(k)
+    return np.array(kept, dtype=np.intp)
+
+
+def match(a: Encoded, b: Encoded, threshold: float | None = None,
+          blocking: bool | None = None) -> Matches:
+    """One-to-one matches of a (left) against b (right), at or above the threshold."""
+    left, right, score, compared = scored_candidates(a, b, blocking)
+    if threshold is None:
+        threshold = choose_threshold(left, score, len(a.handles))
+    above = score >= threshold
+    left, right, score = left[above], right[above], score[above]
+    kept = greedy_one_to_one(left, right, score)
+    return Matches(left[kept], right[kept], score[kept], threshold, compared)
