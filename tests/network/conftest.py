@@ -96,13 +96,26 @@ def share_from_gt(hn: Node, gt: Node) -> None:
     assert done.sent == {"hn_police": sorted(e["id"] for e in GT)}, done.refused
 
 
+def build_world(folder: Path) -> tuple[Node, Node]:
+    hn = Node.open(folder / "hn.duckdb", agency="hn_police", user="setup")
+    gt = Node.open(folder / "gt.duckdb", agency="gt_police", user="setup")
+    hn.ingest(write_lines(folder / "hn.jsonl", HN), envelope={**ENVELOPE, "agency": "hn_police"})
+    gt.ingest(write_lines(folder / "gt.jsonl", GT), envelope={**ENVELOPE, "agency": "gt_police"})
+    share_from_gt(hn, gt)
+    return hn, gt
+
+
 @pytest.fixture()
 def world(tmp_path: Path) -> Iterator[World]:
-    hn = Node.open(tmp_path / "hn.duckdb", agency="hn_police", user="setup")
-    gt = Node.open(tmp_path / "gt.duckdb", agency="gt_police", user="setup")
-    hn.ingest(write_lines(tmp_path / "hn.jsonl", HN), envelope={**ENVELOPE, "agency": "hn_police"})
-    gt.ingest(write_lines(tmp_path / "gt.jsonl", GT), envelope={**ENVELOPE, "agency": "gt_police"})
-    share_from_gt(hn, gt)
+    hn, gt = build_world(tmp_path)
     yield World(hn.as_user("ana.lopez", "analyst"), gt, tmp_path)
     hn.close()
     gt.close()
+
+
+@pytest.fixture()
+def hn_db(tmp_path: Path) -> Path:
+    """hn_police's node file, closed (for the command line), with gt's share received."""
+    for node in build_world(tmp_path):
+        node.close()
+    return tmp_path / "hn.duckdb"

@@ -14,6 +14,7 @@ from cruce.cli import _alerts
 from cruce.cli._common import set_operator
 from cruce.cli._demo import demo
 from cruce.cli._link import evaluate, judge, link, review
+from cruce.cli._network import network
 
 app = typer.Typer(
     name="cruce",
@@ -51,6 +52,7 @@ app.command()(_reads.show)
 app.command()(_reads.search)
 app.command()(_reads.export)
 app.command()(_reads.stats)
+app.command()(network)
 app.command()(link)
 app.command()(review)
 app.command()(judge)
