@@ -422,12 +422,45 @@ def test_a_missing_schema_is_a_clear_error(pg_url: str) -> None:
         open_store(url)
 
 
+# -- one validation for every backend (cruce.store._limits) ------------------------------------
+def test_values_too_long_for_their_column_are_refused_alike(store: Store) -> None:
+    """DuckDB ignores VARCHAR lengths: the store checks them itself, as PostgreSQL would."""
+    with pytest.raises(InvalidInput) as caught:
+        write(store, pa.concat_tables([people(["ok"]), people(["long"], dataset="d" * 129)]))
+    assert str(caught.value) == ("cannot store records: record 2 (id 'long'), column dataset: "
+                                 "is 129 characters long; at most 128")
+    with pytest.raises(InvalidInput, match=r"record 1 \(id 'xxxxx.*column id: is 65 characters"):
+        write(store, people(["x" * 65]))
+    with pytest.raises(InvalidInput, match="column caption: is 1000001 characters long"):
+        write(store, people(["big"], caption="c" * 1_000_001))
+    assert store.count() == 0 and not store._query("SELECT * FROM fragments")
+
+
+def test_the_longest_values_the_schema_allows_are_kept(store: Store) -> None:
+    write(store, people(["i" * 64, *ODD_IDS], dataset="d" * 128))
+    assert store.count() == 1 + len(ODD_IDS)
+
+
+@pytest.mark.parametrize("column", ["properties", "caption", "search_text", "source_file"])
+def test_a_nul_character_is_refused_alike(store: Store, column: str) -> None:
+    """PostgreSQL's text cannot hold NUL; DuckDB's can, so the store refuses it everywhere."""
+    with pytest.raises(InvalidInput, match=f"record 1 \\(id 'p1'\\), column {column}: holds a NUL"):
+        write(store, people(["p1"], **{column: "a\x00b"}))
+    assert store.count() == 0
+
+
+@pytest.mark.parametrize("bad", ["", "a b", "tab\there", "nl\n", "\x7fdel", "\x00"])
+def test_an_id_that_is_empty_or_holds_a_control_character_is_refused(store: Store,
+                                                                     bad: str) -> None:
+    with pytest.raises(InvalidInput, match="cannot store records: record 2 .*column id"):
+        write(store, pa.concat_tables([people(["fine"]), people([bad])]))
+    assert store.count() == 0
+
+
 @pytest.mark.postgres
-def test_records_postgres_cannot_hold_are_refused_clearly(pg_url: str) -> None:
+def test_an_id_written_twice_in_one_write_is_refused_clearly(pg_url: str) -> None:
     store = open_store(pg_url)
     try:
-        with pytest.raises(InvalidInput, match="record 2, column dataset: value too long"):
-            write(store, pa.concat_tables([people(["ok"]), people(["long"], dataset="d" * 200)]))
         with pytest.raises(InvalidInput, match="hold id 'p1' more than once"):
             write(store, pa.concat_tables([people(["p1", "p2"]), people(["p1"])]))
         assert store.count() == 0

@@ -17,6 +17,7 @@ from cruce.audit import AccessEvent, Actor, Justification, Operation
 from cruce.errors import Conflict, NotFound
 from cruce.store._backend import Backend, marks
 from cruce.store._fragments import merge_fragments
+from cruce.store._limits import refuse_unstorable
 from cruce.store._policy import Verdict, WriteOutcome, Writer
 from cruce.store._schema import RECORD_COLUMNS
 from cruce.store._writes import SHARE_SOURCE, held_records, ratchet_rows, refuse_rows
@@ -59,6 +60,7 @@ class RecordWrites(Backend):
         Conflict if it refuses every row (nothing is written).
         """
         table = table.select(list(RECORD_COLUMNS))
+        refuse_unstorable(table)  # the same refusals on every backend, before any write
         source = source or f"{batch}"
         writer = writer or _default_writer(self.get_setting("agency"), table, source)
         with self.transaction():
