@@ -4,7 +4,7 @@ one-transcription-error variants of a number.
 A document number is compared as its letters and digits only, upper case: `E-123 4567`,
 `e1234567` and the MRZ's `E1234567<` are one number. A plate likewise. Variants are made on
 the query side only (nothing extra is stored per alert: 10M alerts must fit in 2 GB):
-each confusable character swapped for its twin (O/0, I/1, S/5, B/8, Z/2, G/6), one character
+each confusable character swapped for its twin (O/0/D/Q, I/1/L, S/5, B/8, Z/2, G/6), one character
 dropped (the query has one too many), and one character inserted anywhere (the query lost one).
 """
 
@@ -18,8 +18,8 @@ _NOT_ALNUM = re.compile(r"[^A-Z0-9]")
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 # Pairs an officer or an OCR reads for each other (the check digit catches them in an MRZ,
 # but a number typed from the data page or a list has no check digit).
-CONFUSABLE = {"O": "0", "0": "O", "I": "1", "1": "I", "S": "5", "5": "S", "B": "8", "8": "B",
-              "Z": "2", "2": "Z", "G": "6", "6": "G", "D": "0", "Q": "0"}
+CONFUSABLE = {"O": "0QD", "0": "OQD", "D": "0O", "Q": "0O", "I": "1L", "1": "IL", "L": "1I",
+              "S": "5", "5": "S", "B": "8", "8": "B", "Z": "2", "2": "Z", "G": "6", "6": "G"}
 
 DOCUMENT_TYPES: dict[str, str] = {
     **dict.fromkeys(("passport", "p", "pasaporte", "pp"), "passport"),
@@ -68,15 +68,16 @@ def number_key(text: str) -> str:
 def one_error_variants(key: str) -> set[str]:
     """Every string one typical transcription error away from `key` (not `key` itself).
 
-    >>> sorted(one_error_variants("B0"))[:4]
-    ['0', '80', '800', '8O']
+    >>> sorted(v for v in one_error_variants("B0") if len(v) == 2)[:6]
+    ['80', 'BD', 'BO', 'BQ']
+    >>> {"80", "BO", "BD", "B", "0"} <= one_error_variants("B0")
+    True
     >>> "E1234567" in one_error_variants("E123567")
     True
     """
     found: set[str] = set()
     for i, char in enumerate(key):
-        twin = CONFUSABLE.get(char)
-        if twin is not None:
+        for twin in CONFUSABLE.get(char, ""):
             found.add(key[:i] + twin + key[i + 1:])
         if len(key) > 1:
             found.add(key[:i] + key[i + 1:])

@@ -10,7 +10,7 @@ from cruce import __version__
 from cruce._files import restrict_umask
 from cruce.cli import _audit, _encounters, _flows, _reads, _records, _requests, _server, _share
 from cruce.cli import _pprl
-from cruce.cli import _alerts
+from cruce.cli import _alerts, _checks
 from cruce.cli._common import set_operator
 from cruce.cli._demo import demo
 from cruce.cli._link import evaluate, judge, link, review
@@ -71,6 +71,7 @@ app.add_typer(_share.directory_app, name="directory")
 app.add_typer(_requests.request_app, name="request")
 app.add_typer(_requests.consent_app, name="consent")
 app.add_typer(_alerts.app, name="alerts")
+app.add_typer(_checks.app, name="check")
 app.add_typer(_flows.app, name="flows")
 app.add_typer(_encounters.app, name="encounters")
 app.add_typer(_pprl.app, name="pprl")

@@ -1,0 +1,186 @@
+"""Checks of documents, persons and vehicles against the index; hits confirmed by the store.
+
+`AlertIndex.build(store)` loads every live alert; `refresh` tops it up when the store's alert
+generation moves (checked at most once a second: a server answering thousands of checks a
+second does not ask the store each time). Every candidate the index finds is read back from
+the store (`Store.alerts_at`), its key compared and its withdrawal and expiry checked, so an
+alert withdrawn or expired a moment ago never hits.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from cruce.checks._index import KeyIndex
+from cruce.checks._keys import CONFUSABLE, country, document_type, number_key, vin
+from cruce.checks._persons import PersonIndex, explain, standardise
+from cruce.store import Store
+from cruce.store._alert_tables import StoredAlert
+
+EXACT, CONFUSED, DROPPED = 1.0, 0.85, 0.75
+_LABELS = {"doc_key": "document number", "plate_key": "plate", "vin_key": "VIN"}
+_REFRESH_EVERY = 1.0  # seconds between looks at the store's alert generation
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """An alert a check hit: its handle, score (0-1), why, and what the officer must do."""
+
+    alert_id: str
+    kind: str
+    score: float
+    explanation: str
+    reason: str
+    action: str
+    issuer: str
+    contact: str
+    details: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"alert_id": self.alert_id, "kind": self.kind, "score": self.score,
+                "explanation": self.explanation, "reason": self.reason, "action": self.action,
+                "issuer": self.issuer, "contact": self.contact, "evidence": self.details}
+
+
+def scored_variants(key: str) -> dict[str, tuple[float, str]]:
+    """The key itself and every one-error variant, each with its score and what it assumes."""
+    found: dict[str, tuple[float, str]] = {}
+    for i, char in enumerate(key):
+        if len(key) > 1:
+            found.setdefault(key[:i] + key[i + 1:], (DROPPED, f"one character too many ({char})"))
+    for i in range(len(key) + 1):
+        for char in "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789":
+            found.setdefault(key[:i] + char + key[i:], (DROPPED, f"one character dropped ({char})"))
+    for i, char in enumerate(key):
+        for twin in CONFUSABLE.get(char, ""):
+            found[key[:i] + twin + key[i + 1:]] = (CONFUSED, f"{twin} read as {char}")
+    found[key] = (EXACT, "exact")
+    return found
+
+
+class AlertIndex:
+    """Every live alert, indexed for checks (`build`), topped up as alerts change."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.documents = KeyIndex("doc_key")
+        self.plates = KeyIndex("plate_key")
+        self.vins = KeyIndex("vin_key")
+        self.persons = PersonIndex()
+        self.generation = -1
+        self.built_seconds = 0.0
+        self._lock = threading.Lock()
+        self._looked = 0.0
+
+    @classmethod
+    def build(cls, store: Store, today: date | None = None) -> AlertIndex:
+        index = cls(store)
+        started = time.perf_counter()
+        index.refresh(today, force=True)
+        index.built_seconds = time.perf_counter() - started
+        return index
+
+    def refresh(self, today: date | None = None, *, force: bool = False) -> bool:
+        """Load what changed since the last look, if the generation moved; True if it did."""
+        now = time.monotonic()
+        if not force and now - self._looked < _REFRESH_EVERY:
+            return False
+        with self._lock:
+            self._looked = now
+            generation = self.store.alerts_generation()
+            if generation == self.generation:
+                return False
+            day = today or date.today()
+            for keys in (self.documents, self.plates, self.vins):
+                keys.load(self.store, day)
+            self.persons.load(self.store, day)
+            self.generation = generation
+            return True
+
+    def memory(self) -> dict[str, int]:
+        """Alerts indexed and the bytes the key arrays hold (persons: their count only)."""
+        return {"documents": self.documents.size, "plates": self.plates.size,
+                "vins": self.vins.size, "persons": self.persons.size,
+                "key_bytes": self.documents.nbytes + self.plates.nbytes + self.vins.nbytes}
+
+    # -- checks -----------------------------------------------------------------------------
+    def check_document(self, issuing: str, doc_type: str, number: str,
+                       today: date | None = None) -> list[Hit]:
+        """Hits for a document: its number exact, or one transcription error away (scored
+        lower), with the same type and issuing country."""
+        self.refresh()
+        prefix = f"{country(issuing)}|{document_type(doc_type)}|"
+        return self._keyed(self.documents, prefix, number_key(number), "doc_key", today)
+
+    def check_vehicle(self, plate: str = "", plate_country: str = "", code: str = "",
+                      today: date | None = None) -> list[Hit]:
+        """Hits for a vehicle by plate (with its country; one error scored lower) or VIN."""
+        self.refresh()
+        hits: list[Hit] = []
+        if plate:
+            hits += self._keyed(self.plates, f"{country(plate_country)}|", number_key(plate),
+                                "plate_key", today)
+        if code:
+            hits += self._keyed(self.vins, "", vin(code), "vin_key", today, fuzzy=False)
+        return _best(hits)
+
+    def check_person(self, given_names: str, surnames: str, birth_date: str = "",
+                     nationality: str = "", today: date | None = None) -> list[Hit]:
+        """Hits for a person, screened fuzzily; each with the evidence, field by field."""
+        self.refresh()
+        query = standardise(given_names, surnames, birth_date, nationality)
+        found = self.persons.screen(query)
+        alerts = {a.seq: a for a in self.store.alerts_at([seq for seq, _, _ in found])}
+        day = today or date.today()
+        return [_hit(alerts[seq], probability, explain(why), why)
+                for seq, probability, why in found
+                if seq in alerts and alerts[seq].is_live(day)]
+
+    def _keyed(self, keys: KeyIndex, prefix: str, key: str, column: str, today: date | None,
+               *, fuzzy: bool = True) -> list[Hit]:
+        variants = scored_variants(key) if fuzzy else {key: (EXACT, "exact")}
+        wanted = [prefix + v for v in variants]
+        found = keys.find(wanted)
+        if not found:
+            return []
+        scores = list(variants.values())
+        alerts = {a.seq: a for a in self.store.alerts_at(sorted({s for _, s in found}))}
+        day = today or date.today()
+        hits = []
+        for position, seq in found:
+            alert = alerts.get(seq)
+            if (alert is None or not alert.is_live(day)
+                    or _key_of(alert, column) != wanted[position]):
+                continue
+            score, why = scores[position]
+            hits.append(_hit(alert, score, f"{_LABELS[column]} {why}"))
+        return _best(hits)
+
+
+def _key_of(alert: StoredAlert, column: str) -> str:
+    body = alert.body
+    if column == "doc_key":
+        return f"{body['country']}|{body['doc_type']}|{body['number']}"
+    if column == "plate_key":
+        return f"{body['country']}|{body['plate']}"
+    return str(body.get("vin", ""))
+
+
+def _hit(alert: StoredAlert, score: float, why: str,
+         details: list[dict[str, Any]] | None = None) -> Hit:
+    body = alert.body
+    return Hit(alert.alert_id, alert.kind, score, why, str(body["reason"]), str(body["action"]),
+               alert.issuer, str(body.get("contact") or alert.issuer), details or [])
+
+
+def _best(hits: list[Hit]) -> list[Hit]:
+    """One hit per alert, its best score, best first."""
+    best: dict[str, Hit] = {}
+    for hit in hits:
+        if hit.alert_id not in best or hit.score > best[hit.alert_id].score:
+            best[hit.alert_id] = hit
+    return sorted(best.values(), key=lambda h: (-h.score, h.alert_id))
