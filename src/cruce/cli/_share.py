@@ -188,20 +188,9 @@ def directory_keygen(
     out: Annotated[Path, typer.Option("--out", help="Folder for the authority's key pair.")],
 ) -> None:
     """Create the compact authority's signing key (done once, by the authority)."""
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cruce.share._authority import write_authority_key
 
-    out.mkdir(parents=True, exist_ok=True, mode=0o700)
-    private = out / "authority.pem"
-    if private.exists():
-        raise InvalidInput(f"{private} exists already; the authority keeps one key")
-    key = Ed25519PrivateKey.generate()
-    private.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                          serialization.PrivateFormat.PKCS8,
-                                          serialization.NoEncryption()))
-    private.chmod(0o600)
-    (out / "authority.pub.pem").write_bytes(key.public_key().public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    write_authority_key(out)
     console.print(f"authority key in {out} (publish authority.pub.pem to every node)")
 
 
@@ -225,23 +214,9 @@ def directory_sign(
 
 
 def _authority_key(path: Path) -> Ed25519PrivateKey:
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cruce.share._authority import load_authority_key
 
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InvalidInput(f"{path}: cannot read the authority's key: no such file") from None
-    except OSError as exc:
-        raise InvalidInput(f"{path}: cannot read the authority's key: {exc.strerror}") from None
-    try:
-        authority = serialization.load_pem_private_key(data, password=None)
-    except (ValueError, TypeError):
-        raise InvalidInput(f"{path}: not a PEM private key (the authority.pem of cruce "
-                           "directory keygen)") from None
-    if not isinstance(authority, Ed25519PrivateKey):
-        raise InvalidInput(f"{path}: not an Ed25519 private key")
-    return authority
+    return load_authority_key(path)
 
 
 _MEMBER_FIELDS = ("id", "country", "endpoint", "signing_key", "encryption_key")
