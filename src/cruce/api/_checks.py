@@ -70,7 +70,7 @@ def install_checks(app: FastAPI, wiring: Wiring) -> None:
         good = [t for t in parsed if isinstance(t, Traveller)]
         with wiring.acting(user) as node:
             results = iter(screen(node, index, good, reason, body.post))
-        answers = []
+        answers: list[dict[str, Any]] = []
         for i, item in enumerate(parsed):
             if isinstance(item, str):
                 answers.append({"traveller_id": body.travellers[i].traveller_id or str(i),
