@@ -33,7 +33,7 @@ class NewUser(BaseModel):
 
 
 def install_users(app: FastAPI, wiring: Wiring, tokens: TokenTable) -> None:
-    node, lock = wiring.node, wiring.lock
+    node = wiring.node
 
     def only(user: User, *roles: Role, what: str) -> User:
         if user.role not in roles:
@@ -55,8 +55,7 @@ def install_users(app: FastAPI, wiring: Wiring, tokens: TokenTable) -> None:
     def list_users(admin: Annotated[User, Depends(administering)]) -> list[dict[str, Any]]:
         """Every user of this node with their role and status (active, pending approval,
         disabled); tokens are never shown."""
-        with lock:
-            rows = users_by(admin).listing()
+        rows = users_by(admin).listing()
         return [{**row, "disabled": row["status"] != "active"} for row in rows]
 
     @app.post("/api/v1/users", tags=["users"])
@@ -66,13 +65,12 @@ def install_users(app: FastAPI, wiring: Wiring, tokens: TokenTable) -> None:
         their token, shown this once; a user with a data role waits for a supervisor's
         approval (`status: pending`, no token)."""
         users = users_by(admin)
-        with lock:
-            if users.needs_approval(body.role.value):
-                users.propose(body.name, body.role.value, why)
-                token = None
-            else:
-                token = users.add(body.name, body.role.value, why)
-            tokens.refresh()
+        if users.needs_approval(body.role.value):
+            users.propose(body.name, body.role.value, why)
+            token = None
+        else:
+            token = users.add(body.name, body.role.value, why)
+        tokens.refresh()
         response.headers["Cache-Control"] = "no-store"
         return {"name": body.name, "role": body.role.value,
                 "status": "pending" if token is None else "active", "token": token}
@@ -82,9 +80,8 @@ def install_users(app: FastAPI, wiring: Wiring, tokens: TokenTable) -> None:
                      response: Response, why: Why = "") -> dict[str, str]:
         """A supervisor approves a user an admin proposed (X-Cruce-Why required): the user is
         active from the next request; the answer carries their first token, shown this once."""
-        with lock:
-            token = users_by(supervisor).approve(name, why)
-            tokens.refresh()
+        token = users_by(supervisor).approve(name, why)
+        tokens.refresh()
         response.headers["Cache-Control"] = "no-store"
         return {"name": name, "status": "active", "token": token}
 
@@ -93,9 +90,8 @@ def install_users(app: FastAPI, wiring: Wiring, tokens: TokenTable) -> None:
                      why: Why = "") -> dict[str, Any]:
         """Disable a user: their token is refused from the next request on. The name stays
         taken."""
-        with lock:
-            users_by(admin).disable(name, why)
-            tokens.refresh()
+        users_by(admin).disable(name, why)
+        tokens.refresh()
         return {"name": name, "disabled": True}
 
     @app.post("/api/v1/users/{name}/rotate", tags=["users"])
@@ -103,8 +99,7 @@ def install_users(app: FastAPI, wiring: Wiring, tokens: TokenTable) -> None:
                      response: Response, why: Why = "") -> dict[str, str]:
         """Replace your own token (shown this once); the old one is refused from the next
         request on. Nobody rotates another user's token over the API."""
-        with lock:
-            token = users_by(user).rotate(name, why)
-            tokens.refresh()
+        token = users_by(user).rotate(name, why)
+        tokens.refresh()
         response.headers["Cache-Control"] = "no-store"
         return {"name": name, "token": token}

@@ -52,7 +52,9 @@ def create_app(
     node: Node, post: Post | None = None, every: Housekeeping | None = DEFAULT_HOUSEKEEPING,
     get: Get | None = None,
 ) -> FastAPI:
-    """The API of one node; requests are served one at a time against its store.
+    """The API of one node. Requests are served at once, each on the store's own terms: the
+    store serialises what must be (DuckDB: one writer's transaction at a time; PostgreSQL:
+    its transactions), never a lock around every request.
 
     `post` sends a package or message to another node, `get` asks one for its audit head
     (default: HTTP with httpx). While the server runs, background rounds retry the outbox,
@@ -61,25 +63,23 @@ def create_app(
     if node.is_sharing:  # a directory that does not verify stops the server here, once
         node.sharing.directory  # noqa: B018 - loads (and verifies) keys and directory
     send = post or http_post
-    lock = threading.Lock()
-    lifespan = housekeeping(node, send, get or http_get, lock, every) if every else None
+    lifespan = housekeeping(node, send, get or http_get, every) if every else None
     # /docs and /redoc from assets installed with the package (fastapi-offline), not a CDN:
     # a node's network may have no way out.
     app = FastAPIOffline(title="cruce node", version="1", description=__doc__,
                          lifespan=lifespan, swagger_ui_parameters={"validatorUrl": None})
-    tokens = TokenTable(node.store, lock)
+    tokens = TokenTable(node.store)
     app.add_middleware(BodyLimits, is_known_token=tokens.is_known,
                        is_valid_token=tokens.is_valid)
 
     @contextmanager
     def acting(user: User) -> Iterator[Node]:
-        with lock:
-            yield node.as_user(user.name, user.role.value)
+        yield node.as_user(user.name, user.role.value)
 
     def current_user(
         credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
     ) -> User:
-        # In memory, without the store lock: a long ingest must not hold up every request.
+        # In memory: a long ingest must not hold up every request.
         return tokens.authenticate(credentials.credentials if credentials else None)
 
     def consulting(user: Annotated[User, Depends(current_user)]) -> User:
@@ -105,7 +105,7 @@ def create_app(
                 raise InvalidInput(f"{name} is {len(value)} characters: at most {most}")
         return justification(purpose, case, text)
 
-    wiring = Wiring(node, lock, acting, current_user, consulting, why, send)
+    wiring = Wiring(node, threading.Lock(), acting, current_user, consulting, why, send)
 
     @app.get("/api/v1/me", tags=["node"])
     def me(user: Annotated[User, Depends(current_user)]) -> dict[str, str | None]:
@@ -227,7 +227,7 @@ def create_app(
             raise InvalidInput(f"a share package is 1 to {MAX_PACKAGE} bytes")
 
         def take() -> dict[str, Any]:  # in a worker thread: decrypting and storing block
-            with lock:
+            with wiring.inbound:
                 share, status = node.sharing.receive(data)
             response.headers[RECEIPT_HEADER] = node.sharing.receipt(data)
             return {
@@ -247,7 +247,7 @@ def create_app(
             raise InvalidInput(f"a notice is 1 to {MAX_NOTICE} bytes")
 
         def apply() -> int:  # in a worker thread, off the event loop
-            with lock:
+            with wiring.inbound:
                 erased = node.sharing.receive_notice(data)
             response.headers[RECEIPT_HEADER] = node.sharing.receipt(data)
             return erased
@@ -256,17 +256,18 @@ def create_app(
         return {"status": "applied", "erased": erased}
 
     nonces = NonceCache()
+    nonce_lock = threading.Lock()  # the cache's check and remember are one step
 
     @app.get("/api/v1/audit/peer-head", tags=["audit"])
     def peer_head(request: Request, known_size: Annotated[int, Query(ge=0)] = 0) -> Response:
         """For another member node only (a signed node request): this node's signed audit head
         and the proof that it extends the one that node saw before; the answer is signed."""
-        with lock:
+        with nonce_lock:
             verify_request(request.headers, "GET", "/api/v1/audit/peer-head",
                            request.url.query, node.sharing.agency, node.sharing.directory,
                            nonces)
-            body = node.sharing.peer_head_answer(known_size)
-            signature = sign_answer(node.sharing.keys, body)
+        body = node.sharing.peer_head_answer(known_size)
+        signature = sign_answer(node.sharing.keys, body)
         return Response(body, media_type="application/json",
                         headers={"X-Cruce-Answer-Signature": signature})
 

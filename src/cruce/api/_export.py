@@ -1,5 +1,5 @@
 """`GET /api/v1/export`: a node's records as FtM JSON lines with their envelopes, for
-`cruce export --node` while the node serves (the store is locked by the server then)."""
+`cruce export --node` while the node serves (the store is the server's then)."""
 
 # No `from __future__ import annotations`: FastAPI reads the routes' annotations, which
 # name the wiring's dependencies (locals of install_export).
@@ -15,7 +15,7 @@ from cruce.api._users import User
 from cruce.api._wiring import Wiring
 from cruce.audit import Justification
 
-_CHUNK = 500  # records read per turn of the store lock, so other requests are served between
+_CHUNK = 500  # records read and sent per turn
 
 
 def install_export(app: FastAPI, wiring: Wiring) -> None:
@@ -38,8 +38,7 @@ def install_export(app: FastAPI, wiring: Wiring) -> None:
             while batch:
                 yield "".join(json.dumps(r.to_dict(), ensure_ascii=False, sort_keys=True) + "\n"
                               for r in batch)
-                with wiring.lock:
-                    batch = list(islice(records, _CHUNK))
+                batch = list(islice(records, _CHUNK))
 
         return StreamingResponse(lines(), media_type="application/x-ndjson",
                                  headers={"X-Cruce-Withheld": str(records.withheld)})

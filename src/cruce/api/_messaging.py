@@ -60,8 +60,8 @@ class Answer(BaseModel):
 
 
 def install_messaging(app: FastAPI, wiring: Wiring) -> None:
-    node, lock, acting, consulting, why, deliver = (
-        wiring.node, wiring.lock, wiring.acting, wiring.consulting, wiring.why, wiring.deliver)
+    node, inbound, acting, consulting, why, deliver = (
+        wiring.node, wiring.inbound, wiring.acting, wiring.consulting, wiring.why, wiring.deliver)
 
     def supervising(user: Annotated[User, Depends(consulting)]) -> User:
         if user.role is not Role.SUPERVISOR:
@@ -130,7 +130,7 @@ def install_messaging(app: FastAPI, wiring: Wiring) -> None:
             raise InvalidInput(f"a message is 1 to {MAX_MESSAGE} bytes")
 
         def take() -> dict[str, Any]:  # in a worker thread, off the event loop
-            with lock:
+            with inbound:
                 status = node.sharing.receive_message(data)
             response.headers[RECEIPT_HEADER] = node.sharing.receipt(data)
             return {"status": status}
@@ -196,9 +196,7 @@ class Housekeeping:
 DEFAULT_HOUSEKEEPING = Housekeeping()
 
 
-def housekeeping(
-    node: Node, send: Post, get: Get, lock: threading.Lock, every: Housekeeping,
-) -> Any:
+def housekeeping(node: Node, send: Post, get: Get, every: Housekeeping) -> Any:
     """A lifespan that, while the server runs, retries the outbox (a recipient that was down
     gets its packages when it is back, and keeps each once), erases records past their
     retention (telling their recipients), and cross-checks every peer's signed audit head.
@@ -209,9 +207,9 @@ def housekeeping(
         stop = threading.Event()
         # (period, needs the compact, task): retention applies to every node.
         tasks = [(every.deliver, True,
-                  lambda: node.sharing.deliver(send, lambda: lock, due_only=True)),
-                 (every.expire, False, lambda: _expire(node, lock)),
-                 (every.check_peers, True, lambda: _check_peers(node, get, lock))]
+                  lambda: node.sharing.deliver(send, due_only=True)),
+                 (every.expire, False, lambda: _expire(node)),
+                 (every.check_peers, True, lambda: _check_peers(node, get))]
         due = [0.0] * len(tasks)
         tick = min((period for period, _, _ in tasks if period), default=3600.0)
 
@@ -241,18 +239,17 @@ def _quietly(task: Callable[[], object]) -> None:
         log.warning("background task failed", exc_info=True)
 
 
-def _expire(node: Node, lock: threading.Lock) -> None:
+def _expire(node: Node) -> None:
     from cruce._why import justification
 
     why = justification("intelligence", "retention", "retention period over (automatic)")
-    with lock:
-        done = node.as_user("retention", "system").expire(why)
+    done = node.as_user("retention", "system").expire(why)
     if done["erased"]:
         log.warning("retention: erased %d records, %d recipients notified",
                     done["erased"], done["notices"])
 
 
-def _check_peers(node: Node, get: Get, lock: threading.Lock) -> None:
+def _check_peers(node: Node, get: Get) -> None:
     """Cross-check every peer's audit log. Each outcome is kept in the store and logged by
     `cruce.audit._peers` (a broken log at ERROR); only a peer that cannot be reached is taken
     for one that is down, and one peer's failure never keeps the others from being checked."""
@@ -260,7 +257,7 @@ def _check_peers(node: Node, get: Get, lock: threading.Lock) -> None:
     for member in sharing.directory.members:
         if member.id != sharing.agency:
             try:
-                sharing.check_peer(member.id, get, lambda: lock)
+                sharing.check_peer(member.id, get)
             except CruceError:
                 continue  # kept in the store and logged by the check itself
             except Exception:  # noqa: BLE001 - a bug: loud, and the other peers still checked

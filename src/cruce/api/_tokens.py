@@ -17,13 +17,12 @@ from cruce.store import Store
 
 
 class TokenTable:
-    def __init__(self, store: Store, lock: threading.Lock) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
-        self.lock = lock
+        self.lock = threading.Lock()  # one refresh at a time; the others use the table as is
         self._generation: int | None = None
         self._users: dict[str, User] = {}
-        with lock:
-            self.refresh()
+        self.refresh()
 
     def authenticate(self, token: str | None) -> User:
         """The enabled user a bearer token belongs to; one message for every failure."""

@@ -17,12 +17,14 @@ Acting = Callable[[User], AbstractContextManager[Node]]
 
 @dataclass(frozen=True)
 class Wiring:
-    """The node, the lock around its store, the node acting for a user, the dependencies that
-    require a user (any role), a consulting role and a justification, and the transport to
-    other nodes."""
+    """The node; `inbound`, held by deliveries from other nodes (a package, notice or message is
+    checked against what was received before, then kept: one at a time in this process); the
+    node acting for a user, the dependencies that require a user (any role), a consulting role
+    and a justification, and the transport to other nodes. The store serialises its own
+    writes: requests hold no lock around it."""
 
     node: Node
-    lock: threading.Lock
+    inbound: threading.Lock
     acting: Acting
     authenticated: Callable[..., User]
     consulting: Callable[..., User]
@@ -30,9 +32,8 @@ class Wiring:
     send: Post
 
     def deliver(self) -> dict[str, int]:
-        """Send what waits in the outbox (the store lock is not held while posting). A request
-        waits at most 5 s for a round already running (which, or the next, 2 s later, takes
-        what the request queued)."""
+        """Send what waits in the outbox. A request waits at most 5 s for a round already
+        running (which, or the next, 2 s later, takes what the request queued)."""
         if not self.node.is_sharing:
             return {}
-        return self.node.sharing.deliver(self.send, lambda: self.lock, due_only=True, wait=5.0)
+        return self.node.sharing.deliver(self.send, due_only=True, wait=5.0)
