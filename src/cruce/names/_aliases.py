@@ -76,10 +76,24 @@ def _take_marked(text: str, aliases: list[str]) -> str:
     return name
 
 
+# Every character or word an alias form starts with: a text without any has no alias, and is
+# only re-spaced (most full names; they are unique per record, so caching them gains nothing).
+_MAY_HOLD_ALIAS = re.compile(
+    r"[\"“«‘'(\[]|alias|a\.?\s?k|a/k|conocid|apod|sobrenombre|nickname", re.IGNORECASE
+)
+
+
 def split_aliases(text: str) -> tuple[str, list[str]]:
     """(name text without aliases, aliases as written) for one name string."""
-    name, aliases = _split_aliases(text)
+    name, aliases = split_aliases_once(text)
     return name, list(aliases)
+
+
+def split_aliases_once(text: str) -> tuple[str, tuple[str, ...]]:
+    """`split_aliases` with the aliases as a tuple, cached for texts that may hold one."""
+    if not _MAY_HOLD_ALIAS.search(text):
+        return " ".join(text.split()), ()
+    return _split_aliases(text)
 
 
 @lru_cache(maxsize=1 << 18)
