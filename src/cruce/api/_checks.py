@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from cruce.api._users import Role, User
 from cruce.api._wiring import Wiring
 from cruce.audit import Justification
-from cruce.checks import AlertIndex, Traveller, screen, traveller_from_mrz
+from cruce.checks import AlertIndex, Traveller, screen_async, traveller_from_mrz
 from cruce.errors import InvalidInput, PermissionDenied
 
 MAX_TRAVELLERS = 2000  # a large flight's manifest in one call, within the 1 MB body limit
@@ -59,7 +59,7 @@ def install_checks(app: FastAPI, wiring: Wiring) -> None:
         return user
 
     @app.post("/api/v1/checks", tags=["checks"])
-    def checks(
+    async def checks(
         body: ChecksIn,
         user: Annotated[User, Depends(officer)],
         reason: Annotated[Justification, Depends(wiring.why)],
@@ -69,7 +69,7 @@ def install_checks(app: FastAPI, wiring: Wiring) -> None:
         parsed: list[Traveller | str] = [_traveller(t, i) for i, t in enumerate(body.travellers)]
         good = [t for t in parsed if isinstance(t, Traveller)]
         with wiring.acting(user) as node:
-            results = iter(screen(node, index, good, reason, body.post))
+            results = iter(await screen_async(node, index, good, reason, body.post))
         answers: list[dict[str, Any]] = []
         for i, item in enumerate(parsed):
             if isinstance(item, str):

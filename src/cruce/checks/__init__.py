@@ -17,6 +17,7 @@ from cruce.checks._screen import (
     check_traveller,
     read_manifest,
     screen,
+    screen_async,
     traveller_from_mrz,
     write_results,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "read_alerts",
     "read_manifest",
     "screen",
+    "screen_async",
     "traveller_from_mrz",
     "vin",
     "withdraw_alert",

@@ -46,20 +46,40 @@ class Hit:
                 "issuer": self.issuer, "contact": self.contact, "evidence": self.details}
 
 
-def scored_variants(key: str) -> dict[str, tuple[float, str]]:
-    """The key itself and every one-error variant, each with its score and what it assumes."""
-    found: dict[str, tuple[float, str]] = {}
-    for i, char in enumerate(key):
-        if len(key) > 1:
-            found.setdefault(key[:i] + key[i + 1:], (DROPPED, f"one character too many ({char})"))
-    for i in range(len(key) + 1):
-        for char in "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789":
-            found.setdefault(key[:i] + char + key[i:], (DROPPED, f"one character dropped ({char})"))
-    for i, char in enumerate(key):
-        for twin in CONFUSABLE.get(char, ""):
-            found[key[:i] + twin + key[i + 1:]] = (CONFUSED, f"{twin} read as {char}")
-    found[key] = (EXACT, "exact")
-    return found
+class Variants:
+    """A key and every one-error variant of it, as looked up (`keys`, the prefix on each):
+    the key, each character dropped, each confusable swapped, each character inserted. Only
+    the positions that matched are described (`describe`): most checks match none, so no
+    score or text is made for the hundreds of variants a check tries."""
+
+    _ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+    def __init__(self, prefix: str, key: str, *, fuzzy: bool = True) -> None:
+        self.key = key
+        self.swaps = [(i, twin) for i, char in enumerate(key) for twin in CONFUSABLE.get(char, "")]
+        keys = [prefix + key]
+        if fuzzy:
+            n = len(key)
+            keys += [prefix + key[:i] + key[i + 1:] for i in range(n)] if n > 1 else []
+            keys += [prefix + key[:i] + twin + key[i + 1:] for i, twin in self.swaps]
+            heads = [prefix + key[:i] for i in range(n + 1)]
+            keys += [head + c + key[i:] for i, head in enumerate(heads) for c in self._ALPHABET]
+        self.keys = keys
+
+    def describe(self, position: int) -> tuple[float, str]:
+        n = len(self.key)
+        if position == 0:
+            return EXACT, "exact"
+        position -= 1
+        dropped = n if n > 1 else 0
+        if position < dropped:
+            return DROPPED, f"one character too many ({self.key[position]})"
+        position -= dropped
+        if position < len(self.swaps):
+            i, twin = self.swaps[position]
+            return CONFUSED, f"{twin} read as {self.key[i]}"
+        position -= len(self.swaps)
+        return DROPPED, f"one character dropped ({self._ALPHABET[position % 36]})"
 
 
 class AlertIndex:
@@ -142,21 +162,19 @@ class AlertIndex:
 
     def _keyed(self, keys: KeyIndex, prefix: str, key: str, column: str, today: date | None,
                *, fuzzy: bool = True) -> list[Hit]:
-        variants = scored_variants(key) if fuzzy else {key: (EXACT, "exact")}
-        wanted = [prefix + v for v in variants]
-        found = keys.find(wanted)
+        variants = Variants(prefix, key, fuzzy=fuzzy)
+        found = keys.find(variants.keys)
         if not found:
             return []
-        scores = list(variants.values())
         alerts = {a.seq: a for a in self.store.alerts_at(sorted({s for _, s in found}))}
         day = today or date.today()
         hits = []
         for position, seq in found:
             alert = alerts.get(seq)
             if (alert is None or not alert.is_live(day)
-                    or _key_of(alert, column) != wanted[position]):
+                    or _key_of(alert, column) != variants.keys[position]):
                 continue
-            score, why = scores[position]
+            score, why = variants.describe(position)
             hits.append(_hit(alert, score, f"{_LABELS[column]} {why}"))
         return _best(hits)
 

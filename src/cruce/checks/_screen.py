@@ -9,6 +9,7 @@ how many travellers were checked and which alerts hit (never the travellers' dat
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from collections.abc import Sequence
@@ -125,16 +126,38 @@ def screen(node: Node, index: AlertIndex, travellers: Sequence[Traveller], why: 
            post: str) -> list[list[Hit]]:
     """Check travellers; one consultation logged (officer, post, counts, the alerts hit)
     before the answer is given."""
+    results = _check_all(index, travellers, post)
+    node.store.log_checks(node.actor, why, *_logged(results, post))
+    return results
+
+
+async def screen_async(node: Node, index: AlertIndex, travellers: Sequence[Traveller],
+                       why: Justification, post: str) -> list[list[Hit]]:
+    """`screen` for asyncio: a few travellers are checked in the task (a check takes a
+    fraction of a millisecond), a manifest in a worker thread; the consultation awaited."""
+    if len(travellers) > _INLINE:
+        results = await asyncio.to_thread(_check_all, index, travellers, post)
+    else:
+        results = _check_all(index, travellers, post)
+    await node.store.log_checks_async(node.actor, why, *_logged(results, post))
+    return results
+
+
+_INLINE = 4
+
+
+def _check_all(index: AlertIndex, travellers: Sequence[Traveller], post: str) -> list[list[Hit]]:
     if not post or len(post) > MAX_POST:
         raise InvalidInput(f"the post checking must be named (1 to {MAX_POST} characters)")
     if len(travellers) > MAX_TRAVELLERS:
         raise InvalidInput(f"{len(travellers)} travellers: at most {MAX_TRAVELLERS} a call")
-    results = [check_traveller(index, t) for t in travellers]
+    return [check_traveller(index, t) for t in travellers]
+
+
+def _logged(results: list[list[Hit]], post: str) -> tuple[list[str], dict[str, Any]]:
     hit_ids = [h.alert_id for hits in results for h in hits]
-    node.store.log_checks(node.actor, why, hit_ids, {
-        "check": "border", "post": post, "travellers": len(travellers),
-        "hits": len(hit_ids)})
-    return results
+    return hit_ids, {"check": "border", "post": post, "travellers": len(results),
+                     "hits": len(hit_ids)}
 
 
 @dataclass(frozen=True, slots=True)

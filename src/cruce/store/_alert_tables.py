@@ -15,12 +15,13 @@ sequence numbers grow with the rows, so its zone maps find a row by number witho
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any, NamedTuple
 
-from cruce.audit import Actor, Justification, Operation
+from cruce.audit import AccessEvent, Actor, Justification, Operation
 from cruce.errors import NotFound, PermissionDenied
 from cruce.store._backend import Backend, marks
 
@@ -183,10 +184,20 @@ class AlertTables(Backend):
     def log_checks(self, actor: Actor, why: Justification, hit_ids: Sequence[str],
                    details: dict[str, Any]) -> None:
         """A border check (or a manifest of them) as one consultation: the alerts that hit
-        (no traveller's data: an event never holds case data), the post and the counts."""
-        with self.transaction():
-            self._emit(Operation.CONSULTATION, actor, why,
-                       [f"alert:{a}" for a in sorted(set(hit_ids))], None, details)
+        (no traveller's data: an event never holds case data), the post and the counts.
+        Durable when this returns. No data is written with it, so no store transaction is
+        held: concurrent checks share the audit log's group commits."""
+        self.sink.emit(_check_event(actor, why, hit_ids, details))
+
+    async def log_checks_async(self, actor: Actor, why: Justification, hit_ids: Sequence[str],
+                               details: dict[str, Any]) -> None:
+        """`log_checks` for asyncio tasks (awaits the audit log's batch, no thread held)."""
+        event = _check_event(actor, why, hit_ids, details)
+        emit_async = getattr(self.sink, "emit_async", None)
+        if emit_async is not None:
+            await emit_async(event)
+        else:
+            await asyncio.to_thread(self.sink.emit, event)
 
     # -- helpers ------------------------------------------------------------------------------
     def _current(self, alert_ids: Sequence[str]) -> dict[str, StoredAlert]:
@@ -214,6 +225,12 @@ class AlertTables(Backend):
 
     def _bump_alerts(self) -> None:
         self.set_setting(GENERATION_KEY, str(self.alerts_generation() + 1))
+
+
+def _check_event(actor: Actor, why: Justification, hit_ids: Sequence[str],
+                 details: dict[str, Any]) -> AccessEvent:
+    ids = tuple(f"alert:{a}" for a in sorted(set(hit_ids)))
+    return AccessEvent(Operation.CONSULTATION, actor, why, ids, batch=None, details=details)
 
 
 def _now() -> datetime:
