@@ -20,6 +20,7 @@ from cruce.records import Record
 from cruce.records._purposes import readable
 from cruce.records._search import fold
 from cruce.share import Directory, NodeKeys
+from cruce.share._directory_checks import take_directory
 from cruce.share._node import Sharing
 from cruce.store import RecordQuery, Store, open_store
 from cruce.store._policy import Lowering, Writer
@@ -355,7 +356,10 @@ def _sharing_from_env(node: Node) -> Sharing:
     if keys_dir is None:
         raise InvalidInput("an in-memory node keeps no keys: set CRUCE_KEYS_DIR")
     keys = NodeKeys.load_or_generate(keys_dir)
-    directory = Directory.load(Path(directory_file), authority_key(Path(authority)))
+    public = authority_key(Path(authority))
+    directory = Directory.load(Path(directory_file), public)
+    # This node's own compact, not older than one it took, warned of coming expiries.
+    take_directory(directory, public, node.agency, keys, node.store)
     return Sharing(node, keys, directory)
 
 
@@ -364,7 +368,11 @@ def authority_key(path: Path) -> bytes:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-    data = path.read_bytes()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InvalidInput(f"{path}: cannot read the compact authority's key "
+                           f"(CRUCE_AUTHORITY_KEY): {exc.strerror}") from None
     if not data.startswith(b"-----BEGIN"):
         return data
     key = serialization.load_pem_public_key(data)

@@ -15,6 +15,7 @@ from cruce.cli._common import set_operator
 from cruce.cli._demo import demo
 from cruce.cli._link import evaluate, judge, link, review
 from cruce.cli._network import network
+from cruce.cli import _node_ops
 
 app = typer.Typer(
     name="cruce",
@@ -61,6 +62,8 @@ app.command()(demo)
 app.add_typer(_audit.app, name="audit")
 app.add_typer(_server.users_app, name="users")
 app.add_typer(_server.node_app, name="node")
+_server.node_app.command("backup")(_node_ops.backup)
+_server.node_app.command("restore")(_node_ops.restore)
 app.command()(_share.share)
 app.command()(_share.inbox)
 app.command()(_share.outbox)
