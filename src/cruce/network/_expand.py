@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from followthemoney.types import registry
@@ -128,10 +128,7 @@ class Expansion:
                 net.is_truncated = True
                 break
             wanted.extend(self._links_of(net, record))
-        found = self._read(net, wanted, level)
-        ends = [i for r in found if r.entity.schema.edge for i in _ends(r) if i not in net.records]
-        found += self._read(net, ends, level)
-        nodes = [r for r in found if not r.entity.schema.edge]
+        nodes = [r for r in self._read(net, wanted, level) if not r.entity.schema.edge]
         for record in nodes:
             net.level[record.id] = level
         return nodes
@@ -143,15 +140,15 @@ class Expansion:
         store = self.node.store
         scope = Scope(self.purposes, self.ask.agencies, excluding=record.id)
         page = store.ids_mentioning(mentions, scope, after=start, limit=self.ask.page_size + 1)
-        in_scope = len(page)
-        if len(page) > self.ask.page_size:
+        if len(page) <= self.ask.page_size and start is None:
+            every = store.count_mentioning(mentions, replace(scope, purposes=None))
+            net.withheld += every - len(page)
+        else:  # a hub, or a page after the first: what remains, and what is withheld
             page = page[: self.ask.page_size]
-            rest = store.count_mentioning(mentions, scope, after=page[-1])
-            net.more[record.id] = More(rest, cursor_for(page[-1]))
-        if start is not None or record.id in net.more:
-            in_scope = store.count_mentioning(mentions, scope)
-        every = store.count_mentioning(mentions, Scope(None, self.ask.agencies, record.id))
-        net.withheld += every - in_scope
+            tally = store.tally_mentioning(mentions, scope, after=page[-1] if page else start)
+            if tally.after:
+                net.more[record.id] = More(tally.after, cursor_for(page[-1]))
+            net.withheld += tally.every - tally.readable
         return [*page, *self._references(record)]
 
     def _mentions(self, record: Record) -> list[Mention]:
@@ -174,16 +171,19 @@ class Expansion:
                        relation_of(schema, prop) in self.ask.relations})
 
     def _read(self, net: Neighbourhood, ids: Iterable[str], level: int) -> list[Record]:
-        """Read the ids not yet in the network: one logged consultation."""
+        """Read the ids not yet in the network, and the ends of the edge records among them:
+        one logged consultation."""
         new = sorted({i for i in ids if i not in net.records})
         if not new:
             return []
         found = self.node.store.read_neighbours(
             new, self.purposes, self.node.actor, self.why,
-            {"network": net.root, "depth": level}, agencies=self.ask.agencies)
+            {"network": net.root, "depth": level}, agencies=self.ask.agencies,
+            known=net.records.keys())
         for record in found:
             net.records[record.id] = record
-        missing = sorted(set(new) - {r.id for r in found})
+        ends = {i for r in found if r.entity.schema.edge for i in _ends(r)}
+        missing = sorted((set(new) | ends) - net.records.keys())
         if missing:  # named by a record read, but not to be read: counted, never read
             store = self.node.store
             net.withheld += store.count_matching(RecordQuery(ids=missing)) - \
@@ -195,4 +195,3 @@ def _ends(edge: Record) -> list[str]:
     schema = edge.entity.schema
     props = [p for p in (schema.source_prop, schema.target_prop) if p is not None]
     return sorted({v for p in props for v in edge.entity.get(p)})
-

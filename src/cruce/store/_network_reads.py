@@ -10,9 +10,9 @@ page of neighbours is a consultation like `read`, logged with what was expanded 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from cruce.audit import Actor, Justification, Operation
 from cruce.records import Record
@@ -40,6 +40,14 @@ class Scope:
     excluding: str | None = None
 
 
+class Tally(NamedTuple):
+    """Counts of the records mentioning an entity: readable, readable after a page, all."""
+
+    readable: int
+    after: int
+    every: int
+
+
 class NetworkReads(Backend):
     """The store's public methods for network investigation (a part of `Store`)."""
 
@@ -64,27 +72,60 @@ class NetworkReads(Backend):
             return 0
         return int(self._query(f"SELECT COUNT(*) FROM records WHERE {where}", params)[0][0])
 
+    def tally_mentioning(self, mentions: Sequence[Mention], scope: Scope, *,
+                         after: str | None = None) -> Tally:
+        """In one pass: how many records mentioning any of `mentions` the scope's purposes may
+        read, how many of those come after `after`, and how many there are whatever their
+        purpose (the rest are withheld). Counts: no record is read."""
+        where, params = _mention_where(mentions, Scope(None, scope.agencies, scope.excluding),
+                                       None)
+        if not where:
+            return Tally(0, 0, 0)
+        allowed = (f"purpose IN ({marks(len(scope.purposes))})" if scope.purposes
+                   else "1 = 0") if scope.purposes is not None else "1 = 1"
+        row = self._query(
+            f"SELECT COUNT(*) FILTER (WHERE {allowed}), "
+            f"COUNT(*) FILTER (WHERE {allowed} AND id > ?), COUNT(*) FROM records WHERE {where}",
+            (*(scope.purposes or ()), *(scope.purposes or ()), after or "", *params))[0]
+        return Tally(int(row[0]), int(row[1]), int(row[2]))
+
     def read_neighbours(self, ids: Sequence[str], purposes: Sequence[str], actor: Actor,
                         justification: Justification, details: dict[str, Any], *,
-                        agencies: Sequence[str] | None = None) -> list[Record]:
-        """The records with these ids that the purposes (and agencies, if given) allow, logged
-        as one consultation whose details say what was expanded (`{"network": entity id,
-        "depth": n}`)."""
+                        agencies: Sequence[str] | None = None,
+                        known: Collection[str] = ()) -> list[Record]:
+        """The records with these ids that the purposes (and agencies, if given) allow, and the
+        two ends of every edge record among them (a Membership's member and organization) not
+        in `known`, under the same filters: logged as one consultation whose details say what
+        was expanded (`{"network": entity id, "depth": n}`)."""
+        with self.transaction():
+            records = self._select_allowed(ids, purposes, agencies)
+            have = {r.id for r in records} | set(known)
+            ends = sorted({i for r in records if r.entity.schema.edge
+                           for i in _ends(r) if i not in have})
+            records += self._select_allowed(ends, purposes, agencies)
+            if records:
+                self._emit(Operation.CONSULTATION, actor, justification,
+                           [r.id for r in records], None, details)
+        return records
+
+    def _select_allowed(self, ids: Sequence[str], purposes: Sequence[str],
+                        agencies: Sequence[str] | None) -> list[Record]:
         if not ids:
             return []
         where, params = _where(RecordQuery(ids=list(ids), purposes=list(purposes)))
         if agencies is not None:
             where += f" AND agency IN ({marks(len(agencies))})" if agencies else " AND 1 = 0"
             params = (*params, *agencies)
-        with self.transaction():
-            rows = self._query(
-                f"SELECT {', '.join(RECORD_COLUMNS)} FROM records{where} ORDER BY id", params)
-            records = [row_to_record(row) for row in rows]
-            if records:
-                self._emit(Operation.CONSULTATION, actor, justification,
-                           [r.id for r in records], None, details)
-        return records
+        rows = self._query(
+            f"SELECT {', '.join(RECORD_COLUMNS)} FROM records{where} ORDER BY id", params)
+        return [row_to_record(row) for row in rows]
 
+
+def _ends(edge: Record) -> list[str]:
+    """The ids at an edge record's two ends (FtM's source and target properties)."""
+    schema = edge.entity.schema
+    props = [p for p in (schema.source_prop, schema.target_prop) if p is not None]
+    return sorted({v for p in props for v in edge.entity.get(p)})
 
 def _mention_where(mentions: Sequence[Mention], scope: Scope,
                    after: str | None) -> tuple[str, tuple[Any, ...]]:
