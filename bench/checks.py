@@ -150,11 +150,17 @@ def parse_wrk(out: str) -> dict[str, float]:
 
 
 def documents(args: argparse.Namespace) -> None:
-    work = Path(tempfile.mkdtemp(prefix="cruce-checks-"))
+    work = args.reuse or Path(tempfile.mkdtemp(prefix="cruce-checks-"))
     db = work / "hn.duckdb"
-    print(f"building {args.alerts:,} document alerts in {db}", flush=True)
-    token, planted, seconds = build_node(db, args.alerts, args.seed)
-    print(f"  import: {seconds:.1f} s", flush=True)
+    if args.reuse:  # a node an earlier run built (its alerts, token and planted numbers)
+        kept = json.loads((work / "bench.json").read_text())
+        token, planted, args.alerts = kept["token"], kept["planted"], kept["alerts"]
+    else:
+        print(f"building {args.alerts:,} document alerts in {db}", flush=True)
+        token, planted, seconds = build_node(db, args.alerts, args.seed)
+        print(f"  import: {seconds:.1f} s", flush=True)
+        (work / "bench.json").write_text(json.dumps(
+            {"token": token, "planted": planted, "alerts": args.alerts}))
     port = _free_port()
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "src")}
     server = subprocess.Popen([sys.executable, __file__, "serve", "--db", str(db),
@@ -214,12 +220,14 @@ def main() -> None:
     docs.add_argument("--connections", type=int, default=50)
     docs.add_argument("--threads", type=int, default=1)
     docs.add_argument("--seed", type=int, default=1)
+    docs.add_argument("--reuse", type=Path, help="The folder of an earlier run's node.")
     srv = sub.add_parser("serve")
     srv.add_argument("--db", type=Path, required=True)
     srv.add_argument("--port", type=int, required=True)
     people = sub.add_parser("persons")
     people.add_argument("--alerts", type=int, default=1_000_000)
     people.add_argument("--people", type=int, default=20_000)
+    people.add_argument("--planted", type=int, default=2000)
     people.add_argument("--seed", type=int, default=1)
     people.add_argument("--nomenklatura", action="store_true")
     args = parser.parse_args()

@@ -144,3 +144,18 @@ def test_cli_imports_and_names_bad_lines(tmp_path: Path) -> None:
     listed = runner.invoke(app, ["alerts", "list", "--db", db, "--json"])
     assert [a["id"] for a in json.loads(listed.output)] == ["A1", "A2", "A3"]
     assert runner.invoke(app, ["alerts", "withdraw", "A1", "--db", db]).exit_code == 0
+
+
+def test_a_bulk_import_finds_what_is_held_and_whose(hn: Node, tmp_path: Path) -> None:
+    many = [{**DOC, "id": f"B{i}", "number": f"N{i:07d}"} for i in range(6000)]
+    assert import_alerts(hn, write_lines(tmp_path / "a.jsonl", *many))["added"] == 6000
+    why = Justification("border_security", "shared by its issuer")
+    hn.store.put_alerts([alert_row(parse_alert({**VEHICLE, "id": "GT-1"}))], "gt_pnc",
+                        hn.actor, why)
+    again = [*many[:5999], {**many[5999], "action": "Seize."}]
+    assert import_alerts(hn, write_lines(tmp_path / "b.jsonl", *again)) == \
+        {"added": 0, "changed": 1, "unchanged": 5999}
+    with pytest.raises(BadAlertFile) as caught:
+        import_alerts(hn, write_lines(tmp_path / "c.jsonl", *many, {**VEHICLE, "id": "GT-1"}))
+    assert caught.value.problems == [
+        "c.jsonl:6001: id: alert 'GT-1' is gt_pnc's: only its issuer changes or withdraws it"]

@@ -91,6 +91,9 @@ class AlertIndex:
         self.plates = KeyIndex("plate_key")
         self.vins = KeyIndex("vin_key")
         self.persons = PersonIndex()
+        # Read once: a node's agency, once claimed, never changes; a check must not ask the
+        # store for it (a query a request, the largest cost of a no-hit check over HTTP).
+        self.agency = store.get_setting("agency") or "unknown"
         self.generation = -1
         self.built_seconds = 0.0
         self._lock = threading.Lock()

@@ -19,7 +19,7 @@ from typing import Any
 
 from cruce._csvsafe import csv_writer
 from cruce._node import Node
-from cruce.audit import Justification
+from cruce.audit import Actor, Justification
 from cruce.checks._checker import AlertIndex, Hit
 from cruce.checks._keys import country, document_type, number_key, vin
 from cruce.checks._mrz import parse_mrz
@@ -127,7 +127,7 @@ def screen(node: Node, index: AlertIndex, travellers: Sequence[Traveller], why: 
     """Check travellers; one consultation logged (officer, post, counts, the alerts hit)
     before the answer is given."""
     results = _check_all(index, travellers, post)
-    node.store.log_checks(node.actor, why, *_logged(results, post))
+    node.store.log_checks(_actor(node, index), why, *_logged(results, post))
     return results
 
 
@@ -139,8 +139,13 @@ async def screen_async(node: Node, index: AlertIndex, travellers: Sequence[Trave
         results = await asyncio.to_thread(_check_all, index, travellers, post)
     else:
         results = _check_all(index, travellers, post)
-    await node.store.log_checks_async(node.actor, why, *_logged(results, post))
+    await node.store.log_checks_async(_actor(node, index), why, *_logged(results, post))
     return results
+
+
+def _actor(node: Node, index: AlertIndex) -> Actor:
+    """The officer, with the node's agency as the index read it (no store query a check)."""
+    return Actor(index.agency, node.user, node.role)
 
 
 _INLINE = 4

@@ -28,6 +28,7 @@ from cruce.store._backend import Backend, marks
 GENERATION_KEY = "alerts_generation"
 KEY_COLUMNS = ("doc_key", "plate_key", "vin_key")
 _CHUNK = 1000
+_BULK = 5 * _CHUNK
 _TABLE = """CREATE TABLE IF NOT EXISTS alerts (
     seq BIGINT NOT NULL,
     alert_id VARCHAR(64) NOT NULL,
@@ -91,6 +92,7 @@ class AlertTables(Backend):
         """alert id -> issuing agency, for those of `alert_ids` the store holds."""
         self._ensure_alerts()
         found: dict[str, str] = {}
+        alert_ids = self._held(alert_ids)
         for start in range(0, len(alert_ids), _CHUNK):
             chunk = tuple(alert_ids[start:start + _CHUNK])
             rows = self._query(f"SELECT alert_id, issuer FROM alerts WHERE alert_id IN "
@@ -200,9 +202,18 @@ class AlertTables(Backend):
             await asyncio.to_thread(self.sink.emit, event)
 
     # -- helpers ------------------------------------------------------------------------------
+    def _held(self, alert_ids: Sequence[str]) -> Sequence[str]:
+        """Those of `alert_ids` the store holds, found by one scan of the ids when they are
+        many (a bulk import: thousands of IN lists would cost more than the import)."""
+        if len(alert_ids) <= _BULK:
+            return alert_ids
+        held = {str(r[0]) for r in self._query("SELECT alert_id FROM alerts")}
+        return [a for a in alert_ids if a in held]
+
     def _current(self, alert_ids: Sequence[str]) -> dict[str, StoredAlert]:
         cols = ", ".join(c for c in _COLUMNS if c not in (*KEY_COLUMNS, "updated_at"))
         found: dict[str, StoredAlert] = {}
+        alert_ids = self._held(alert_ids)
         for start in range(0, len(alert_ids), _CHUNK):
             chunk = tuple(alert_ids[start:start + _CHUNK])
             rows = self._query(f"SELECT {cols} FROM alerts WHERE alert_id IN "
