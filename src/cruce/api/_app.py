@@ -33,6 +33,7 @@ from cruce.api._messaging import (
     housekeeping,
     install_messaging,
 )
+from cruce.api._network import install_network
 from cruce.api._tokens import TokenTable
 from cruce.api._users import Role, User
 from cruce.api._wiring import Wiring
@@ -293,6 +294,7 @@ def create_app(
     install_changes(app, wiring)
     install_export(app, wiring)
     install_linkage(app, wiring)
+    install_network(app, wiring)
     install_error_handlers(app)
     return app
 

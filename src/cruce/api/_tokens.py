@@ -1,10 +1,13 @@
 """The server's table of valid tokens, held in memory so that authenticating a request never
-waits for the store (a long ingest holds the store lock; `/me` must still answer).
+waits for the store (a long ingest writes for minutes; `/me` must still answer).
 
-The table is read again whenever the store's users generation has moved: at once after a
-change made through this server (it refreshes under the store lock before answering), and,
-for a change made by another process (`cruce users … --db` on a PostgreSQL store), at the
-first request that finds the store free.
+Before every request the table asks the store for the users' generation and, if it moved,
+reloads (the request waits for that reload, never going on with a table known to be stale). A
+change made through this server has moved it before its answer leaves, so a disabled or rotated
+token is refused from the next request on, by every thread; one made by another process
+(another worker, `cruce users … --db` on PostgreSQL) at the next request after its commit.
+What the question costs depends on the store: DuckDB answers from memory until a commit through
+it (no other process may write its file), PostgreSQL reads one row.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from cruce.store import Store
 class TokenTable:
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.lock = threading.Lock()  # one refresh at a time; the others use the table as is
+        self.lock = threading.Lock()  # one reload at a time
         self._generation: int | None = None
         self._users: dict[str, User] = {}
         self.refresh()
@@ -28,11 +31,7 @@ class TokenTable:
         """The enabled user a bearer token belongs to; one message for every failure."""
         if not token or not token.startswith(TOKEN_PREFIX):
             raise NotAuthenticated(UNAUTHENTICATED)
-        if self.lock.acquire(blocking=False):
-            try:
-                self.refresh()
-            finally:
-                self.lock.release()
+        self.refresh()
         user = self._users.get(token_digest(token))
         if user is None:
             raise NotAuthenticated(UNAUTHENTICATED)
@@ -52,11 +51,18 @@ class TokenTable:
         return True
 
     def refresh(self) -> None:
-        """Read the users again if they changed (the caller holds the store lock)."""
+        """Reload the users if their generation moved; returns once the table is at least as
+        new as the store was when called (a caller never goes on with a table it knows is
+        stale: it waits for a reload running meanwhile, then checks again)."""
         generation = self.store.users_generation()
         if generation == self._generation:
             return
-        # One assignment: a request reading the table meanwhile sees the old or the new one.
-        self._users = {row.token_digest: User(row.name, Role(row.role))
-                       for row in self.store.list_users() if not row.is_disabled}
-        self._generation = generation
+        with self.lock:
+            # Read again under the lock: the reload that held it may have taken this change.
+            generation = self.store.users_generation()
+            if generation == self._generation:
+                return
+            users = {row.token_digest: User(row.name, Role(row.role))
+                     for row in self.store.list_users() if not row.is_disabled}
+            # One assignment: a request reading the table meanwhile sees the old or the new one.
+            self._users, self._generation = users, generation

@@ -43,6 +43,10 @@ class DuckDBStore(Store):
         self._local = threading.local()
         # One writer at a time: a transaction (or a lone write) holds it to its end.
         self._write_lock = threading.RLock()
+        # Commits through this store, and the users' generation read after the count'th: no
+        # other process writes the file, so the generation moves only with one of these.
+        self._commits = 0
+        self._generation_seen: tuple[int, int] | None = None
         try:
             self.migrate()
         except CruceError:  # e.g. a newer schema: the refused file is left closed, untouched
@@ -63,6 +67,8 @@ class DuckDBStore(Store):
         # Outside a transaction a write is its own commit: it too waits for the writer's turn.
         with self._write_lock:
             self._cursor().execute(sql, list(params))
+            if not self._depth:
+                self._commits += 1
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return self._cursor().execute(sql, list(params)).fetchall()
@@ -78,6 +84,17 @@ class DuckDBStore(Store):
                 cursor.execute("ROLLBACK")
                 raise
             cursor.execute("COMMIT")
+            self._commits += 1  # after the commit: a reader that saw the old count reads again
+
+    def users_generation(self) -> int:
+        """The users' generation, read from the file only after a commit through this store
+        (the server's token table asks before every request: most ask nothing of DuckDB)."""
+        commits, seen = self._commits, self._generation_seen
+        if seen is not None and seen[0] == commits:
+            return seen[1]
+        generation = super().users_generation()
+        self._generation_seen = (commits, generation)
+        return generation
 
     def _bulk_upsert(self, table: pa.Table) -> tuple[IdSet, IdSet]:
         self._cursor().register("incoming", table)
