@@ -2,9 +2,8 @@
 
 Identifier digests shared by two encodings raise the pair's score halfway to 1 (an exact
 document match is strong evidence, but a mistyped or reused number must not override the
-names alone). The threshold, unless given, is chosen from the data: Otsu's split of the
-left records' best scores, which are bimodal (records with a counterpart score high, the
-others' best is a chance resemblance). One-to-one by a greedy assignment in score order
+names alone). The threshold, unless given, is chosen from the data (choose_threshold: how
+high the records' second-best scores go). One-to-one by a greedy assignment in score order
 (as anonlink's solver): it works on the sparse candidates alone (linear_sum_assignment needs a
 dense cost matrix of n x m), and where each record's best is the other's best, as for
 nearly every true match above the threshold, it picks the same pairs.
@@ -25,6 +24,7 @@ from cruce.pprl._encode import Encoded
 FLOOR = 0.6  # pairs below are never kept: under any threshold the data gives
 BLOCK_FROM = 200_000_000  # comparisons; below this every pair is compared (exact, fast)
 THRESHOLD_BOUNDS = (0.6, 0.98)
+MIN_SECONDS = 50
 
 
 @dataclass
@@ -98,11 +98,38 @@ def _with_identifiers(a: Encoded, b: Encoded, left: Index, right: Index,
     return left, right, score
 
 
+def second_best(left: Index, score: Scores) -> Scores:
+    """Each left record's second-best score (records with at least two candidates)."""
+    order = np.lexsort((-score, left))
+    rows, ranked = left[order], score[order]
+    first = np.r_[True, rows[1:] != rows[:-1]]
+    second = np.r_[False, (rows[1:] == rows[:-1]) & first[:-1]]
+    return ranked[second]
+
+
 def choose_threshold(left: Index, score: Scores, n_left: int) -> float:
-    """Otsu's split of every left record's best score, kept within THRESHOLD_BOUNDS."""
+    """The threshold of highest expected F1, estimated from the data alone.
+
+    A left record's best score is either its true match's or, for a record with no
+    counterpart, the best chance resemblance; a record's second-best score (one-to-one: never
+    its match) samples that chance distribution C. Records with no counterpart are about twice
+    those whose best is at most C's median; at a threshold t the expected false matches are
+    their number times P(C >= t), the rest of the best scores above t are true. Otsu's split
+    of the best scores when too few records have two candidates.
+    """
     best = np.zeros(n_left, dtype=np.float32)
     np.maximum.at(best, left, score)
-    found = otsu(best[best > 0])
+    seconds = np.sort(second_best(left, score))
+    if seconds.size < MIN_SECONDS:
+        found = otsu(best[best > 0])
+    else:
+        unmatched = min(2.0 * float(np.sum(best <= np.median(seconds))), float(n_left))
+        grid = np.arange(THRESHOLD_BOUNDS[0], THRESHOLD_BOUNDS[1], 0.005)
+        above = np.array([np.sum(best >= t) for t in grid], dtype=np.float64)
+        chance = 1.0 - np.searchsorted(seconds, grid, side="left") / seconds.size
+        true_hits = np.maximum(above - unmatched * chance, 0.0)
+        f1 = 2 * true_hits / np.maximum(above + (n_left - unmatched), 1.0)
+        found = float(grid[int(np.argmax(f1))])
     return min(max(found, THRESHOLD_BOUNDS[0]), THRESHOLD_BOUNDS[1])
 
 

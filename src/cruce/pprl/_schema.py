@@ -65,16 +65,22 @@ class EncodingSchema:
         return replace(self, **changes)
 
 
+# Weights measured on an evaluation world (bench/pprl.py): dates weigh as much as the names
+# (a same-name, other-date pair is a different person), the first given name more than the
+# others, whose initials alone still agree ("Maria A." and "Maria Alejandra").
 FIELDS = (
-    FieldSpec("given", 2, 10),  # canonical given names (hypocorisms folded), bigrams
+    FieldSpec("given", 2, 10),  # the first given name, canonical (hypocorisms folded), bigrams
     FieldSpec("given_phonetic", 0, 8),
-    FieldSpec("surname", 2, 10),  # every surname, particles dropped, order-free
+    FieldSpec("given_other", 2, 3),
+    FieldSpec("given_initials", 0, 10),
+    FieldSpec("surname", 2, 8),  # every surname, particles dropped, order-free
     FieldSpec("surname_phonetic", 0, 8),
-    FieldSpec("birth_year", 0, 12),
-    FieldSpec("birth_month", 0, 10),
-    FieldSpec("birth_day", 0, 10),
-    FieldSpec("sex", 0, 6),
-    FieldSpec("birth_place", 2, 4),
+    FieldSpec("surname1", 2, 4),  # the paternal surname again
+    FieldSpec("birth_year", 0, 40),
+    FieldSpec("birth_month", 0, 30),
+    FieldSpec("birth_day", 0, 30),
+    FieldSpec("sex", 0, 10),
+    FieldSpec("birth_place", 2, 2),  # rarely given and often a town for a department
 )
 
 DEFAULT_SCHEMA = EncodingSchema(

@@ -8,8 +8,8 @@ day as separate tokens (a swapped day and month, or a mistyped year, still agree
 Identifiers never become tokens: they are matched exactly, as keyed digests (_encode).
 
     >>> t = record_tokens({"name": ["HERNANDEZ GARCIA, CHEPE"], "birthDate": ["1990-07-11"]})
-    >>> t["given"], t["surname"], t["birth_month"]
-    (['jose'], ['hernandez', 'garcia'], ['07'])
+    >>> t["given"], t["surname"], t["birth_month"], t["given_initials"]
+    (['jose'], ['hernandez', 'garcia'], ['07'], ['j'])
 """
 
 from __future__ import annotations
@@ -55,14 +55,19 @@ def _phonetics(words: Sequence[str]) -> list[str]:
 
 
 def name_tokens(props: Mapping[str, Sequence[str]]) -> Tokens:
-    """given, given_phonetic, surname, surname_phonetic; empty lists when no name parses."""
+    """given (the first, canonical), given_phonetic, given_other (the others), given_initials
+    (of every given name: "Francisco C." and "Carlos F." share theirs), surname (every
+    surname, order-free), surname_phonetic, surname1 (the paternal); empty when no name parses."""
     fields = ("name", "firstName", "middleName", "lastName", "fatherName", "motherName")
     try:
         given, surname = _name_tokens(*(_first(props, f) for f in fields))
     except Exception:  # noqa: BLE001 - a name standardisation cannot read costs that name only
         given, surname = (), ()
-    return {"given": list(given), "given_phonetic": _phonetics(given),
-            "surname": list(surname), "surname_phonetic": _phonetics(surname)}
+    return {"given": list(given[:1]), "given_phonetic": _phonetics(given[:1]),
+            "given_other": list(given[1:]),
+            "given_initials": sorted({g[0] for g in given}),
+            "surname": list(surname), "surname_phonetic": _phonetics(surname),
+            "surname1": list(surname[:1])}
 
 
 def date_tokens(props: Mapping[str, Sequence[str]]) -> Tokens:
