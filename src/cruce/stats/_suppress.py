@@ -10,8 +10,10 @@ The rules, in order:
    out that the cell is empty (the LP minimum must reach 0: lower protection v) nor that it
    could be published (the LP maximum must reach `min_cell`: upper protection min_cell - v).
 3. Secondary: more cells are suppressed until rule 2 holds for every primary cell, by one of
-   two methods: `"lp"` (default; `_suppress_lp`) or `"hypercube"` (GHMITER; `_suppress_hypercube`),
-   the baseline `"lp"` is measured against (bench/statistics.py).
+   three methods: `"lp"` (default; `_suppress_lp`), `"hypercube"` (GHMITER;
+   `_suppress_hypercube`), the baseline `"lp"` is measured against (bench/statistics.py), or
+   `"fast"`, the hypercube method searching each cell's hypercube among a few candidate values
+   per dimension first (tables of tens of thousands of cells).
 
 Deterministic: no randomness, cells taken in key order, ties broken by key; the same tables
 give the same suppressions. `audit_suppression` checks rule 2 independently with HiGHS.
@@ -19,18 +21,27 @@ give the same suppressions. `audit_suppression` checks rule 2 independently with
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Literal
 
 import numpy as np
+import numpy.typing as npt
 
 from cruce.stats._suppress_grid import TOTAL, CellGrid, IntArray, Key, Table, build_grid
 from cruce.stats._suppress_hypercube import suppress_by_hypercube
 from cruce.stats._suppress_lp import suppress_by_lp
 
-Method = Literal["lp", "hypercube"]
-METHODS = {"lp": suppress_by_lp, "hypercube": suppress_by_hypercube}
+BoolArray = npt.NDArray[np.bool_]
+
+Method = Literal["lp", "hypercube", "fast"]
+FAST_WIDTH = 6  # candidate values per dimension for the "fast" method
+METHODS: dict[str, Callable[[CellGrid, BoolArray, IntArray, IntArray], BoolArray]] = {
+    "lp": suppress_by_lp,
+    "hypercube": suppress_by_hypercube,
+    "fast": partial(suppress_by_hypercube, width=FAST_WIDTH),
+}
 
 
 @dataclass(frozen=True)

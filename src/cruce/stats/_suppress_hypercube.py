@@ -26,9 +26,15 @@ Position = tuple[int, ...]
 
 
 def suppress_by_hypercube(
-    grid: CellGrid, primary: BoolArray, lower: IntArray, upper: IntArray
+    grid: CellGrid, primary: BoolArray, lower: IntArray, upper: IntArray,
+    width: int | None = None,
 ) -> BoolArray:
-    """Every suppressed cell (primary ones included), as a mask over the grid's cell ids."""
+    """Every suppressed cell (primary ones included), as a mask over the grid's cell ids.
+
+    `width`: look for each cell's hypercube among only the `width` most promising other values
+    per dimension (suppressed ones first, then the largest; see `_candidates`), and among all
+    of them only when none of those protects: the `"fast"` method, for tables of tens of
+    thousands of cells, where every hypercube of the table would be tried for every cell."""
     suppressed = primary.copy()
     where: list[list[tuple[int, Position]]] = [[] for _ in grid.keys]
     for table, ids in enumerate(grid.table_ids):
@@ -41,7 +47,12 @@ def suppress_by_hypercube(
     while queue:
         table, position, down, up = queue.popleft()
         ids = grid.table_ids[table]
-        added = _protect(grid.values[ids], suppressed[ids], position, down, up)
+        values, hidden = grid.values[ids], suppressed[ids]
+        added = None
+        if width is not None:
+            added = _protect(values, hidden, position, down, up, width)
+        if added is None:
+            added = _protect(values, hidden, position, down, up, None)
         fresh = [int(c) for c in ids[added] if not suppressed[int(c)]] if added is not None else []
         if added is None:
             fresh = [int(c) for c in ids.ravel() if not suppressed[int(c)]]
@@ -54,13 +65,32 @@ def suppress_by_hypercube(
     return suppressed
 
 
+def _candidates(values: IntArray, suppressed: BoolArray, position: Position, axis: int,
+                width: int | None) -> npt.NDArray[np.intp]:
+    """The other values of `axis` a hypercube through `position` may use: all of them, or the
+    `width` best (already suppressed first, then the largest: they give the most room), TOTAL
+    always among them, in index order (so ties still break by key order)."""
+    n = values.shape[axis]
+    others = np.array([i for i in range(n) if i != position[axis]], np.intp)
+    if width is None or len(others) <= width:
+        return others
+    line = list(position)
+    line[axis] = slice(None)  # type: ignore[call-overload]
+    on_line_values, on_line_hidden = values[tuple(line)], suppressed[tuple(line)]
+    ranked = sorted(others.tolist(), key=lambda i: (not on_line_hidden[i], -on_line_values[i], i))
+    chosen = set(ranked[:width])
+    if position[axis] != n - 1:
+        chosen.add(n - 1)
+    return np.array(sorted(chosen), np.intp)
+
+
 def _protect(
-    values: IntArray, suppressed: BoolArray, position: Position, down: int, up: int
+    values: IntArray, suppressed: BoolArray, position: Position, down: int, up: int,
+    width: int | None,
 ) -> BoolArray | None:
     """The corners of the cheapest protecting hypercube as a mask, or None if none protects."""
     ndim = values.ndim
-    others = [np.array([i for i in range(n) if i != position[a]])
-              for a, n in enumerate(values.shape)]
+    others = [_candidates(values, suppressed, position, a, width) for a in range(ndim)]
     if any(len(o) == 0 for o in others):
         return None
     shape = tuple(len(o) for o in others)
