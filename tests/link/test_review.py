@@ -130,3 +130,43 @@ def test_with_a_learnt_layer_the_pairs_file_keeps_only_pairs_whose_clusters_agre
     assert ("f1", "f2") in kept and ("s1", "s2") in kept and ("f1", "s1") not in kept
     unjudged_same = {(a, b) for a, b, _, _, _, _, pl, pr in rows[60:] if pl == pr}
     assert unjudged_same <= kept, "pairs inside one cluster stay"
+
+
+def test_judgements_among_uncertain_pairs_leave_the_pairs_splink_is_sure_of() -> None:
+    """Reviewers judge the uncertain pairs; there the judgements run against Splink's score
+    (the higher ones different, the lower ones same). The layer must not read that as a slope
+    to carry to the pairs Splink is sure of: a pair at -12 bits stays unlikely."""
+    rng = random.Random(11)
+    con = duckdb.connect()
+    middle = [(f"l{i}", f"r{i}", 0.5, rng.uniform(-2.0, 2.0), 1, 1, "x", "y") for i in range(300)]
+    sure = [(f"a{i}", f"b{i}", 2.0 ** -12, -12.0, 1, 1, "x", "y") for i in range(50)]
+    scored_table(con, middle + sure)
+    judged = [Judgement.make(a, b, "same" if w < 0 else "different", "t", "truth")
+              for a, b, _, w, *_ in middle]
+    ids = sorted({x for r in middle + sure for x in r[:2]})
+    done = _judged.apply(con, "scored", ids, judged, 0.5)
+    assert done.layer is not None
+    top = con.execute("SELECT max(match_probability) FROM scored WHERE unique_id_l LIKE 'a%'"
+                      ).fetchall()[0][0]
+    assert top < 0.01
+
+
+@pytest.mark.parametrize(("informative", "chosen"), [(True, min(_learn.PENALTIES)),
+                                                     (False, max(_learn.PENALTIES))])
+def test_the_penalty_is_the_one_held_out_judgements_favour(informative: bool,
+                                                           chosen: float) -> None:
+    """Judgements a phone agreement predicts: the weakest penalty (trust them); judgements at
+    random: the strongest (Splink's score stands)."""
+    rng = random.Random(7)
+    con = duckdb.connect()
+    rows = []
+    for i in range(300):
+        same_phone = rng.random() < 0.5
+        rows.append((f"l{i}", f"r{i}", 0.5, 0.0, 1, 1, f"p{i}", f"p{i}" if same_phone else "q"))
+    scored_table(con, rows)
+    verdict = (lambda pl, pr: pl == pr) if informative else (lambda pl, pr: rng.random() < 0.5)
+    judged = [Judgement.make(a, b, "same" if verdict(pl, pr) else "different", "t", "truth")
+              for a, b, _, _, _, _, pl, pr in rows]
+    done = _judged.apply(con, "scored", sorted({x for r in rows for x in r[:2]}), judged, 0.5)
+    assert done.layer is not None and done.layer.penalty == chosen
+    assert done.layer.to_json()["penalty"] == chosen
