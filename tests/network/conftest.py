@@ -4,7 +4,9 @@ with it (through a real share: sealed, delivered to hn's inbox over its API, kep
     hn-p1 Jose Luis Hernandez --member--> hn-org Clica Los Olivos <--member-- hn-p2 Kevin Mejia
     hn-p1 --phone +50499887766-- gt-p1 Pedro Cruz Tzul (shared by gt) --family-- gt-p2 (shared)
     hn-p1 --associate-- hn-x, collected for intelligence: not readable for gangs work
-    hn-v1 Vehicle owned by hn-p2; hn-t1 Trip of hn-p2 in hn-v1
+    hn-v1 Vehicle owned by hn-p2; hn-t1 Trip of hn-p2 in hn-v1 (both collected for smuggling)
+    hn-vic, hn-p2's sister, a victim (RED, never shared; read here as any record is)
+    gt-p3 Jose Luis Hernandez G. (shared by gt): hn-p1 once the linkage clusters them
 """
 
 from __future__ import annotations
@@ -38,22 +40,27 @@ def entity(eid: str, schema: str, **props: str | list[str]) -> dict[str, Any]:
             "properties": {k: v if isinstance(v, list) else [v] for k, v in props.items()}}
 
 
+SMUGGLING = {"envelope": {"purpose": "trafficking_smuggling"}}
 HN = [
     entity("hn-org", "Organization", name="Clica Los Olivos"),
     entity("hn-p1", "Person", name="Jose Luis Hernandez Garcia", phone=PHONE),
     entity("hn-p2", "Person", name="Kevin Alexander Mejia Orellana"),
     entity("hn-m1", "Membership", member="hn-p1", organization="hn-org", role="palabrero"),
     entity("hn-m2", "Membership", member="hn-p2", organization="hn-org", role="soldado"),
-    entity("hn-v1", "Vehicle", name="Toyota Hilux", registrationNumber="HAB-1234", owner="hn-p2"),
+    entity("hn-v1", "Vehicle", name="Toyota Hilux", registrationNumber="HAB-1234", owner="hn-p2")
+    | SMUGGLING,
     entity("hn-t1", "Trip", name="Tegucigalpa - San Pedro Sula", vehicle="hn-v1",
-           involved="hn-p2", startDate="2026-02-01"),
+           involved="hn-p2", startDate="2026-02-01") | SMUGGLING,
     entity("hn-a1", "Associate", person="hn-p1", associate="hn-x"),
     entity("hn-x", "Person", name="Informante Siete") | {"envelope": {"purpose": "intelligence"}},
+    entity("hn-vic", "Person", name="Ana Maria Mejia") | {"envelope": {"subject_category": "victim"}},
+    entity("hn-f1", "Family", person="hn-p2", relative="hn-vic", relationship="hermana"),
 ]
 GT = [
     entity("gt-p1", "Person", name="Pedro Cruz Tzul", phone=PHONE),
     entity("gt-p2", "Person", name="Maria Tzul de Cruz"),
     entity("gt-f1", "Family", person="gt-p1", relative="gt-p2", relationship="esposa"),
+    entity("gt-p3", "Person", name="Jose Luis Hernandez G.", birthDate="1990-03-05"),
 ]
 
 

@@ -146,3 +146,49 @@ def test_csv_and_json_exports_hold_the_same_links(world: World) -> None:
            "hn_police,hn-m1,Membership" in lines
     doc = json.loads((world.folder / "net.json").read_text(encoding="utf-8"))
     assert len(doc["links"]) == len(lines) - 1
+
+
+def test_the_linkage_joins_the_same_person_seen_by_two_agencies(world: World) -> None:
+    network = Network(world.hn)
+    assert "gt-p3" not in ids(network.neighbourhood("hn-p1", GANGS).to_dict())
+    world.hn.store.save_link_run("model-test", "{}", 2, [], {"hn-p1": "c-1", "gt-p3": "c-1"})
+    doc = network.neighbourhood("hn-p1", GANGS, Ask.build(relations=["same_person"])).to_dict()
+    assert ids(doc) == {"hn-p1", "gt-p3"}
+    assert relations(doc) == {("gt-p3", "same_person", "hn-p1")}
+
+
+PURPOSES = ["gangs_organized_crime", "trafficking_smuggling", "border_security", "intelligence"]
+
+
+@pytest.mark.parametrize("purpose", PURPOSES)
+def test_the_network_never_shows_what_a_direct_read_would_refuse(world: World,
+                                                                 purpose: str) -> None:
+    why = Justification(purpose, case_reference="HN-2026-0042")
+    readable, refused = set(), set()
+    for record_id in ("hn-org", "hn-p1", "hn-p2", "hn-x", "hn-vic", "hn-m1", "hn-m2", "hn-v1",
+                      "hn-t1", "hn-a1", "hn-f1", "gt-p1", "gt-p2", "gt-f1", "gt-p3"):
+        try:
+            world.hn.get(record_id, why)
+            readable.add(record_id)
+        except PermissionDenied:
+            refused.add(record_id)
+    assert readable and refused
+    for root in sorted(readable):
+        doc = Network(world.hn).neighbourhood(root, why, Ask.build(depth=3)).to_dict()
+        shown = {e["id"] for e in doc["entities"]} | {n["id"] for n in doc["nodes"]}
+        assert not shown & refused, (root, shown & refused)
+        # A refused id appears only as a readable record names it (an Associate its associate):
+        # never as a node, a link's end, or a record of its own.
+        graph = json.dumps([doc["nodes"], doc["links"], doc["brokers"], doc["communities"]])
+        assert not [i for i in refused if f'"{i}"' in graph], root
+    for root in sorted(refused):
+        with pytest.raises(PermissionDenied):
+            Network(world.hn).neighbourhood(root, why)
+
+
+def test_a_victim_is_shown_as_a_direct_read_shows_it_with_its_protection(world: World) -> None:
+    doc = Network(world.hn).neighbourhood("hn-p2", GANGS).to_dict()
+    [victim] = [n for n in doc["nodes"] if n["id"] == "hn-vic"]
+    direct = world.hn.get("hn-vic", GANGS).envelope
+    assert (victim["subject_category"], victim["tlp"]) == ("victim", "RED")
+    assert (str(direct.subject_category), str(direct.tlp)) == ("victim", "RED")

@@ -24,7 +24,13 @@ from followthemoney.types import registry
 from cruce._why import checked
 from cruce.audit import Justification
 from cruce.errors import InvalidInput
-from cruce.network._relations import chosen, holder_schemata, relation_of, value_types
+from cruce.network._relations import (
+    SAME_PERSON,
+    chosen,
+    holder_schemata,
+    relation_of,
+    value_types,
+)
 from cruce.records import Record
 from cruce.records._purposes import readable
 from cruce.store import Mention, RecordQuery, Scope
@@ -82,6 +88,7 @@ class Neighbourhood:
     records: dict[str, Record] = field(default_factory=dict)
     level: dict[str, int] = field(default_factory=dict)
     more: dict[str, More] = field(default_factory=dict)
+    same: dict[str, list[str]] = field(default_factory=dict)  # linkage clusters' mates
     withheld: int = 0
     is_truncated: bool = False
 
@@ -128,6 +135,10 @@ class Expansion:
                 net.is_truncated = True
                 break
             wanted.extend(self._links_of(net, record))
+        if SAME_PERSON in self.ask.relations:
+            mates = self.node.store.cluster_mates([r.id for r in frontier])
+            net.same.update(mates)
+            wanted.extend(i for found in mates.values() for i in found)
         nodes = [r for r in self._read(net, wanted, level) if not r.entity.schema.edge]
         for record in nodes:
             net.level[record.id] = level

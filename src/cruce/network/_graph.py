@@ -22,7 +22,7 @@ from followthemoney.types import registry
 
 from cruce.errors import NotFound
 from cruce.network._expand import Neighbourhood
-from cruce.network._relations import relation_of, value_relation
+from cruce.network._relations import SAME_PERSON, relation_of, value_relation
 from cruce.records import Record
 
 EXACT_BETWEENNESS = 1000  # above this many nodes, only paths of up to CUTOFF links count
@@ -87,12 +87,13 @@ class Graph:
 def graph_of(net: Neighbourhood) -> Graph:
     """The graph of a neighbourhood, limited to what is connected to its root."""
     relations = net.ask.relations
-    nodes = {i: r for i, r in net.records.items() if not r.entity.schema.edge}
+    # An edge record asked for itself (a Membership) is the root node, linked to its ends.
+    nodes = {i: r for i, r in net.records.items() if not r.entity.schema.edge or i == net.root}
     links: list[Link] = []
     holders: dict[tuple[str, str], set[str]] = defaultdict(set)
     for record in net.records.values():
         schema = record.entity.schema
-        if schema.edge:
+        if schema.edge and record.id != net.root:
             links.extend(_edge_links(record, nodes, relations))
             continue
         for prop, value in record.entity.itervalues():
@@ -102,6 +103,9 @@ def graph_of(net: Neighbourhood) -> Graph:
                     links.append(Link(record.id, value, relation, None, prop.name))
             elif value_relation(prop.type.name) in relations and not prop.hidden:
                 holders[(prop.type.name, value)].add(record.id)
+    same = {tuple(sorted((a, b))) for a, mates in net.same.items() for b in mates}
+    links.extend(Link(a, b, SAME_PERSON, None, "linkage cluster")
+                 for a, b in sorted(same) if a in nodes and b in nodes)
     values: dict[str, tuple[str, str]] = {}
     for (kind, value), held in sorted(holders.items()):
         if len(held) > 1:

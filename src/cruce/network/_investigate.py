@@ -88,7 +88,7 @@ class Network:
         right = Expansion(self.node, why, base).run(target)
         both = Neighbourhood(left.root, base, {**right.records, **left.records},
                              {**right.level, **left.level}, {**right.more, **left.more},
-                             left.withheld + right.withheld,
+                             {**right.same, **left.same}, left.withheld + right.withheld,
                              left.is_truncated or right.is_truncated)
         graph = graph_of(both)
         route = shortest_path(graph, left.root, right.root)

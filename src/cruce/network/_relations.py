@@ -41,8 +41,11 @@ VALUE_RELATIONS: dict[str, str] = {
     "identifier": registry.identifier.name,
     "shared_address": registry.address.name,
 }
+# Records the linkage put in one cluster (`cruce link --db`): the same person, seen by two
+# agencies or twice by one.
+SAME_PERSON = "same_person"
 OTHER = "other"
-RELATIONS: tuple[str, ...] = (*SCHEMA_RELATIONS, *VALUE_RELATIONS, OTHER)
+RELATIONS: tuple[str, ...] = (*SCHEMA_RELATIONS, *VALUE_RELATIONS, SAME_PERSON, OTHER)
 
 
 def _schema_relation() -> dict[str, str]:
@@ -107,5 +110,5 @@ def value_types(relations: frozenset[str]) -> tuple[str, ...]:
     return tuple(t for rel, t in VALUE_RELATIONS.items() if rel in relations)
 
 
-__all__ = ["OTHER", "RELATIONS", "chosen", "holder_schemata", "relation_of", "value_relation",
-           "value_types"]
+__all__ = ["OTHER", "RELATIONS", "SAME_PERSON", "chosen", "holder_schemata", "relation_of",
+           "value_relation", "value_types"]

@@ -89,6 +89,22 @@ class NetworkReads(Backend):
             (*(scope.purposes or ()), *(scope.purposes or ()), after or "", *params))[0]
         return Tally(int(row[0]), int(row[1]), int(row[2]))
 
+    def cluster_mates(self, ids: Sequence[str]) -> dict[str, list[str]]:
+        """For each of these records in the stored linkage run, the other records of its
+        cluster (the same person in another agency's records), sorted. Ids only: no content
+        is read."""
+        if not ids:
+            return {}
+        rows = self._query(
+            "SELECT a.record_id, b.record_id FROM clusters a JOIN clusters b "
+            "ON a.canonical_id = b.canonical_id AND a.record_id <> b.record_id "
+            f"WHERE a.record_id IN ({marks(len(ids))}) ORDER BY a.record_id, b.record_id",
+            tuple(ids))
+        mates: dict[str, list[str]] = {}
+        for record, mate in rows:
+            mates.setdefault(str(record), []).append(str(mate))
+        return mates
+
     def read_neighbours(self, ids: Sequence[str], purposes: Sequence[str], actor: Actor,
                         justification: Justification, details: dict[str, Any], *,
                         agencies: Sequence[str] | None = None,
