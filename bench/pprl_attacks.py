@@ -245,7 +245,8 @@ def main() -> None:
         ("XOR folding only", PLAIN_CLK.hardened(bits=2048, xor_fold=True)),
         ("fake records only", PLAIN_CLK.hardened(fake_ratio=0.25)),
         ("salt (birth year) only", PLAIN_CLK.hardened(salt="birth_year")),
-        ("cruce default (hardened)", DEFAULT_SCHEMA),
+        ("balancing + 25% fakes", PLAIN_CLK.hardened(bits=512, balance=True, fake_ratio=0.25)),
+        ("cruce default: balancing + XOR folding + 100% fakes", DEFAULT_SCHEMA),
     ]
     for label, schema in variants:
         run(people, schema, label, args.attacks)

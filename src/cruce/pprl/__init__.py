@@ -8,7 +8,7 @@ Threat model: docs/pprl-threat-model.md.
 
     >>> from cruce.pprl import DEFAULT_SCHEMA
     >>> DEFAULT_SCHEMA.balance, DEFAULT_SCHEMA.fake_ratio
-    (True, 0.25)
+    (True, 1.0)
 """
 
 from cruce.pprl._keys import PprlKey, read_secret

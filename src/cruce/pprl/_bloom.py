@@ -11,9 +11,10 @@ nobody without the key can compute them. Hardening, as the schema says:
 
     >>> from cruce.pprl._keys import PprlKey
     >>> from cruce.pprl._schema import DEFAULT_SCHEMA
-    >>> f = encode_tokens([{"given": ["jose"]}], [""], PprlKey(b"k" * 32), DEFAULT_SCHEMA)
+    >>> balanced = DEFAULT_SCHEMA.hardened(xor_fold=False)
+    >>> f = encode_tokens([{"given": ["jose"]}], [""], PprlKey(b"k" * 32), balanced)
     >>> f.shape, int(np.bitwise_count(f).sum())  # balanced: weight is always half the bits
-    ((1, 16), 512)
+    ((1, 32), 1024)
 """
 
 from __future__ import annotations
