@@ -21,7 +21,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,7 +30,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PublicKey
 
-from cruce.errors import InvalidInput, NotFound, SignatureInvalid
+from cruce.errors import InvalidInput, NotFound, PermissionDenied, SignatureInvalid
 from cruce.share._canon import b64d, b64e, canonical_json, parse_time, require_aware
 
 VERSION = 1
@@ -71,6 +71,16 @@ class Member:
 
     def is_valid_at(self, when: datetime) -> bool:
         return self.valid_from <= when < self.valid_until
+
+    def not_in_force(self, when: datetime) -> str | None:
+        """Why this membership does not hold at `when`, or None: the one wording every
+        exchange (packages, messages, notices, node requests, deliveries) refuses with."""
+        if self.is_valid_at(when):
+            return None
+        return (f"{self.id}'s membership of the compact is not in force at "
+                f"{when.isoformat(timespec='seconds')} (valid from "
+                f"{self.valid_from.isoformat(timespec='seconds')} until "
+                f"{self.valid_until.isoformat(timespec='seconds')})")
 
     def verify_key(self) -> Ed25519PublicKey:
         return Ed25519PublicKey.from_public_bytes(self.signing_key)
@@ -127,6 +137,16 @@ class Directory:
         found = self.get(agency_id)
         if found is None:
             raise NotFound(f"{agency_id!r} is not a member of the compact directory")
+        return found
+
+    def member_in_force(self, agency_id: str, when: datetime | None = None) -> Member:
+        """The member, if its membership holds at `when` (default now): what anything sent
+        to another agency is checked against before it is queued (PermissionDenied if not)."""
+        found = self.member(agency_id)
+        problem = found.not_in_force(when or datetime.now(UTC))
+        if problem is not None:
+            raise PermissionDenied(f"{problem}: nothing is sent to it until the authority "
+                                   "renews it")
         return found
 
     def __iter__(self) -> Iterator[Member]:

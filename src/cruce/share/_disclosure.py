@@ -89,7 +89,7 @@ class Discloser:
         out = Disclosure()
         with Courier(self.outbox, post) as courier:
             for recipient in recipients:
-                member = self.directory.member(recipient)
+                member = self.directory.member_in_force(recipient)
                 consents = self._consents(records, recipient, why)
                 decisions = {r.id: self._decide(r, recipient, why, releases.get(r.id),
                                                 consents.get(r.id), r.id in proofs)

@@ -41,7 +41,7 @@ class Mail:
         thread_id: str, record_ids: Sequence[str] = (),
     ) -> str:
         """Seal a message to another agency, keep it, log it as a disclosure, queue it."""
-        member = self.directory.member(to)
+        member = self.directory.member_in_force(to)
         message_id = str(uuid.uuid4())
         agency = self.party.agency
         data = seal_message(self.keys, agency, member, kind, fields, message_id)

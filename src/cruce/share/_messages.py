@@ -106,8 +106,9 @@ def open_message(data: bytes, keys: NodeKeys, me: str, directory: Directory,
     except (InvalidSignature, InvalidInput):
         raise SignatureInvalid("the message signature does not verify") from None
     created = parse_time(header["created_at"], "created_at")
-    if not member.is_valid_at(created) or not member.is_valid_at(now):
-        raise SignatureInvalid(f"{member.id}'s directory key is not valid now")
+    problem = member.not_in_force(created) or member.not_in_force(now)
+    if problem is not None:
+        raise SignatureInvalid(problem)
     if header["recipient"] != me:
         raise PermissionDenied("this message is addressed to another agency")
     content = _content(header, keys, me)

@@ -94,6 +94,11 @@ class Outbox:
         member = self.directory.get(recipient)
         if member is None:  # it left the compact: nothing can reach it any more
             return Attempt(Failure(f"{recipient} is no longer in the compact directory", True))
+        # Expired (or not yet valid): not sent, and kept, backing off, for a renewal; its
+        # receipt could not be verified anyway, so a post now would only be sent again.
+        problem = member.not_in_force(datetime.now(UTC))
+        if problem is not None:
+            return Attempt(Failure(f"{problem}: held until the authority renews it"))
         return attempt(post, member, kind, package)
 
     def mark(self, share_id: str, recipient: str, tried: Attempt) -> str:

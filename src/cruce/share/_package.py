@@ -238,10 +238,9 @@ def open_package(
     header = _parse_header(header_bytes, version)
     sender = _signer(directory, header["sender"], _SIGN_PREFIXES[version] + body, signature)
     created_at, expires_at = header["created_at"], header["expires_at"]
-    if not (sender.is_valid_at(created_at) and sender.is_valid_at(now)):
-        raise SignatureInvalid(
-            f"{sender.id}'s directory key is not valid both at {created_at} and now"
-        )
+    problem = sender.not_in_force(created_at) or sender.not_in_force(now)
+    if problem is not None:
+        raise SignatureInvalid(problem)
     if expires_at - created_at > MAX_TTL:
         raise PermissionDenied(f"share {header['share_id']} asks to live longer than {MAX_TTL}")
     if created_at > now + MAX_CLOCK_SKEW:

@@ -126,6 +126,9 @@ def verify_request(headers: Mapping[str, str], method: str, path: str, query: st
         raise PermissionDenied(f"this node request is meant for {target[:64]!r}, not {me}")
     if abs(time.time() - int(timestamp)) > WINDOW_SECONDS:
         raise NotAuthenticated("the node request's timestamp is outside the allowed window")
+    problem = member.not_in_force(datetime.now(UTC))
+    if problem is not None:
+        raise NotAuthenticated(problem)
     signed = NodeRequest(method, member.id, me, path, query).signed_bytes(timestamp, nonce)
     try:
         member.verify_key().verify(b64d(signature, "signature"), signed)
