@@ -4,11 +4,11 @@
     .venv/bin/python bench/statistics.py --scale 4,12,30,4 --method lp --method fast --tauargus
 
 A synthetic, encounter-like world: counts by region x month x citizenship x demographic, Poisson
-around a product of region, month, Zipf-distributed citizenship and demographic effects (so the
-long tail of citizenships gives many small cells, as real border tables do). Three linked tables
-are published from it: region x month x citizenship, region x citizenship x demographic and
-month x citizenship x demographic (they share their citizenship margins and more). Every cell of
-every table with its margins counts once in "cells". min_cell 11 (CTDC).
+around `--rate` times a product of region, month, Zipf-distributed citizenship and demographic
+effects (so the long tail of citizenships gives many small cells, as real border tables do).
+Three linked tables are published from it: region x month x citizenship, region x citizenship x
+demographic and month x citizenship x demographic (they share their citizenship margins and
+more). Every cell of every table with its margins counts once in "cells". min_cell 11 (CTDC).
 
 Each method runs in a child process of its own (seconds and peak RSS measured there), one after
 the other, never two at once. The audit (the attacker's LP, `audit_suppression`) of the whole
@@ -39,15 +39,14 @@ TABLE_AXES = ((0, 1, 2), (0, 2, 3), (1, 2, 3))
 MIN_CELL = 11
 
 
-def world(seed: int, shape: tuple[int, int, int, int]) -> np.ndarray:
+def world(seed: int, shape: tuple[int, int, int, int], rate: float = 1.5) -> np.ndarray:
     regions, months, citizenships, demographics = shape
     rng = np.random.default_rng(seed)
     popularity = rng.zipf(1.6, size=citizenships).clip(1, 2000).astype(float)
     region = rng.uniform(0.2, 3.0, size=regions)
     month = rng.uniform(0.6, 1.4, size=months)
     demographic = np.array([5.0, 2.0, 1.0, 0.5, 0.3, 0.2])[:demographics]
-    rate = 0.6 * np.einsum("r,m,c,d->rmcd", region, month, popularity, demographic)
-    return rng.poisson(rate)
+    return rng.poisson(rate * np.einsum("r,m,c,d->rmcd", region, month, popularity, demographic))
 
 
 def names(shape: tuple[int, ...]) -> list[list[str]]:
@@ -155,7 +154,7 @@ def run_tauargus(counts: np.ndarray, workdir: Path) -> dict[str, Any]:
 
 
 def child(args: argparse.Namespace) -> None:
-    counts = world(args.seed, tuple(args.scale))
+    counts = world(args.seed, tuple(args.scale), args.rate)
     if args.child == "tauargus":
         result = run_tauargus(counts, Path(args.workdir))
     else:
@@ -169,6 +168,7 @@ def main() -> None:
     parser.add_argument("--scale", type=lambda s: [int(x) for x in s.split(",")],
                         default=[10, 48, 60, 4], help="regions,months,citizenships,demographics")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--rate", type=float, default=1.5, help="overall rate of the counts")
     parser.add_argument("--method", action="append", choices=["lp", "hypercube", "fast"])
     parser.add_argument("--tauargus", action="store_true")
     parser.add_argument("--tauargus-timeout", type=int, default=600)
@@ -185,7 +185,8 @@ def main() -> None:
         runs.append(("tauargus", args.tauargus_timeout))
     for name, limit in runs:
         command = [sys.executable, __file__, "--child", name, "--scale",
-                   ",".join(map(str, args.scale)), "--seed", str(args.seed), "--audit-sample",
+                   ",".join(map(str, args.scale)), "--seed", str(args.seed), "--rate",
+                   str(args.rate), "--audit-sample",
                    str(args.audit_sample), "--workdir", args.workdir]
         try:
             done = subprocess.run(command, capture_output=True, text=True, timeout=limit,

@@ -1,10 +1,10 @@
 """Counter-trafficking statistics inside one node: counts of identified victims, never records.
 
 A node counts its own victims (records filed under subject category `victim`, collected for
-trafficking_smuggling) by nationality, sex, age group, type of exploitation and route, over a
-codebook every node of the compact shares, so that every node's counts are a vector of the same
-cells in the same order (`CODEBOOK`). Reading the victims to count them is one logged
-consultation under the statistics justification; the records stay in the node and the counts
+trafficking_smuggling or border_security) by nationality, sex, age group, type of exploitation
+and route, over a codebook every node of the compact shares, so that every node's counts are a
+vector of the same cells in the same order (`CODEBOOK`). Reading the victims to count them is one
+logged consultation under the statistics justification; the records stay in the node and the counts
 leave it only as secret shares (`_secure_sum`), combined and suppressed before anyone sees a
 cell (no cell under 11, as the Counter Trafficking Data Collaborative publishes).
 
@@ -64,6 +64,9 @@ TABLES: tuple[tuple[str, ...], ...] = (
     ("nationality", "sex"), ("age_group", "sex"), ("exploitation", "sex"),
     ("route", "exploitation"))
 PURPOSE = "trafficking_smuggling"
+# Where identified victims of trafficking are filed: trafficking cases, and border agencies'
+# victims of trafficking met at the border (not, say, the victims of a gang's extortion).
+COLLECTED_FOR = ("trafficking_smuggling", "border_security")
 STATISTICS_WHY = ("aggregate counter-trafficking statistics (cruce.stats): counts by "
                   "nationality, sex, age group, exploitation and route; no record leaves")
 
@@ -173,13 +176,14 @@ def _exploitation(texts: Sequence[str]) -> str:
     return "unknown"
 
 
-def victim_cases(node: Node, *, as_of: dt.date, home_country: str, case_reference: str
-                 ) -> list[VictimCase]:
-    """The node's identified victims as cases, read in one logged consultation (the statistics
-    justification, under `case_reference`, e.g. the compact's statistics round)."""
+def victim_cases(node: Node, *, as_of: dt.date, home_country: str, case_reference: str,
+                 collected_for: Sequence[str] = COLLECTED_FOR) -> list[VictimCase]:
+    """The node's identified victims as cases (victims among its records collected for
+    `collected_for`), read in one logged consultation under the statistics justification and
+    `case_reference` (e.g. the compact's statistics round)."""
     why = Justification(PURPOSE, legal_basis="compact statistics", case_reference=case_reference,
                         text=STATISTICS_WHY)
-    records = node.export(why, schema="Person", collected_for=[PURPOSE])
+    records = node.export(why, schema="Person", collected_for=list(collected_for))
     return [case_of(r, as_of=as_of, home_country=home_country) for r in records
             if r.envelope.is_victim]
 
