@@ -4,60 +4,24 @@ error shape for what it refuses."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from typing import Annotated
 
 import httpx
 import networkx as nx
 import pytest
-from fastapi import FastAPI, Header
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from tests.network.conftest import PHONE, World
 
 from cruce import Node
-from cruce._why import justification
 from cruce.api import Users, create_app
-from cruce.api._network import install_network
-from cruce.api._tokens import TokenTable
-from cruce.api._users import Role, User
-from cruce.api._wiring import Wiring
-from cruce.errors import PermissionDenied
 
 WHY = {"X-Cruce-Purpose": "gangs_organized_crime", "X-Cruce-Case": "HN-2026-0042"}
 
 
 def network_app(node: Node) -> FastAPI:
-    """The node's app; with the network routes installed here until `create_app` wires them
-    (the routes are the module's own either way)."""
-    app = create_app(node, every=None)
-    if any(getattr(r, "path", "") == "/api/v1/network/{entity_id}" for r in app.routes):
-        return app
-    tokens = TokenTable(node.store)
-
-    def user(authorization: Annotated[str | None, Header()] = None) -> User:
-        token = (authorization or "").removeprefix("Bearer ").strip() or None
-        return tokens.authenticate(token)
-
-    def consulting(authorization: Annotated[str | None, Header()] = None) -> User:
-        found = user(authorization)
-        if found.role not in {Role.ANALYST, Role.SUPERVISOR}:
-            raise PermissionDenied(f"the {found.role.value} role may not do this (allowed: "
-                                   "analyst, supervisor)")
-        return found
-
-    def why(purpose: Annotated[str | None, Header(alias="X-Cruce-Purpose")] = None,
-            case: Annotated[str | None, Header(alias="X-Cruce-Case")] = None):  # noqa: ANN202
-        return justification(purpose, case)
-
-    def acting(u: User):  # noqa: ANN202
-        from contextlib import nullcontext
-
-        return nullcontext(node.as_user(u.name, u.role.value))
-
-    install_network(app, Wiring(node, threading.Lock(), acting, user, consulting, why,
-                                lambda url, body: 500))
-    return app
+    """The node's app, as `cruce node serve` serves it (no background rounds)."""
+    return create_app(node, every=None)
 
 
 @pytest.fixture()
