@@ -130,7 +130,7 @@ def read_flow_file(path: Path, source: str | None = None) -> list[FlowCount]:
             if not any(cell.strip() for cell in row):
                 continue
             try:
-                count = _parse_row(label, line, columns, row)
+                count = _parse_row(f"{label}:{line}", columns, row)
             except FlowFileError as exc:
                 errors.append(exc.message)
                 continue
@@ -143,6 +143,37 @@ def read_flow_file(path: Path, source: str | None = None) -> list[FlowCount]:
     if errors:
         more = f"\n({len(errors) - MAX_ERRORS} more bad rows)" if len(errors) > MAX_ERRORS else ""
         raise FlowFileError("\n".join(errors[:MAX_ERRORS]) + more + "\nnothing was imported")
+    return counts
+
+
+def counts_from_rows(label: str, items: list[dict[str, object]], numbered_from: int = 0
+                     ) -> list[FlowCount]:
+    """Counts given as objects (the API's JSON), checked as a file's rows are: every bad one
+    named `label[i]` (up to ten), none kept."""
+    names = sorted({str(k).strip().lower() for item in items for k in item})
+    columns = _check_header(label, [n for n in COLUMNS if n in names] +
+                            [n for n in names if n not in COLUMNS])
+    counts: list[FlowCount] = []
+    errors: list[str] = []
+    seen: set[tuple[dt.date, str, str, str]] = set()
+    for i, item in enumerate(items, start=numbered_from):
+        row = [""] * len(columns)
+        for key, value in item.items():
+            row[columns[str(key).strip().lower()]] = "" if value is None else str(value)
+        try:
+            count = _parse_row(f"{label}[{i}]", columns, row)
+        except FlowFileError as exc:
+            errors.append(exc.message)
+            continue
+        same = (count.day, count.point, count.direction, count.nationality_group)
+        if same in seen:
+            errors.append(f"{label}[{i}]: the same day, point, direction and nationality group "
+                          "as an earlier count (one count each)")
+        seen.add(same)
+        counts.append(count)
+    if errors:
+        more = f"\n({len(errors) - MAX_ERRORS} more bad counts)" if len(errors) > MAX_ERRORS else ""
+        raise FlowFileError("\n".join(errors[:MAX_ERRORS]) + more + "\nnothing was stored")
     return counts
 
 
@@ -165,13 +196,13 @@ def _check_header(label: str, header: list[str]) -> dict[str, int]:
     return {name: i for i, name in enumerate(header)}
 
 
-def _parse_row(label: str, line: int, columns: dict[str, int], row: list[str]) -> FlowCount:
+def _parse_row(where: str, columns: dict[str, int], row: list[str]) -> FlowCount:
     def cell(name: str) -> str:
         i = columns.get(name)
         return row[i].strip() if i is not None and i < len(row) else ""
 
     def bad(name: str, why: str) -> FlowFileError:
-        return FlowFileError(f"{label}:{line}: field {name!r}: {why}")
+        return FlowFileError(f"{where}: field {name!r}: {why}")
 
     try:
         day = dt.date.fromisoformat(cell("date"))
@@ -253,5 +284,5 @@ def read_flows(store: StatStore, since: dt.date | None = None) -> list[FlowCount
     return [FlowCount(*row) for row in rows]
 
 
-__all__ = ["DIRECTIONS", "FlowCount", "FlowFileError", "FlowImport", "flow_store",
-           "import_flows", "read_flow_file", "read_flows"]
+__all__ = ["DIRECTIONS", "FlowCount", "FlowFileError", "FlowImport", "counts_from_rows",
+           "flow_store", "import_flows", "read_flow_file", "read_flows"]
