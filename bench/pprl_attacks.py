@@ -46,8 +46,8 @@ from cruce.pprl._tokens import record_tokens
 
 People = list[tuple[str, dict[str, list[str]]]]
 Guesses = dict[int, int]  # encoding row -> attacker's plaintext row
-NEIGHBOURS = 20
-ANCHORS = 300
+NEIGHBOURS = 50
+ANCHORS = 100
 
 
 def load_people(world: Path, agency: str, limit: int) -> People:
@@ -158,7 +158,7 @@ def pattern_mining_attack(words: npt.NDArray[np.uint64], plain: People,
 
 
 def _similarities(words: npt.NDArray[np.uint64]) -> npt.NDArray[np.float32]:
-    found = dice_all(words, words, 0.3)
+    found = dice_all(words, words, 0.0)
     sims = np.zeros((words.shape[0], words.shape[0]), dtype=np.float32)
     sims[found.left, found.right] = found.score
     np.fill_diagonal(sims, 0.0)
@@ -177,12 +177,23 @@ def _distances(left: npt.NDArray[np.float32],
     return np.maximum((a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2 * a @ b.T, 0.0)
 
 
+def _confident(cost: npt.NDArray[np.float64], rows: npt.NDArray[np.intp],
+               cols: npt.NDArray[np.intp], count: int) -> npt.NDArray[np.intp]:
+    """The assigned pairs whose cost beats the row's next best by the widest margin."""
+    chosen = cost[rows, cols]
+    masked = cost[rows].copy()
+    masked[np.arange(len(rows)), cols] = np.inf
+    margin = masked.min(axis=1) - chosen
+    return np.argsort(-margin)[:count]
+
+
 def graph_attack(words: npt.NDArray[np.uint64], plain: People, schema: EncodingSchema) -> Guesses:
     sims_enc, sims_plain = _similarities(words), _similarities(_own_words(plain, schema))
     cost = _distances(_features(sims_enc), _features(sims_plain))
     rows, cols = linear_sum_assignment(cost)
-    for _ in range(2):  # refine on the similarities to the most confident matches
-        anchors = np.argsort(cost[rows, cols])[:ANCHORS]
+    for anchors_used in (ANCHORS, 2 * ANCHORS, 4 * ANCHORS, 4 * ANCHORS):
+        # refine on the similarities to the most confident matches so far (seeded matching)
+        anchors = _confident(cost, rows, cols, min(anchors_used, len(rows)))
         cost = _distances(sims_enc[:, rows[anchors]], sims_plain[:, cols[anchors]])
         rows, cols = linear_sum_assignment(cost)
     return {int(r): int(c) for r, c in zip(rows, cols, strict=True)}

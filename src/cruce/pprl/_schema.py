@@ -91,7 +91,7 @@ DEFAULT_SCHEMA = EncodingSchema(
     version=SCHEMA_VERSION, bits=1024, fields=FIELDS, balance=True, xor_fold=True,
     salt=None, fake_ratio=1.0,
 )
-PLAIN_CLK = DEFAULT_SCHEMA.hardened(bits=1024, balance=False, fake_ratio=0.0)
+PLAIN_CLK = DEFAULT_SCHEMA.hardened(bits=1024, balance=False, xor_fold=False, fake_ratio=0.0)
 
 
 def check_schema(schema: EncodingSchema) -> None:
