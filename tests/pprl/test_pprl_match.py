@@ -176,3 +176,19 @@ def test_encodings_carry_only_handles_and_encodings(tmp_path: Path) -> None:
         row = json.loads(line)
         assert set(row) == {"handle", "schema", "key", "clk", "ids"}
         assert row["key"] != "44" * 8 and "44444444" not in line
+
+
+def test_lsh_blocking_keeps_the_matches_of_comparing_every_pair() -> None:
+    from cruce.pprl import DEFAULT_SCHEMA, PprlKey
+    from cruce.pprl._encode import encode_people
+
+    people = [(f"p{i}", p) for i, p in enumerate(_random_people(5, 120))]
+    key = PprlKey(b"k" * 32)
+    a, _ = encode_people(people[:80], key, DEFAULT_SCHEMA, random.Random(1))
+    b, _ = encode_people(people[40:], key, DEFAULT_SCHEMA, random.Random(2))
+    full = match(a, b, threshold=0.9, blocking=False)
+    blocked = match(a, b, threshold=0.9, blocking=True)
+    pairs = set(zip(full.left.tolist(), full.right.tolist(), strict=True))
+    assert len(pairs) >= 40
+    assert set(zip(blocked.left.tolist(), blocked.right.tolist(), strict=True)) == pairs
+    assert blocked.compared < full.compared // 4
