@@ -112,3 +112,55 @@ def test_metrics_tell_requests_records_audit_size_and_queues(node: Node) -> None
     assert requests[("/health", "200")] == 1.0
     assert requests[("unmatched", "404")] == 1.0
     assert any(s.get("route") == "/health" for s, _ in found["cruce_http_request_seconds"])
+
+
+def test_ready_checks_the_directory_of_a_member(node: Node, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from cruce.share import Directory, Member, NodeKeys
+    from cruce.share._keys import raw_public
+
+    pub = NodeKeys.load_or_generate(Path(f"{node.store.url}.keys")).public()
+    authority, now = Ed25519PrivateKey.generate(), datetime.now(UTC)
+    hn = Member("hn_police", "HN", "https://hn.example/", pub.signing, pub.encryption,
+                now - timedelta(days=1), now + timedelta(days=90))
+    (tmp_path / "directory.signed").write_bytes(
+        Directory.sign([hn], authority, serial=3, issued_at=now))
+    (tmp_path / "authority.key").write_bytes(raw_public(authority.public_key()))
+    monkeypatch.setenv("CRUCE_DIRECTORY", str(tmp_path / "directory.signed"))
+    monkeypatch.setenv("CRUCE_AUTHORITY_KEY", str(tmp_path / "authority.key"))
+    client = TestClient(app_with_ops(node))
+    assert client.get("/ready").json()["checks"] == {"store": "ok", "audit_log": "ok",
+                                                     "directory": "ok"}
+    found = metrics(client, Users(node.store).add("ops", "admin"))
+    assert found["cruce_directory_serial"] == [({}, 3.0)]
+    [(labels, left)] = found["cruce_membership_expiry_seconds"]
+    assert labels == {"member": "hn_police"} and 89 * 86400 < left <= 90 * 86400
+
+
+def test_an_admin_backs_up_the_serving_node_into_the_operators_folder(
+    node: Node, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cruce._backup import restore_node
+
+    users = Users(node.store)
+    admin, analyst = users.add("ops", "admin"), users.add("ana.lopez", "analyst")
+    client = TestClient(app_with_ops(node))
+    monkeypatch.delenv("CRUCE_BACKUP_DIR", raising=False)
+    as_admin = {"Authorization": f"Bearer {admin}"}
+    refused = client.post("/api/v1/node/backup", headers=as_admin)
+    assert refused.status_code == 400
+    assert "only into CRUCE_BACKUP_DIR" in refused.json()["error"]["message"]
+    monkeypatch.setenv("CRUCE_BACKUP_DIR", str(tmp_path / "backups"))
+    assert client.post("/api/v1/node/backup",
+                       headers={"Authorization": f"Bearer {analyst}"}).status_code == 403
+    done = client.post("/api/v1/node/backup", headers=as_admin)
+    assert done.status_code == 200, done.text
+    folder = Path(done.json()["folder"])
+    assert folder.parent == tmp_path / "backups" and folder.name.startswith("hn_police-")
+    restore_node(folder, tmp_path / "restored.duckdb", "ops")
+    with Node.open(tmp_path / "restored.duckdb") as restored:
+        assert restored.store.count() == 9

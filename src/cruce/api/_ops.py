@@ -10,10 +10,12 @@ any other call. Metrics never hold case data: counts, ages and agency ids only.
 
 # No `from __future__ import annotations`: FastAPI reads the routes' annotations, which name
 # the `wiring` of install_ops (a local, not a global it could resolve from a string).
+import os
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -25,14 +27,15 @@ from prometheus_client.registry import Collector
 from cruce._node import Node
 from cruce.api._users import Role, User
 from cruce.api._wiring import Wiring
-from cruce.errors import PermissionDenied
+from cruce.errors import InvalidInput, PermissionDenied
 from cruce.store._ops_reads import outbox_summary
 
 MONITORING = {Role.ADMIN, Role.OVERSIGHT}
 
 
 def install_ops(app: FastAPI, wiring: Wiring) -> None:
-    """The three routes, and the middleware that counts and times every request."""
+    """The three routes, the admins' online backup, and the middleware that counts and times
+    every request."""
     registry = CollectorRegistry(auto_describe=True)
     requests = Counter("cruce_http_requests", "HTTP requests answered, by route and status",
                        ["method", "route", "status"], registry=registry)
@@ -75,6 +78,32 @@ def install_ops(app: FastAPI, wiring: Wiring) -> None:
             raise PermissionDenied(f"the {user.role.value} role may not read metrics "
                                    "(allowed: admin, oversight)")
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+
+
+    @app.post("/api/v1/node/backup", tags=["operations"])
+    def backup(user: Annotated[User, Depends(wiring.authenticated)]) -> dict[str, Any]:
+        """An online backup (store, audit log, keys, directory) into a new folder under
+        CRUCE_BACKUP_DIR on the server's host, named by the time; admins only, logged."""
+        if user.role is not Role.ADMIN:
+            raise PermissionDenied(f"the {user.role.value} role may not back up the node "
+                                   "(allowed: admin)")
+        return online_backup(wiring.node, user.name)
+
+
+def online_backup(node: Node, user: str) -> dict[str, Any]:
+    """Back up the serving node into CRUCE_BACKUP_DIR/<agency>-<UTC time>/ (never a path a
+    caller names: the server writes only where its operator said)."""
+    from cruce._backup import backup_node
+
+    root = os.environ.get("CRUCE_BACKUP_DIR")
+    if not root:
+        raise InvalidInput("this node takes backups from its API only into CRUCE_BACKUP_DIR: "
+                           "its operator sets it (or runs cruce node backup)")
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    out = Path(root) / f"{node.agency or 'node'}-{stamp}"
+    manifest = backup_node(node, out, user)
+    return {"folder": str(out), **{k: manifest[k] for k in (
+        "agency", "created_at", "schema_version", "audit_size")}, "files": len(manifest["files"])}
 
 
 def readiness(node: Node) -> dict[str, str]:
