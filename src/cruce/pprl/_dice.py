@@ -1,10 +1,10 @@
 """Dice similarity of Bloom filters, all pairs, vectorised with numpy's popcount.
 
-The filters are rows of uint64 words. For a chunk of left rows at a time the AND of every
-(left, right, word) triple is one numpy call over a (chunk, words, right) array, numpy's
-`bitwise_count` (the CPU's popcount) a second, and the sum over words a third; the chunk is
-sized so the array stays in cache. Only pairs at or above a floor leave the kernel, as
-(left, right, score) arrays: there is no similarity table to leak or to hold in memory.
+The filters are rows of uint64 words. For a chunk of left rows against a block of right
+columns, word by word: one numpy AND over the (chunk, block) array, numpy's `bitwise_count`
+(the CPU's popcount) and one add; the arrays are sized to stay in cache. Only pairs at or
+above a floor leave the kernel, as (left, right, score) arrays: there is no similarity table
+to leak or to hold in memory.
 
     >>> a = np.array([[0b1111, 0]], dtype=np.uint64); b = np.array([[0b0011, 0]], np.uint64)
     >>> [round(float(s), 4) for s in dice_pairs(a, b, 0.0)[2]]
@@ -20,7 +20,9 @@ import numpy.typing as npt
 
 from cruce.pprl._bloom import Words
 
-CHUNK = 16  # left rows per kernel call: measured fastest on 1024-bit filters (bench/pprl.py)
+CHUNK = 32  # left rows per kernel step; with RIGHT_BLOCK, measured fastest for 1024 bits
+RIGHT_BLOCK = 4096  # right columns per step: (32 x 4096) arrays stay in the CPU's cache
+WORDS_IN_UINT8 = 3  # 3 x 64 = 192 common bits at most: a uint8 partial sum cannot overflow
 Index = npt.NDArray[np.intp]
 Scores = npt.NDArray[np.float32]
 
@@ -46,6 +48,35 @@ def dice_pairs(a: Words, b: Words, floor: float) -> tuple[Index, Index, Scores]:
     return found.left, found.right, found.score
 
 
+def _common_bits(rows: Words, block: Words, scratch: _Scratch) -> npt.NDArray[np.uint16]:
+    """|a & b| for every row of a chunk against every column of a transposed block: one
+    AND and one popcount per word over a (chunk, block) array, summed three words at a time
+    in uint8 (at most 192: no overflow), then into uint16; every array stays in cache."""
+    size, width = rows.shape[0], block.shape[1]
+    anded, part = scratch.anded[:size, :width], scratch.part[:size, :width]
+    counts, common = scratch.counts[:size, :width], scratch.common[:size, :width]
+    common[:] = 0
+    for first in range(0, rows.shape[1], WORDS_IN_UINT8):
+        np.bitwise_and(rows[:, first, None], block[first][None, :], out=anded)
+        np.bitwise_count(anded, out=part)
+        for word in range(first + 1, min(first + WORDS_IN_UINT8, rows.shape[1])):
+            np.bitwise_and(rows[:, word, None], block[word][None, :], out=anded)
+            np.bitwise_count(anded, out=counts)
+            np.add(part, counts, out=part)
+        np.add(common, part, out=common)
+    return common
+
+
+class _Scratch:
+    """Arrays reused across the kernel's calls (allocating them per call costs more)."""
+
+    def __init__(self, chunk: int, width: int) -> None:
+        self.anded = np.empty((chunk, width), dtype=np.uint64)
+        self.part = np.empty((chunk, width), dtype=np.uint8)
+        self.counts = np.empty((chunk, width), dtype=np.uint8)
+        self.common = np.empty((chunk, width), dtype=np.uint16)
+
+
 def dice_all(a: Words, b: Words, floor: float, chunk: int = CHUNK) -> Candidates:
     """All pairs of a x b compared; those >= floor kept, and each left row's best kept score.
 
@@ -53,25 +84,21 @@ def dice_all(a: Words, b: Words, floor: float, chunk: int = CHUNK) -> Candidates
     least floor (|a| + min |b|) / 2 common bits): one pass over the chunk, and exact scores
     only for the few pairs that pass.
     """
-    bt = np.ascontiguousarray(b.T)[None, :, :]  # (1, words, right)
     weight_a, weight_b = popcounts(a), popcounts(b)
     least_b = int(weight_b.min()) if len(weight_b) else 0
     need = np.ceil(floor * (weight_a + least_b) / 2).astype(np.uint16)
-    words, n_right = b.shape[1], b.shape[0]
-    anded = np.empty((chunk, words, n_right), dtype=np.uint64)
-    counts = np.empty((chunk, words, n_right), dtype=np.uint8)
-    common = np.empty((chunk, n_right), dtype=np.uint16)
+    blocks = [(start, np.ascontiguousarray(b[start : start + RIGHT_BLOCK].T))
+              for start in range(0, b.shape[0], RIGHT_BLOCK)]
+    scratch = _Scratch(chunk, min(RIGHT_BLOCK, max(b.shape[0], 1)))
     lefts, rights, shared = [], [], []
     for start in range(0, a.shape[0], chunk):
         rows = a[start : start + chunk]
-        size = rows.shape[0]
-        np.bitwise_and(rows[:, :, None], bt, out=anded[:size])
-        np.bitwise_count(anded[:size], out=counts[:size])
-        np.sum(counts[:size], axis=1, dtype=np.uint16, out=common[:size])
-        i, j = np.nonzero(common[:size] >= need[start : start + size, None])
-        lefts.append(i + start)
-        rights.append(j)
-        shared.append(common[i, j])
+        for offset, block in blocks:
+            common = _common_bits(rows, block, scratch)
+            i, j = np.nonzero(common >= need[start : start + rows.shape[0], None])
+            lefts.append(i + start)
+            rights.append(j + offset)
+            shared.append(common[i, j])
     return _scored(lefts, rights, shared, weight_a, weight_b, floor)
 
 
