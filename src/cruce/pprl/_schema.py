@@ -81,6 +81,7 @@ FIELDS = (
     FieldSpec("birth_day", 0, 30),
     FieldSpec("sex", 0, 10),
     FieldSpec("birth_place", 2, 2),  # rarely given and often a town for a department
+    FieldSpec("nationality", 0, 6),  # ISO codes (FtM's country type): often missing or wrong
 )
 
 # Hardening measured against the attacks in bench/pprl_attacks.py and for linkage quality in

@@ -18,6 +18,8 @@ import re
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
 
+from followthemoney.types import registry
+
 from cruce.names import PersonName, name_features, normalise, parse_name_parts, phonetic_key
 
 Tokens = dict[str, list[str]]
@@ -84,11 +86,17 @@ def _place(props: Mapping[str, Sequence[str]]) -> list[str]:
     return ["".join(words)] if words else []
 
 
+def _nationality(props: Mapping[str, Sequence[str]]) -> list[str]:
+    """ISO codes of the record's nationalities, as FtM's country type reads them."""
+    codes = (registry.country.clean(value) for value in props.get("nationality") or [])
+    return sorted({code for code in codes if code})
+
+
 def record_tokens(props: Mapping[str, Sequence[str]]) -> Tokens:
     """Every schema field's tokens for one record."""
     sex = _SEX.get((_first(props, "gender") or "").strip().lower())
     return {**name_tokens(props), **date_tokens(props), "sex": [sex] if sex else [],
-            "birth_place": _place(props)}
+            "birth_place": _place(props), "nationality": _nationality(props)}
 
 
 def identifiers(props: Mapping[str, Sequence[str]]) -> list[str]:
