@@ -130,7 +130,7 @@ def sample_ranges(published: list[Any], n: int) -> list[Any]:
     return out
 
 
-def run_tauargus(counts: np.ndarray, workdir: Path) -> dict[str, Any]:
+def run_tauargus(counts: np.ndarray, workdir: Path, audit_sample: int) -> dict[str, Any]:
     from pytauargus import protect
 
     labels = names(counts.shape)
@@ -147,16 +147,37 @@ def run_tauargus(counts: np.ndarray, workdir: Path) -> dict[str, Any]:
     seconds = time.perf_counter() - started
     frames = [t.dataframe() for t in result.tables]
     status = [f["status"].astype(str).str.upper().tolist() for f in frames]
+    published = [as_suppression(f, [DIMS[a] for a in axes]) for f, axes in zip(frames, TABLE_AXES,
+                                                                                  strict=True)]
+    ranges = sample_ranges(published, audit_sample)
     return {"method": "pytauargus MOD", "seconds": round(seconds, 2),
-            "rows": len(microdata["one"]),
-            "cells": sum(len(f) for f in frames),
-            "statuses": {s: sum(x.count(s) for x in status) for s in sorted({*sum(status, [])})}}
+            "rows": len(microdata["one"]), "cells_per_table_summed": sum(len(f) for f in frames),
+            "statuses": {s: sum(x.count(s) for x in status) for s in sorted({*sum(status, [])})},
+            **summary(published), "audit": f"{len(ranges)} primary cells, cruce's rule",
+            "exposed": sum(not r.is_protected for r in ranges),
+            "exposed_exactly": sum(r.high - r.low < 1e-6 for r in ranges)}
+
+
+def as_suppression(frame: Any, dims: list[str]) -> Any:
+    """pytauargus' table (status U primary, M secondary) as cruce's Suppression, to audit."""
+    from cruce.stats import Suppression
+
+    values, primary, secondary = {}, set(), set()
+    for row in frame.itertuples(index=False):
+        key = tuple(str(getattr(row, d)) for d in dims)
+        values[key] = int(row.freq)
+        state = str(row.status).upper()
+        if state == "U":
+            primary.add(key)
+        elif state == "M":
+            secondary.add(key)
+    return Suppression(tuple(dims), MIN_CELL, values, frozenset(primary), frozenset(secondary))
 
 
 def child(args: argparse.Namespace) -> None:
     counts = world(args.seed, tuple(args.scale), args.rate)
     if args.child == "tauargus":
-        result = run_tauargus(counts, Path(args.workdir))
+        result = run_tauargus(counts, Path(args.workdir), args.audit_sample or 100)
     else:
         result = run_cruce(counts, args.child, args.audit_sample)
     result["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)

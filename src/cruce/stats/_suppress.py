@@ -36,7 +36,7 @@ from cruce.stats._suppress_lp import suppress_by_lp
 BoolArray = npt.NDArray[np.bool_]
 
 Method = Literal["lp", "hypercube", "fast"]
-FAST_WIDTH = 6  # candidate values per dimension for the "fast" method
+FAST_WIDTH = 12  # candidate values per dimension for the "fast" method (bench/statistics.py)
 METHODS: dict[str, Callable[[CellGrid, BoolArray, IntArray, IntArray], BoolArray]] = {
     "lp": suppress_by_lp,
     "hypercube": suppress_by_hypercube,

@@ -66,18 +66,20 @@ def suppress_by_hypercube(
 
 
 def _candidates(values: IntArray, suppressed: BoolArray, position: Position, axis: int,
-                width: int | None) -> npt.NDArray[np.intp]:
+                width: int | None, need: int) -> npt.NDArray[np.intp]:
     """The other values of `axis` a hypercube through `position` may use: all of them, or the
-    `width` best (already suppressed first, then the largest: they give the most room), TOTAL
-    always among them, in index order (so ties still break by key order)."""
+    `width` best: already suppressed first (they cost nothing), then those counting at least
+    `need` (they give a corner room enough), the smallest of them first (the least information
+    lost); TOTAL always among them; in index order, so that ties still break by key order."""
     n = values.shape[axis]
     others = np.array([i for i in range(n) if i != position[axis]], np.intp)
     if width is None or len(others) <= width:
         return others
     line = list(position)
     line[axis] = slice(None)  # type: ignore[call-overload]
-    on_line_values, on_line_hidden = values[tuple(line)], suppressed[tuple(line)]
-    ranked = sorted(others.tolist(), key=lambda i: (not on_line_hidden[i], -on_line_values[i], i))
+    on_line, hidden = values[tuple(line)], suppressed[tuple(line)]
+    ranked = sorted(others.tolist(),
+                    key=lambda i: (not hidden[i], on_line[i] < need, on_line[i], i))
     chosen = set(ranked[:width])
     if position[axis] != n - 1:
         chosen.add(n - 1)
@@ -90,7 +92,8 @@ def _protect(
 ) -> BoolArray | None:
     """The corners of the cheapest protecting hypercube as a mask, or None if none protects."""
     ndim = values.ndim
-    others = [_candidates(values, suppressed, position, a, width) for a in range(ndim)]
+    others = [_candidates(values, suppressed, position, a, width, max(down, up))
+              for a in range(ndim)]
     if any(len(o) == 0 for o in others):
         return None
     shape = tuple(len(o) for o in others)
