@@ -10,7 +10,8 @@ The rules, in order:
    out that the cell is empty (the LP minimum must reach 0: lower protection v) nor that it
    could be published (the LP maximum must reach `min_cell`: upper protection min_cell - v).
 3. Secondary: more cells are suppressed until rule 2 holds for every primary cell, by one of
-   three methods: `"lp"` (default; `_suppress_lp`), `"hypercube"` (GHMITER;
+   three methods (by default `"auto"`: `"lp"` up to LP_MAX_CELLS cells, `"fast"` beyond):
+   `"lp"` (`_suppress_lp`), `"hypercube"` (GHMITER;
    `_suppress_hypercube`), the baseline `"lp"` is measured against (bench/statistics.py), or
    `"fast"`, the hypercube method searching each cell's hypercube among a few candidate values
    per dimension first (tables of tens of thousands of cells).
@@ -35,7 +36,10 @@ from cruce.stats._suppress_lp import suppress_by_lp
 
 BoolArray = npt.NDArray[np.bool_]
 
-Method = Literal["lp", "hypercube", "fast"]
+Method = Literal["auto", "lp", "hypercube", "fast"]
+# "auto": the LP method up to this many cells (seconds), the fast method beyond (the LP method
+# takes minutes on a few thousand linked cells: bench/RESULTS.md, Session 8 — statistics).
+LP_MAX_CELLS = 300
 FAST_WIDTH = 12  # candidate values per dimension for the "fast" method (bench/statistics.py)
 METHODS: dict[str, Callable[[CellGrid, BoolArray, IntArray, IntArray], BoolArray]] = {
     "lp": suppress_by_lp,
@@ -78,7 +82,7 @@ def protection(value: int, min_cell: int) -> tuple[int, int]:
 
 
 def suppress(
-    cells: Mapping[Key, int], *, min_cell: int, method: Method = "lp"
+    cells: Mapping[Key, int], *, min_cell: int, method: Method = "auto"
 ) -> Suppression:
     """Suppress one table given by its interior cells; its margins are computed and
     suppressed too (keys with TOTAL in one or more places).
@@ -93,19 +97,21 @@ def suppress(
 
 
 def suppress_linked(
-    tables: Sequence[Table], *, min_cell: int, method: Method = "lp"
+    tables: Sequence[Table], *, min_cell: int, method: Method = "auto"
 ) -> list[Suppression]:
     """Suppress tables that share margins together, so that none gives away another's
     suppressed cells; one Suppression per table, in order, agreeing on shared cells."""
     if isinstance(min_cell, bool) or not isinstance(min_cell, int) or min_cell < 1:
         raise ValueError(f"min_cell is {min_cell!r}: give a count >= 1 (CTDC uses 11)")
-    if method not in METHODS:
-        raise ValueError(f"method is {method!r}: use one of {', '.join(METHODS)}")
+    if method not in (*METHODS, "auto"):
+        raise ValueError(f"method is {method!r}: use auto or one of {', '.join(METHODS)}")
     if not tables or any(not t.cells for t in tables):
         raise ValueError("every table needs at least one cell")
     grid = build_grid(tables)
     primary = (grid.values > 0) & (grid.values < min_cell)
     lower, upper = _protections(grid.values, min_cell)
+    if method == "auto":
+        method = "lp" if len(grid.keys) <= LP_MAX_CELLS else "fast"
     suppressed = METHODS[method](grid, primary, lower, upper)
     return [_table_result(grid, number, primary, suppressed, min_cell, t.dims)
             for number, t in enumerate(tables)]
