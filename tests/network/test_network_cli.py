@@ -4,13 +4,21 @@ Typer's runner: files written, exact error lines, the consultation in the node's
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import networkx as nx
+import pytest
 from tests.network.conftest import PHONE
 from typer.testing import CliRunner
 
 from cruce import Node
+from cruce.api import Users
 from cruce.cli import app
 
 runner = CliRunner()
@@ -78,3 +86,45 @@ def test_network_refuses_a_record_the_purpose_may_not_read(hn_db: Path) -> None:
     code, _, err = cruce("network", "hn-x", "--db", hn_db, *JUSTIFIED)
     assert code == 2
     assert err.startswith("Error: record 'hn-x' was collected for a purpose not compatible")
+
+
+@pytest.fixture()
+def serving(hn_db: Path) -> Iterator[tuple[str, str]]:
+    """hn's node served by `cruce node serve` on 127.0.0.1 (its store is the server's now),
+    and an analyst's token."""
+    with Node.open(hn_db) as node:
+        token = Users(node.store).add("ana.lopez", "analyst")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "cruce", "node", "serve", "--db",
+                               str(hn_db), "--host", "127.0.0.1", "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"{url}/api/v1/me", timeout=1.0).status_code == 401:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        yield url, token
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_network_asks_the_running_node_for_its_file(serving: tuple[str, str],
+                                                     tmp_path: Path) -> None:
+    url, token = serving
+    out = tmp_path / "net.gexf"
+    code, _, err = cruce("network", "hn-p1", "--depth", "2", "--format", "gexf", "--out", out,
+                         "--node", url, "--token", token, *JUSTIFIED)
+    assert code == 0, err
+    assert {"hn-p2", "gt-p2"} <= {n.split(":", 1)[-1] for n in nx.read_gexf(out).nodes}
+    code, out_text, err = cruce("network", "hn-p2", "--to", "gt-p2", "--depth", "3", "--node",
+                                url, "--token", token, *JUSTIFIED)
+    assert code == 0, err
+    assert json.loads(out_text)["path"][-1] == "gt-p2"
+    code, _, err = cruce("network", "hn-x", "--node", url, "--token", token, *JUSTIFIED)
+    assert code == 2 and err.startswith("Error: record 'hn-x' was collected for a purpose")

@@ -67,13 +67,14 @@ def install_network(app: FastAPI, wiring: Wiring) -> None:
                                     description="Links out from each end")] = MAX_DEPTH,
         relation: Annotated[list[str] | None, Query(max_length=20)] = None,
         agency: Annotated[list[str] | None, Query(max_length=10)] = None,
-    ) -> dict[str, Any]:
+        format: Annotated[Format, Query(description="json, gexf or csv")] = Format.JSON,
+    ) -> Any:
         """A shortest path between two entities (`path`: the node ids, both ends included),
         with the network both expansions found; 404 if there is none within the depth."""
         ask = Ask.build(depth, relation, agency, page_size=200)
         with wiring.acting(user) as acting_node:
             view = Network(acting_node).path(entity_id, other_id, reason, depth=depth, ask=ask)
-        return view.to_dict()
+        return _answer(view, format)
 
 
 def _answer(view: NetworkView, fmt: Format) -> Any:

@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from cruce._why import justification
+from cruce.cli import _remote
 from cruce.cli._common import (
     CaseOption,
     DbOption,
@@ -18,7 +19,12 @@ from cruce.cli._common import (
     open_node,
     reports_errors,
 )
+from cruce.cli._remote import NodeOption, TokenOption
 from cruce.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from cruce.audit import Justification
+    from cruce.network import Ask
 
 FORMATS = ("gexf", "json", "csv")
 
@@ -48,6 +54,8 @@ def network(
     purpose: PurposeOption = None,
     case: CaseOption = None,
     why: WhyOption = "",
+    node: NodeOption = "",
+    token: TokenOption = "",
 ) -> None:
     """Write the network around ENTITY_ID: memberships, associates, family, shared phones and
     addresses, vehicles and trips, across the node's records and the shares it received, with
@@ -58,6 +66,9 @@ def network(
     from cruce.network import Ask, Format, Network, write_network
 
     ask = Ask.build(depth, relation, agency, page_size, cursor)
+    if node:
+        _from_node(node, token, entity_id, to, ask, fmt, out, reason)
+        return
     with open_node(db) as opened:
         investigation = Network(opened)
         view = (investigation.path(entity_id, to, reason, depth=depth, ask=ask) if to
@@ -69,6 +80,27 @@ def network(
     err_console.print(f"{len(doc['nodes'])} nodes, {len(doc['links'])} links{path}{hubs}; "
                       f"{doc['withheld']} withheld (collected for purposes not compatible with "
                       f"{reason.purpose})", highlight=False)
+
+
+def _from_node(node: str, token: str, entity_id: str, to: str | None, ask: Ask, fmt: str,
+               out: Path, reason: Justification) -> None:
+    """While the node serves, its API builds the network (and its file) for the token's user."""
+    from urllib.parse import quote
+
+    from cruce.network import RELATIONS
+    from cruce.network._export import write_text
+
+    path = f"/api/v1/network/{quote(entity_id, safe='')}"
+    if to:
+        path += f"/path/{quote(to, safe='')}"
+    params: dict[str, Any] = {"depth": ask.depth, "format": fmt, "agency": ask.agencies or []}
+    if len(ask.relations) < len(RELATIONS):
+        params["relation"] = sorted(ask.relations)
+    if not to:
+        params.update(page_size=ask.page_size, **({"cursor": ask.cursor} if ask.cursor else {}))
+    with _remote.client(node, token) as api:
+        write_text(out, api.answer("GET", path, reason, params=params).text)
+    err_console.print(f"network of {entity_id} written by the node at {node}", highlight=False)
 
 
 __all__ = ["network"]

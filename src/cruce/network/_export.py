@@ -49,6 +49,11 @@ def write_network(view: NetworkView, fmt: Format, out: Path) -> None:
         return
     text = to_gexf(view) if fmt is Format.GEXF else json.dumps(
         view.to_dict(), ensure_ascii=False, indent=1) + "\n"
+    write_text(out, text)
+
+
+def write_text(out: Path, text: str) -> None:
+    """Write a whole file, private, or not at all (`-`: standard output)."""
     if str(out) == "-":
         sys.stdout.write(text)
         return
