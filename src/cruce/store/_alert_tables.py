@@ -113,8 +113,11 @@ class AlertTables(Backend):
                 raise PermissionDenied(_not_theirs(foreign[0], stored[foreign[0]].issuer))
             changed = [r for r in rows if r.alert_id in stored and _differs(r, stored[r.alert_id])]
             added = [r for r in rows if r.alert_id not in stored]
+            # Numbered before the delete: a changed alert that was the newest must not get back
+            # a number an index has already read past (it tops up on seq > the last it read).
+            first = self._next_seq()
             self._delete_alerts([r.alert_id for r in changed])
-            self._insert_alerts([*added, *changed], issuer)
+            self._insert_alerts([*added, *changed], issuer, first)
             self._bump_alerts()
             if added:
                 self._emit(Operation.COLLECTION, actor, why, _handles(added), None,
@@ -226,8 +229,10 @@ class AlertTables(Backend):
             chunk = tuple(alert_ids[start:start + _CHUNK])
             self._execute(f"DELETE FROM alerts WHERE alert_id IN ({marks(len(chunk))})", chunk)
 
-    def _insert_alerts(self, rows: Sequence[AlertRow], issuer: str) -> None:
-        first = int(self._query("SELECT COALESCE(MAX(seq), 0) FROM alerts")[0][0]) + 1
+    def _next_seq(self) -> int:
+        return int(self._query("SELECT COALESCE(MAX(seq), 0) FROM alerts")[0][0]) + 1
+
+    def _insert_alerts(self, rows: Sequence[AlertRow], issuer: str, first: int) -> None:
         now = _now()
         self._append_rows("alerts", _COLUMNS, [
             (first + i, r.alert_id, issuer, r.kind, r.doc_key, r.plate_key, r.vin_key,
