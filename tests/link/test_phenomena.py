@@ -76,7 +76,10 @@ def test_an_estimated_date_agrees_with_a_real_one_a_year_off() -> None:
     """Ages turned into 1 January or a bare year land a year either side of the real date."""
     assert _dates("1972-01-01", "1971-05-13") == "an estimated date a year off"
     assert _dates("1972", "1973-11-02") == "an estimated date a year off"
-    assert _dates("1972-01-01", "1972-05-13") == "same year"
+    assert _dates("1972-01-01", "1972-05-13") == "same year, one date estimated"
+    assert _dates("1972-01-01", "1972-01-13") == "same year and month, one date estimated"
+    # two real dates of one year, beyond a typing error: most often two people
+    assert _dates("1972-03-01", "1972-05-13") == "same year, dates differ"
     # two real dates a year apart are no estimate
     assert _dates("1972-03-01", "1971-05-13") == "within two years"
 
@@ -187,3 +190,17 @@ def test_a_maternal_surname_misspelt_or_taken_from_the_given_names_is_no_cousin(
           "birthDate": ["1990-05-02"]}
     assert _level("surnames", us, mx) == moved
     assert ("p0", "p1") in _blocked([us, mx])
+
+
+def test_a_misread_letter_is_a_spelling_not_another_name() -> None:
+    """OCR and hand-copying errors Jaro-Winkler puts below its 0.88: one letter of a short
+    given name, 'rn' read as 'm' in a long surname; two edits in a short surname are another
+    name ('ruiz' and 'diaz')."""
+    given = lambda a, b: _level("given_name", {"firstName": [a], "lastName": ["Lopez"]},  # noqa: E731
+                                {"firstName": [b], "lastName": ["Lopez"]})
+    assert given("Guan", "Juan") == "given names one edit apart"
+    assert given("Lvis", "Luis") == "given names one edit apart"
+    assert _surnames(("Juan", "Hernandez"), ("Juan", "Hemandez")) \
+        == "paternal surnames one or two edits apart"
+    assert _surnames(("Juan", "Ruiz"), ("Juan", "Diaz")) not in {
+        "paternal surnames one or two edits apart", "paternal surnames sound alike"}
