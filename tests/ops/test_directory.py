@@ -151,3 +151,38 @@ def test_memberships_about_to_expire_are_warned_of(compact: Compact,
     assert len(warned) == 2
     assert warned[0].startswith("this node's membership (hn_police) expires in 10 days (")
     assert warned[1].startswith("the membership of gt_police expired on ")
+
+
+# -- a newly signed directory, taken while the node runs ------------------------------------
+def test_a_directory_resigned_without_a_member_is_taken_without_restart(
+    compact: Compact, caplog: pytest.LogCaptureFixture
+) -> None:
+    from cruce.share._directory_watch import DirectoryWatch
+
+    gt = compact.member("gt_police", NodeKeys.generate())
+    compact.publish(compact.member(), gt, serial=1)
+    with Node.open(compact.db) as node:
+        assert node.sharing.directory.get("gt_police") is not None
+        watch = DirectoryWatch(node)
+        assert watch.refresh() is False  # unchanged
+        compact.publish(compact.member(), serial=2)  # gt_police left the compact
+        with caplog.at_level(logging.WARNING, logger="cruce.share.directory"):
+            assert watch.refresh() is True
+        assert "took the compact directory serial 2 (was 1) without a restart" in caplog.text
+        assert node.sharing.directory.get("gt_police") is None
+        view = node.as_user("ana", "analyst")  # what each request acts through
+        assert view.sharing.directory.serial == 2
+        # A rolled-back or broken file is reported once and the directory in force stays.
+        compact.publish(compact.member(), gt, serial=1)
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="cruce.share.directory"):
+            assert watch.refresh() is False
+            assert watch.refresh() is False
+        errors = [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
+        assert errors == [
+            "kept the directory in force (serial 2): the compact directory (serial 1) is older "
+            "than serial 2, which this node has taken: a directory is never rolled back; use "
+            "the newest one the authority signed"]
+        (compact.folder / "directory.signed").write_bytes(b"not a directory")
+        assert watch.refresh() is False
+        assert node.sharing.directory.serial == 2
