@@ -190,7 +190,7 @@ def main() -> None:
                         default=[10, 48, 60, 4], help="regions,months,citizenships,demographics")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--rate", type=float, default=1.5, help="overall rate of the counts")
-    parser.add_argument("--method", action="append", choices=["lp", "hypercube", "fast"])
+    parser.add_argument("--method", action="append", choices=["lp", "hypercube", "fast", "best"])
     parser.add_argument("--tauargus", action="store_true")
     parser.add_argument("--tauargus-timeout", type=int, default=600)
     parser.add_argument("--timeout", type=int, default=900, help="per cruce method, seconds")

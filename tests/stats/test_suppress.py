@@ -72,7 +72,7 @@ def test_zeros_are_published_and_a_table_without_small_cells_is_untouched():
     assert published.render(("a", "x")) == "0"
 
 
-@pytest.mark.parametrize("method", ["lp", "hypercube", "fast"])
+@pytest.mark.parametrize("method", ["lp", "hypercube", "fast", "best"])
 @pytest.mark.parametrize(("seed", "shape"), [(1, (6, 5)), (2, (12, 8)), (3, (4, 4, 3)),
                                               (4, (6, 5, 4))])
 def test_no_suppressed_cell_is_recoverable_within_its_protection_interval(method, seed, shape):
@@ -83,7 +83,7 @@ def test_no_suppressed_cell_is_recoverable_within_its_protection_interval(method
     assert audit.exposed == []
 
 
-@pytest.mark.parametrize("method", ["lp", "hypercube", "fast"])
+@pytest.mark.parametrize("method", ["lp", "hypercube", "fast", "best"])
 def test_linked_tables_sharing_a_margin_are_protected_together(method):
     rng = random.Random(7)
     by_month = {(r, m): rng.choice([3, 40, 120, 250]) for r in ("R1", "R2", "R3")
@@ -116,7 +116,9 @@ def test_lp_suppresses_no_more_cells_than_the_hypercube_method(seed):
     cells = random_cells(seed, (10, 8))
     lp = suppress(cells, min_cell=MIN, method="lp")
     hypercube = suppress(cells, min_cell=MIN, method="hypercube")
+    best = suppress(cells, min_cell=MIN, method="best")
     assert len(lp.secondary) <= len(hypercube.secondary)
+    assert len(best.secondary) <= len(hypercube.secondary)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

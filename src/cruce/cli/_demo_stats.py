@@ -10,6 +10,7 @@ from typing import Any
 
 from rich.table import Table
 
+from cruce._files import private_dir
 from cruce.cli._common import console
 
 DEMO_ROUND = "STATS-DEMO-1"
@@ -19,6 +20,7 @@ AS_OF = dt.date(2026, 11, 30)  # the last day of the synthetic flows
 def show_statistics(out: Path, agencies: list[str], nodes_dir: Path) -> dict[str, Any]:
     """Flows (synthetic partner counts) and the combined victim tables; their figures."""
     folder = out / "statistics"
+    private_dir(folder)
     return {"flows": _flows(folder), "trafficking": _trafficking(agencies, nodes_dir)}
 
 
@@ -47,8 +49,9 @@ def _flows(folder: Path) -> dict[str, Any]:
 def _trafficking(agencies: list[str], nodes_dir: Path) -> dict[str, Any]:
     from cruce._node import Node
     from cruce.share import Member, NodeKeys
+    from cruce.stats import TOTAL
     from cruce.stats._secure_sum import MIN_CELL, run_round
-    from cruce.stats._trafficking import local_vector, victim_cases
+    from cruce.stats._trafficking import COUNTRIES, SEXES, local_vector, victim_cases
 
     vectors, victims = {}, {}
     for agency in agencies:
@@ -65,10 +68,10 @@ def _trafficking(agencies: list[str], nodes_dir: Path) -> dict[str, Any]:
                           keys=keys, members=members)
     by_nationality = published[0]
     console.rule("Counter-trafficking statistics (combined across nodes by secret sharing)")
-    sexes = sorted({k[1] for k in by_nationality.values})
+    sexes = [*SEXES, TOTAL]
     table = Table("nationality", *sexes, title=f"Identified victims, no cell under {MIN_CELL} "
                   "(x: suppressed)")
-    for nationality in sorted({k[0] for k in by_nationality.values}):
+    for nationality in (*COUNTRIES, TOTAL):
         table.add_row(nationality, *(by_nationality.render((nationality, s)) for s in sexes))
     console.print(table)
     console.print(f"victims counted inside each node: {victims}; only secret shares left them",

@@ -4,13 +4,18 @@ The rules, in order:
 
 1. Primary: every cell (interior or margin) counting 1 to `min_cell - 1` people is suppressed.
    CTDC publishes no cell under 11 (`min_cell=11`). Zeros are published: an empty cell names
-   nobody.
+   nobody. Cells given as `force` are primary too, whatever they count: in a table combined
+   across nodes, a cell from which one contributor, subtracting its own count, would learn that
+   the others counted 1 to `min_cell - 1` (`_secure_sum`).
 2. Protection: for a primary cell of value v, an attacker who knows every published cell, that
    every total is the sum of its parts and that no count is negative must not be able to rule
    out that the cell is empty (the LP minimum must reach 0: lower protection v) nor that it
    could be published (the LP maximum must reach `min_cell`: upper protection min_cell - v).
+   A forced cell of value v: lower protection min(v, min_cell), upper min_cell, so that what a
+   contributor derives for the others' share spans empty to publishable too.
 3. Secondary: more cells are suppressed until rule 2 holds for every primary cell, by one of
-   three methods (by default `"auto"`: `"lp"` up to LP_MAX_CELLS cells, `"fast"` beyond):
+   these methods (by default `"auto"`: `"lp"` up to LP_MAX_CELLS cells, `"best"` beyond, the
+   fewer cells of `"hypercube"` and `"fast"`):
    `"lp"` (`_suppress_lp`), `"hypercube"` (GHMITER;
    `_suppress_hypercube`), the baseline `"lp"` is measured against (bench/statistics.py), or
    `"fast"`, the hypercube method searching each cell's hypercube among a few candidate values
@@ -22,7 +27,7 @@ give the same suppressions. `audit_suppression` checks rule 2 independently with
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Literal
@@ -36,9 +41,9 @@ from cruce.stats._suppress_lp import suppress_by_lp
 
 BoolArray = npt.NDArray[np.bool_]
 
-Method = Literal["auto", "lp", "hypercube", "fast"]
-# "auto": the LP method up to this many cells (seconds), the fast method beyond (the LP method
-# takes minutes on a few thousand linked cells: bench/RESULTS.md, Session 8 — statistics).
+Method = Literal["auto", "lp", "hypercube", "fast", "best"]
+# "auto": the LP method up to this many cells (seconds), "best" beyond (the LP method takes
+# minutes on a few thousand linked cells: bench/RESULTS.md, Session 8 — statistics).
 LP_MAX_CELLS = 300
 FAST_WIDTH = 12  # candidate values per dimension for the "fast" method (bench/statistics.py)
 METHODS: dict[str, Callable[[CellGrid, BoolArray, IntArray, IntArray], BoolArray]] = {
@@ -46,6 +51,16 @@ METHODS: dict[str, Callable[[CellGrid, BoolArray, IntArray, IntArray], BoolArray
     "hypercube": suppress_by_hypercube,
     "fast": partial(suppress_by_hypercube, width=FAST_WIDTH),
 }
+
+
+def _best(grid: CellGrid, primary: BoolArray, lower: IntArray, upper: IntArray) -> BoolArray:
+    """The hypercube method's pattern or the fast method's, the one with fewer cells (the
+    hypercube's on a tie): never more cells than the hypercube method."""
+    found = [METHODS[m](grid, primary, lower, upper) for m in ("hypercube", "fast")]
+    return min(found, key=lambda mask: int(mask.sum()))
+
+
+METHODS["best"] = _best
 
 
 @dataclass(frozen=True)
@@ -60,8 +75,9 @@ class Suppression:
     dims: tuple[str, ...]
     min_cell: int
     values: Mapping[Key, int]  # every cell, interior and margins (TOTAL in the key)
-    primary: frozenset[Key]  # counts 1..min_cell-1
+    primary: frozenset[Key]  # counts 1..min_cell-1, and the forced cells
     secondary: frozenset[Key]  # withheld so that no primary cell can be recovered
+    forced: frozenset[Key] = frozenset()  # primary whatever they count (rule 1)
 
     def is_suppressed(self, key: Key) -> bool:
         """Whether the cell is withheld (primary or secondary)."""
@@ -76,8 +92,10 @@ class Suppression:
         return "x" if self.is_suppressed(key) else str(self.values[key])
 
 
-def protection(value: int, min_cell: int) -> tuple[int, int]:
+def protection(value: int, min_cell: int, forced: bool = False) -> tuple[int, int]:
     """(lower, upper) protection of a primary cell of `value` (rule 2 of the module)."""
+    if forced:
+        return min(value, min_cell), min_cell
     return value, min_cell - value
 
 
@@ -97,10 +115,13 @@ def suppress(
 
 
 def suppress_linked(
-    tables: Sequence[Table], *, min_cell: int, method: Method = "auto"
+    tables: Sequence[Table], *, min_cell: int, method: Method = "auto",
+    force: Collection[Key] = (),
 ) -> list[Suppression]:
     """Suppress tables that share margins together, so that none gives away another's
-    suppressed cells; one Suppression per table, in order, agreeing on shared cells."""
+    suppressed cells; one Suppression per table, in order, agreeing on shared cells. `force`:
+    cells (keys over every table's dims, TOTAL where a table has none) primary whatever they
+    count."""
     if isinstance(min_cell, bool) or not isinstance(min_cell, int) or min_cell < 1:
         raise ValueError(f"min_cell is {min_cell!r}: give a count >= 1 (CTDC uses 11)")
     if method not in (*METHODS, "auto"):
@@ -108,12 +129,19 @@ def suppress_linked(
     if not tables or any(not t.cells for t in tables):
         raise ValueError("every table needs at least one cell")
     grid = build_grid(tables)
-    primary = (grid.values > 0) & (grid.values < min_cell)
+    forced = np.zeros(len(grid.keys), np.bool_)
+    for key in force:
+        if key not in grid.index:
+            raise ValueError(f"force names a cell the tables do not have: {key}")
+        forced[grid.index[key]] = True
+    primary = ((grid.values > 0) & (grid.values < min_cell)) | forced
     lower, upper = _protections(grid.values, min_cell)
+    lower[forced] = np.minimum(grid.values[forced], min_cell)
+    upper[forced] = min_cell
     if method == "auto":
-        method = "lp" if len(grid.keys) <= LP_MAX_CELLS else "fast"
+        method = "lp" if len(grid.keys) <= LP_MAX_CELLS else "best"
     suppressed = METHODS[method](grid, primary, lower, upper)
-    return [_table_result(grid, number, primary, suppressed, min_cell, t.dims)
+    return [_table_result(grid, number, primary, suppressed, min_cell, t.dims, forced)
             for number, t in enumerate(tables)]
 
 
@@ -130,12 +158,14 @@ def _table_result(
     suppressed: np.typing.NDArray[np.bool_],
     min_cell: int,
     dims: tuple[str, ...],
+    forced: BoolArray,
 ) -> Suppression:
     ids = grid.table_ids[number]
     categories = grid.table_categories[number]
     values: dict[Key, int] = {}
     first: set[Key] = set()
     second: set[Key] = set()
+    pinned: set[Key] = set()
     for position in np.ndindex(ids.shape):
         key = tuple(
             categories[axis][at] if at < len(categories[axis]) else TOTAL
@@ -145,6 +175,9 @@ def _table_result(
         values[key] = int(grid.values[cell])
         if primary[cell]:
             first.add(key)
+            if forced[cell]:
+                pinned.add(key)
         elif suppressed[cell]:
             second.add(key)
-    return Suppression(dims, min_cell, values, frozenset(first), frozenset(second))
+    return Suppression(dims, min_cell, values, frozenset(first), frozenset(second),
+                       frozenset(pinned))
