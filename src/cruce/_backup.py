@@ -35,6 +35,7 @@ from cruce.errors import InvalidInput
 from cruce.store._backup import copy_store, known_schema, log_node_event, refuse_uncopyable
 
 MANIFEST = "manifest.json"
+RESTORED_SETTING = "restored_from_backup"  # set by restore, cleared by `mark_reconciled`
 STORE_FILE = "store.duckdb"
 FORMAT = 1
 # The log's indexes and heads before its entries (see the module docstring); lock left out.
@@ -84,9 +85,12 @@ def restore_node(backup: Path, db: Path, user: str) -> dict[str, Any]:
             _copy_folder(backup / "keys", targets[2])
         with Node.open(db) as node:
             actor = Actor(node.agency or "", user, "operator")
-            log_node_event(node.store, actor, "restore", {
-                "from": str(backup), "backup_created_at": manifest["created_at"],
-                "backup_audit_size": manifest["audit_size"]})
+            restored = {"from": str(backup), "backup_created_at": manifest["created_at"],
+                        "backup_audit_size": manifest["audit_size"]}
+            log_node_event(node.store, actor, "restore", restored)
+            # Not ready until the operator says the providers' erasures and corrections since
+            # the backup were applied (`cruce node reconciled`; /ready answers 503 until then).
+            node.store.set_setting(RESTORED_SETTING, json.dumps(restored, sort_keys=True))
             key = pinned_key(node.store)
         assert key is not None  # a node with a log has its key pinned (cruce.audit._pins)
         report = verify_log(targets[1], key)
@@ -96,6 +100,27 @@ def restore_node(backup: Path, db: Path, user: str) -> dict[str, Any]:
                 target.unlink(missing_ok=True)
         raise
     return {**manifest, "restored_audit_size": report.tree_size}
+
+
+def restored_state(node: Node) -> dict[str, Any] | None:
+    """The backup this node was restored from, while not yet marked reconciled."""
+    text = node.store.get_setting(RESTORED_SETTING)
+    return json.loads(text) if text else None
+
+
+def mark_reconciled(node: Node, user: str, why: str) -> dict[str, Any]:
+    """The operator's word that what the providers erased or corrected since the backup was
+    applied again; logged, and the node is ready again."""
+    state = restored_state(node)
+    if state is None:
+        raise InvalidInput("this node was not restored from a backup (or was reconciled already)")
+    if not why.strip():
+        raise InvalidInput("say how the node was reconciled (--why), it is logged")
+    actor = Actor(node.agency or "", user, "operator")
+    with node.store.transaction():
+        log_node_event(node.store, actor, "reconciled", {**state, "how": why[:500]})
+        node.store.set_setting(RESTORED_SETTING, "")
+    return state
 
 
 def read_manifest(backup: Path) -> dict[str, Any]:

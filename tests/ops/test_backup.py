@@ -146,3 +146,29 @@ def test_a_postgres_node_is_sent_to_pg_dump(tmp_path: Path,
         assert line.endswith("with pg_dump and its audit folder with it (docs/operations.md, "
                              "Backup and restore)")
         assert not (tmp_path / "b").exists()
+
+
+def test_a_restored_node_is_not_ready_until_marked_reconciled(node_db: Path,
+                                                               tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+    from tests.ops.test_ops_api import app_with_ops
+
+    out, new = tmp_path / "backup", tmp_path / "new.duckdb"
+    ok("node", "backup", "--db", str(node_db), "--out", str(out))
+    ok("node", "restore", str(out), "--db", str(new))
+    with Node.open(new) as node:
+        ready = TestClient(app_with_ops(node)).get("/ready")
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["restore"] == ("restored from a backup, not reconciled with "
+                                                 "its providers")
+    assert error("node", "reconciled", "--db", str(new), "--why", " ") == \
+        "Error: say how the node was reconciled (--why), it is logged"
+    said = ok("node", "reconciled", "--db", str(new), "--why",
+              "providers resent their erasure notices since the backup")
+    assert "reconciled since the backup of" in said
+    with Node.open(new) as node:
+        ready = TestClient(app_with_ops(node)).get("/ready")
+    assert ready.status_code == 200 and "restore" not in ready.json()["checks"]
+    assert admin_changes(new)[-3:] == ["backup", "restore", "reconciled"]
+    assert error("node", "reconciled", "--db", str(new), "--why", "again") == \
+        "Error: this node was not restored from a backup (or was reconciled already)"

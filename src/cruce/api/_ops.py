@@ -114,9 +114,20 @@ def readiness(node: Node) -> dict[str, str]:
     except Exception:  # noqa: BLE001 - any failure of the store is "not ready", never a 500
         checks["store"] = "unreachable"
     checks["audit_log"] = "ok" if node.audit is not None else "no audit log"
+    if _is_unreconciled(node):
+        checks["restore"] = "restored from a backup, not reconciled with its providers"
     if node.is_sharing:
         checks["directory"] = _directory_state(node)
     return checks
+
+
+def _is_unreconciled(node: Node) -> bool:
+    from cruce._backup import restored_state
+
+    try:
+        return restored_state(node) is not None
+    except Exception:  # noqa: BLE001 - the store check above reports an unreachable store
+        return False
 
 
 def _directory_state(node: Node) -> str:

@@ -58,3 +58,19 @@ def restore(
     console.print(f"restored {done['agency']} from the backup of {done['created_at']} into "
                   f"{db} (audit log verified, {done['restored_audit_size']} entries)",
                   highlight=False, soft_wrap=True)
+
+
+@reports_errors
+def reconciled(
+    why: Annotated[str, typer.Option("--why", help="How the providers' erasures and "
+                                     "corrections since the backup were applied (logged).")],
+    db: DbOption = "cruce.duckdb",
+) -> None:
+    """Mark a restored node reconciled: what its providers erased or corrected since the backup
+    was applied again. Until then its /ready answers 503 (restored, not reconciled)."""
+    from cruce._backup import mark_reconciled
+
+    with open_node(db) as node:
+        state = mark_reconciled(node, operator(), why)
+    console.print(f"{db}: reconciled since the backup of {state['backup_created_at']}",
+                  highlight=False, soft_wrap=True)
