@@ -22,7 +22,7 @@ from cruce.pprl._blocking import candidate_pairs
 from cruce.pprl._dice import Index, Scores, dice_all, dice_of_pairs
 from cruce.pprl._encode import Encoded
 
-FLOOR = 0.6  # pairs below are never kept: under any threshold the data gives
+FLOOR = 0.65  # pairs below are never kept: under any threshold the data gives (measured)
 BLOCK_FROM = 200_000_000  # comparisons; below this every pair is compared (exact, fast)
 THRESHOLD_BOUNDS = (0.6, 0.98)
 MIN_SECONDS = 50
@@ -99,13 +99,16 @@ def _with_identifiers(a: Encoded, b: Encoded, left: Index, right: Index,
     return left, right, score
 
 
-def second_best(left: Index, score: Scores) -> Scores:
-    """Each left record's second-best score (records with at least two candidates)."""
+def second_best(left: Index, score: Scores, n_left: int) -> Scores:
+    """Each left record's second-best score; 0 for a record without two candidates (its
+    second best is under the floor)."""
     order = np.lexsort((-score, left))
     rows, ranked = left[order], score[order]
     first = np.r_[True, rows[1:] != rows[:-1]]
     second = np.r_[False, (rows[1:] == rows[:-1]) & first[:-1]]
-    return ranked[second]
+    found = np.zeros(n_left, dtype=np.float32)
+    found[rows[second]] = ranked[second]
+    return found
 
 
 def choose_threshold(left: Index, score: Scores, n_left: int) -> float:
@@ -120,8 +123,8 @@ def choose_threshold(left: Index, score: Scores, n_left: int) -> float:
     """
     best = np.zeros(n_left, dtype=np.float32)
     np.maximum.at(best, left, score)
-    seconds = np.sort(second_best(left, score))
-    if seconds.size < MIN_SECONDS:
+    seconds = np.sort(second_best(left, score, n_left))
+    if np.count_nonzero(seconds) < MIN_SECONDS:
         found = otsu(best[best > 0])
     else:
         unmatched = min(2.0 * float(np.sum(best <= np.median(seconds))), float(n_left))
