@@ -24,6 +24,7 @@ from cruce.stats._secure_sum import (
     run_round,
     seal_share,
     split,
+    with_buckets,
 )
 from cruce.stats._trafficking import (
     CODEBOOK,
@@ -31,6 +32,7 @@ from cruce.stats._trafficking import (
     VictimCase,
     age_group,
     local_vector,
+    tables_of,
     victim_cases,
 )
 from cruce.store import MemorySink, open_store
@@ -140,7 +142,8 @@ def test_a_share_says_nothing_of_the_counts_it_comes_from():
     """With the same random draws, two nodes with different counts send the same first share:
     it is the draws alone (uniform), whatever the counts."""
     draws = random.Random(3)
-    fixed = [draws.randrange(MODULUS) for _ in range(len(CODEBOOK.cells()))]
+    fixed = [draws.randrange(MODULUS)
+             for _ in range(len(with_buckets(local_vector(cases(1, 3)))))]
 
     def same_draws() -> Callable[[int], int]:
         it = iter(fixed)
@@ -153,7 +156,7 @@ def test_a_share_says_nothing_of_the_counts_it_comes_from():
     assert few[0].values == many[0].values
     assert few[1].values != many[1].values
     assert [(x + y) % MODULUS for x, y in zip(few[0].values, few[1].values, strict=True)] == \
-        local_vector(cases(1, 3))
+        with_buckets(local_vector(cases(1, 3)))
 
 
 def test_a_share_opens_only_for_its_holder_in_its_round():
@@ -175,10 +178,43 @@ def test_a_round_refuses_a_contributing_coordinator_a_missing_share_and_one_node
     partials = [add_shares([shares["a"][i], shares["b"][i]], me=h, senders=["a", "b"])
                 for i, h in enumerate(("a", "b"))]
     total = combine(partials, coordinator="secretariat", senders=["a", "b"])
-    assert total == [x + y for x, y in zip(vectors["a"], vectors["b"], strict=True)]
+    assert total == [x + y for x, y in zip(with_buckets(vectors["a"]), with_buckets(vectors["b"]),
+                                           strict=True)]
     with pytest.raises(InvalidInput, match="contributes counts itself"):
         combine(partials, coordinator="a", senders=["a", "b"])
     with pytest.raises(InvalidInput, match="holds shares from a; the round needs one from each"):
         add_shares([shares["a"][1]], me="b", senders=["a", "b"])
     with pytest.raises(InvalidInput, match="two or more distinct contributing nodes"):
         split(vectors["a"], round_id="r", sender="a", holders=["a"])
+
+
+def test_no_contributor_learns_the_others_small_counts_by_subtracting_its_own():
+    """A node knows its own counts: from a published cell it learns what the others counted
+    together. Cells where that is 1 to 10 are withheld, margins included, and padding one's own
+    counts so that nothing is suppressed does not help (the others' 2 stays hidden)."""
+    nodes = ("gt_pnc", "hn_police", "mx_inm")
+    own = {node: cases(i, 120) for i, node in enumerate(nodes)}
+    own["hn_police"] += [VictimCase("HN", "female", "18-20", "sexual", "HN>MX")] * 40  # padding
+    vectors = {node: local_vector(c) for node, c in own.items()}
+    keys = {node: NodeKeys.generate() for node in nodes}
+    members = {node: member(node, keys[node]) for node in nodes}
+    published = run_round(vectors, round_id="2026-12", coordinator="secretariat", keys=keys,
+                          members=members)
+    tables = {node: tables_of(vector) for node, vector in vectors.items()}
+    forced = 0
+    for table in published:
+        forced += len(table.forced)
+        for key, value in table.values.items():
+            if table.published(key) is None:
+                continue
+            for node in nodes:
+                mine = _with_margin(tables[node][table.dims], key)
+                assert not 0 < value - mine < 11, (node, table.dims, key, value - mine)
+    assert forced > 0  # there were such cells, and they were withheld
+    assert audit_suppression(published).is_safe
+
+
+def _with_margin(cells: dict[tuple[str, ...], int], key: tuple[str, ...]) -> int:
+    """A node's own count of a published cell, interior or margin (Total matches anything)."""
+    return sum(v for k, v in cells.items()
+               if all(want in ("Total", got) for want, got in zip(key, k, strict=True)))

@@ -15,12 +15,25 @@ contributes no data (the compact's statistics secretariat):
    x, and nothing else. It suppresses the combined tables (primary and secondary, no cell
    under `min_cell`, `_suppress`) before anything is published.
 
+Subtraction. Every contributor knows its own counts: from a published cell T it learns what
+the others counted together, T - x_j. With two nodes that is the other's cell, exactly, and a
+node can pad its own cells so that nothing is suppressed. So each node also shares, for every
+cell of the tables (interior and margins), a one-hot bucket of its count: 1, 2, ...,
+`min_cell - 1`, or `min_cell` and more. Summed, the coordinator holds for every cell how many
+nodes counted 1, how many 2, ... — not which nodes — which is enough to know the smallest
+T - x_j over the contributors (T minus the largest count; with one large count, the sum of the
+small ones). A cell where that falls in 1 .. `min_cell - 1` is suppressed as a primary cell
+(`force`), and secondary suppression then protects it like any other.
+
 What each party learns: a node, nothing about another node's counts (shares are one-time
-pads); the coordinator, the combined table only, never one node's (every cell is the sum over
-the contributors, and it holds no counts of its own to subtract); the public, the suppressed
-combined table. Collusion of the coordinator with all nodes but one would reveal that one's
-counts: the residual trust, stated in docs/statistics.md. Everyone runs the same code on the
-same codebook (its digest travels with every share), so a vector of another shape is refused.
+pads) beyond what the published table leaves, and never another's count under `min_cell` by
+subtracting its own; the coordinator, the combined table and, per cell, how many nodes
+counted each small value (not which node), never one node's vector; the public, the
+suppressed combined table. A node that lies in its buckets is outside this model (the
+compact's nodes are honest-but-curious: docs/statistics.md). Collusion of the coordinator
+with all nodes but one would reveal that one's counts: the residual trust, stated in
+docs/statistics.md. Everyone runs the same code on the same codebook (its digest travels
+with every share), so a vector of another shape is refused.
 """
 
 from __future__ import annotations
@@ -34,11 +47,12 @@ from cruce.errors import InvalidInput
 from cruce.share import Member, NodeKeys
 from cruce.share._hpke import open_sealed, seal_to
 from cruce.stats._suppress import Suppression, suppress_linked
-from cruce.stats._suppress_grid import Table
+from cruce.stats._suppress_grid import CellGrid, Key, Table, build_grid
 from cruce.stats._trafficking import CODEBOOK, Codebook
 
 MODULUS = 2**64
 MAX_COUNT = 2**40  # a combined cell beyond this means shares that do not belong together
+MAX_VALUES = 1_000_000  # values in one share: the codebook's cells and buckets, with room
 INFO = b"cruce/stats/share/v1\x00"
 MIN_CELL = 11  # the Counter Trafficking Data Collaborative's rule
 
@@ -64,11 +78,15 @@ class Share:
     def from_bytes(cls, data: bytes) -> Share:
         try:
             doc = json.loads(data)
-            values = tuple(int(v) for v in doc["values"])
+            raw = doc["values"]
+            if not isinstance(raw, list) or len(raw) > MAX_VALUES or any(
+                    type(v) is not int for v in raw):
+                raise TypeError("values")
             share = cls(str(doc["round_id"]), str(doc["sender"]), str(doc["holder"]),
-                        str(doc["codebook"]), values)
-        except (ValueError, KeyError, TypeError):
-            raise InvalidInput("a statistics share that is not a share") from None
+                        str(doc["codebook"]), tuple(raw))
+        except (ValueError, KeyError, TypeError, OverflowError, RecursionError):
+            raise InvalidInput("a statistics share that is not a share (a list of at most "
+                               f"{MAX_VALUES:,} whole numbers)") from None
         if any(not 0 <= v < MODULUS for v in share.values):
             raise InvalidInput(f"share from {share.sender}: values outside 0 .. 2**64 - 1")
         return share
@@ -79,9 +97,10 @@ def _info(round_id: str, sender: str, holder: str) -> bytes:
 
 
 def split(vector: Sequence[int], *, round_id: str, sender: str, holders: Sequence[str],
-          codebook: Codebook = CODEBOOK, randbelow: RandomBelow = secrets.randbelow
-          ) -> list[Share]:
-    """The node's vector as one share per holder (the holders are the contributing nodes)."""
+          codebook: Codebook = CODEBOOK, min_cell: int = MIN_CELL,
+          randbelow: RandomBelow = secrets.randbelow) -> list[Share]:
+    """The node's vector, with its counts' buckets (`with_buckets`), as one share per holder
+    (the holders are the contributing nodes)."""
     if sender not in holders or len(set(holders)) != len(holders) or len(holders) < 2:
         raise InvalidInput("a round needs two or more distinct contributing nodes, the "
                            f"sender among them (holders: {', '.join(holders)})")
@@ -89,6 +108,7 @@ def split(vector: Sequence[int], *, round_id: str, sender: str, holders: Sequenc
         raise InvalidInput(f"{sender}: {len(vector)} counts for a codebook of "
                            f"{len(codebook.cells())} cells (or a negative count)")
     digest = codebook.digest()
+    vector = with_buckets(vector, codebook, min_cell)
     masks = [[randbelow(MODULUS) for _ in vector] for _ in holders[:-1]]
     last = [(v - sum(mask[i] for mask in masks)) % MODULUS for i, v in enumerate(vector)]
     return [Share(round_id, sender, holder, digest, tuple(values))
@@ -118,12 +138,21 @@ def add_shares(shares: Sequence[Share], *, me: str, senders: Sequence[str],
     if got != sorted(senders):
         raise InvalidInput(f"{me} holds shares from {', '.join(got) or 'nobody'}; the round "
                            f"needs one from each of {', '.join(sorted(senders))}")
+    _same_length(shares)
     rounds = {s.round_id for s in shares}
     if len(rounds) != 1 or any(s.holder != me or s.codebook != codebook.digest()
                                for s in shares):
         raise InvalidInput(f"{me}: shares of different rounds, holders or codebooks")
     total = [sum(column) % MODULUS for column in zip(*(s.values for s in shares), strict=True)]
     return Share(rounds.pop(), "+".join(got), me, codebook.digest(), tuple(total))
+
+
+def _same_length(shares: Sequence[Share]) -> None:
+    width = len(shares[0].values) if shares else 0
+    for share in shares:
+        if len(share.values) != width:
+            raise InvalidInput(f"the share from {share.sender} holds {len(share.values)} values, "
+                               f"another {width}: shares that do not belong together")
 
 
 def combine(partials: Sequence[Share], *, coordinator: str, senders: Sequence[str],
@@ -136,6 +165,7 @@ def combine(partials: Sequence[Share], *, coordinator: str, senders: Sequence[st
     if holders != sorted(senders) or any(p.codebook != codebook.digest() for p in partials):
         raise InvalidInput(f"partial sums from {', '.join(holders)}; the round needs one from "
                            f"each of {', '.join(sorted(senders))} on the same codebook")
+    _same_length(partials)
     total = [sum(column) % MODULUS for column in zip(*(p.values for p in partials), strict=True)]
     if any(v > MAX_COUNT for v in total):
         raise InvalidInput("the partial sums do not add up to counts: shares of another round "
@@ -143,12 +173,62 @@ def combine(partials: Sequence[Share], *, coordinator: str, senders: Sequence[st
     return total
 
 
+def _grid_of(vector: Sequence[int], codebook: Codebook) -> CellGrid:
+    tables = codebook.to_tables(vector)
+    return build_grid([Table(dims, tables[dims]) for dims in codebook.tables])
+
+
+def with_buckets(vector: Sequence[int], codebook: Codebook = CODEBOOK,
+                 min_cell: int = MIN_CELL) -> list[int]:
+    """The node's counts, then for every cell of the tables (interior and margins, in the grid's
+    order, the same at every node) a one-hot bucket of `min_cell` slots: counts 1 ..
+    `min_cell - 1`, then `min_cell` and more (all zero for an empty cell). Summed over nodes, a
+    bucket says how many nodes counted that much, not which."""
+    buckets = [0] * (len(_grid_of([0] * len(vector), codebook).keys) * min_cell)
+    for cell, value in enumerate(_grid_of(vector, codebook).values.tolist()):
+        if value > 0:
+            buckets[cell * min_cell + min(value, min_cell) - 1] = 1
+    return [*vector, *buckets]
+
+
+def subtractable(total: Sequence[int], codebook: Codebook = CODEBOOK,
+                 min_cell: int = MIN_CELL) -> set[Key]:
+    """The cells (grid keys) from which some contributor, subtracting its own count, would learn
+    that the others counted 1 .. `min_cell - 1` together: the smallest of T - x_j is T minus the
+    largest count, known from the summed buckets."""
+    width = len(codebook.cells())
+    grid = _grid_of(total[:width], codebook)
+    buckets = total[width:]
+    if len(buckets) != len(grid.keys) * min_cell:
+        raise InvalidInput("the combined vector has no buckets for this codebook and minimum")
+    found: set[Key] = set()
+    for cell, key in enumerate(grid.keys):
+        small = buckets[cell * min_cell:(cell + 1) * min_cell - 1]
+        large = buckets[(cell + 1) * min_cell - 1]
+        counted = sum(count * nodes for count, nodes in enumerate(small, 1))
+        if large >= 2:
+            continue  # every T - x_j includes another count of min_cell or more
+        if large == 1:
+            rest = counted  # the large count's node learns the small ones' sum
+        else:
+            if counted != int(grid.values[cell]):
+                raise InvalidInput("the buckets do not add up to the counts: shares that do "
+                                   "not belong together")
+            rest = counted - max((c for c, nodes in enumerate(small, 1) if nodes), default=0)
+        if 0 < rest < min_cell:
+            found.add(key)
+    return found
+
+
 def publish(total: Sequence[int], *, min_cell: int = MIN_CELL, codebook: Codebook = CODEBOOK
             ) -> list[Suppression]:
-    """The combined tables as released: every table of the codebook, suppressed together."""
-    tables = codebook.to_tables(total)
+    """The combined tables as released: every table of the codebook, suppressed together, with
+    every cell a contributor could subtract down to another's small count withheld too."""
+    width = len(codebook.cells())
+    tables = codebook.to_tables(total[:width])
     return suppress_linked([Table(dims, tables[dims]) for dims in codebook.tables],
-                           min_cell=min_cell)
+                           min_cell=min_cell,
+                           force=subtractable(total, codebook, min_cell))
 
 
 def run_round(vectors: Mapping[str, Sequence[int]], *, round_id: str, coordinator: str,
@@ -160,7 +240,7 @@ def run_round(vectors: Mapping[str, Sequence[int]], *, round_id: str, coordinato
     held: dict[str, list[Share]] = {node: [] for node in senders}
     for sender in senders:
         for share in split(vectors[sender], round_id=round_id, sender=sender, holders=senders,
-                           codebook=codebook):
+                           codebook=codebook, min_cell=min_cell):
             sealed = seal_share(share, members[share.holder])
             held[share.holder].append(open_share(sealed, keys[share.holder], round_id=round_id,
                                                  sender=sender, me=share.holder))
@@ -171,4 +251,4 @@ def run_round(vectors: Mapping[str, Sequence[int]], *, round_id: str, coordinato
 
 
 __all__ = ["MIN_CELL", "MODULUS", "Share", "add_shares", "combine", "open_share", "publish",
-           "run_round", "seal_share", "split"]
+           "run_round", "seal_share", "split", "subtractable", "with_buckets"]

@@ -67,7 +67,7 @@ def audit_suppression(tables: Sequence[Suppression]) -> Audit:
     if not tables:
         raise ValueError("nothing to audit: give at least one published table")
     dims = tuple(dict.fromkeys(d for t in tables for d in t.dims))
-    values, suppressed, primary = _cells(tables, dims)
+    values, suppressed, primary, forced = _cells(tables, dims)
     small = sorted(k for k, v in values.items()
                    if k not in suppressed and 0 < v < tables[0].min_cell)
     hidden = sorted(suppressed)
@@ -76,7 +76,8 @@ def audit_suppression(tables: Sequence[Suppression]) -> Audit:
     low, high = _ranges(len(hidden), rows)
     ranges = [
         CellRange(key, values[key], low[i], high[i], key in primary,
-                  protection(values[key], tables[0].min_cell) if key in primary else (0, 0))
+                  protection(values[key], tables[0].min_cell, key in forced)
+                  if key in primary else (0, 0))
         for i, key in enumerate(hidden)
     ]
     return Audit(dims, ranges, small)
@@ -88,10 +89,11 @@ def _common(key: Key, table_dims: tuple[str, ...], dims: tuple[str, ...]) -> Key
 
 
 def _cells(tables: Sequence[Suppression], dims: tuple[str, ...]
-           ) -> tuple[dict[Key, int], set[Key], set[Key]]:
+           ) -> tuple[dict[Key, int], set[Key], set[Key], set[Key]]:
     values: dict[Key, int] = {}
     suppressed: set[Key] = set()
     primary: set[Key] = set()
+    forced: set[Key] = set()
     for table in tables:
         for key, value in table.values.items():
             common = _common(key, table.dims, dims)
@@ -100,7 +102,9 @@ def _cells(tables: Sequence[Suppression], dims: tuple[str, ...]
                 suppressed.add(common)
             if key in table.primary:
                 primary.add(common)
-    return values, suppressed, primary
+            if key in table.forced:
+                forced.add(common)
+    return values, suppressed, primary, forced
 
 
 Row = tuple[dict[int, float], float]  # coefficients over hidden cells, right-hand side
