@@ -74,10 +74,14 @@ def test_a_directory_signed_for_other_keys_is_refused(compact: Compact) -> None:
         compact.take()
 
 
-def test_an_expired_own_membership_is_refused(compact: Compact) -> None:
+def test_an_expired_own_membership_is_warned_of_not_refused(
+    compact: Compact, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The node must still erase and queue its notices; /ready reports the lapse."""
     compact.publish(compact.member(until=timedelta(days=-1), since=timedelta(days=-30)))
-    with pytest.raises(InvalidInput, match=r"this node's membership \(hn_police\) expired on"):
-        compact.take()
+    with caplog.at_level(logging.WARNING, logger="cruce.share.directory"):
+        assert compact.take().serial == 1
+    assert "this node's membership (hn_police) expired on " in caplog.text
 
 
 def test_a_directory_that_does_not_verify_stops_the_server_at_start(compact: Compact) -> None:

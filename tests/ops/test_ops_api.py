@@ -139,6 +139,13 @@ def test_ready_checks_the_directory_of_a_member(node: Node, tmp_path: Path,
     assert found["cruce_directory_serial"] == [({}, 3.0)]
     [(labels, left)] = found["cruce_membership_expiry_seconds"]
     assert labels == {"member": "hn_police"} and 89 * 86400 < left <= 90 * 86400
+    lapsed = Member("hn_police", "HN", "https://hn.example/", pub.signing, pub.encryption,
+                    now - timedelta(days=9), now - timedelta(days=1))
+    node.configure_sharing(node.sharing.keys, Directory.load(
+        Directory.sign([lapsed], authority, serial=4, issued_at=now), authority.public_key()))
+    ready = client.get("/ready")
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["directory"] == "membership not in force"
 
 
 def test_an_admin_backs_up_the_serving_node_into_the_operators_folder(

@@ -2,8 +2,9 @@
 
 `Directory.load` proves the authority signed the file. That is not enough to run on it:
 
-- it must be this node's compact: it lists this node's agency with this node's own keys, and
-  the membership is in force (else every share and receipt would fail later, one by one);
+- it must be this node's compact: it lists this node's agency with this node's own keys (else
+  every share and receipt would fail later, one by one); a lapsed membership of its own is
+  warned of (and /ready reports it), never refused: erasures must still be queued;
 - it must not be older than one this node already took (anti-rollback): an attacker, or a
   stale copy on a restored host, replaying serial 10 after 11 would bring back a member the
   authority removed. The serial, digest and authority of the newest directory taken are kept in
@@ -60,7 +61,7 @@ def take_directory(
     to do); else remember it as the newest taken and return the expiry warnings (also logged)."""
     now = now or datetime.now(UTC)
     where = f"the compact directory (serial {directory.serial})"
-    check_own_entry(directory, agency, keys, now, where)
+    check_own_entry(directory, agency, keys, where)
     refuse_rollback(directory, authority, settings, where)
     warnings = expiry_warnings(directory, agency, now)
     for warning in warnings:
@@ -68,7 +69,7 @@ def take_directory(
     return warnings
 
 
-def check_own_entry(directory: Directory, agency: str | None, keys: NodeKeys, now: datetime,
+def check_own_entry(directory: Directory, agency: str | None, keys: NodeKeys,
                     where: str) -> None:
     if not agency:
         raise InvalidInput("this node has no agency yet: run cruce init --agency before sharing")
@@ -83,12 +84,8 @@ def check_own_entry(directory: Directory, agency: str | None, keys: NodeKeys, no
             f"{where} lists {agency} with other keys than this node's: it was signed for "
             "another node's keys, or this node's keys changed; send the authority the entry "
             "of cruce keys and use the directory it signs")
-    if not own.is_valid_at(now):
-        state = "expired on" if now >= own.valid_until else "starts on"
-        when = own.valid_until if now >= own.valid_until else own.valid_from
-        raise InvalidInput(
-            f"{where}: this node's membership ({agency}) {state} {when.isoformat()}; "
-            "the authority must sign a directory that renews it")
+    # A lapsed own membership is warned of, not refused: the node must still erase, expire
+    # and queue its notices (delivered once renewed), and /ready reports it (503).
 
 
 def refuse_rollback(directory: Directory, authority: bytes, settings: Settings,
