@@ -82,6 +82,7 @@ class AlertTables(Backend):
         if getattr(self, "_alerts_ready", False):
             return
         with self.transaction():
+            self._lock_alerts()  # two first uses at once: one creates, the other then sees it
             self._execute(_TABLE)
             if self.dialect == "postgres":
                 for statement in _PG_INDEXES:
@@ -107,6 +108,7 @@ class AlertTables(Backend):
         them. Returns the counts added, changed and unchanged."""
         self._ensure_alerts()
         with self.transaction():
+            self._lock_alerts()
             stored = self._current([r.alert_id for r in rows])
             foreign = sorted(a for a, s in stored.items() if s.issuer != issuer)
             if foreign:
@@ -132,6 +134,7 @@ class AlertTables(Backend):
         """Withdraw one of `issuer`'s alerts: it never hits again (the row stays, withdrawn)."""
         self._ensure_alerts()
         with self.transaction():
+            self._lock_alerts()
             stored = self._current([alert_id]).get(alert_id)
             if stored is None or stored.is_withdrawn:
                 raise NotFound(f"no alert {alert_id!r} to withdraw")
@@ -228,6 +231,13 @@ class AlertTables(Backend):
         for start in range(0, len(alert_ids), _CHUNK):
             chunk = tuple(alert_ids[start:start + _CHUNK])
             self._execute(f"DELETE FROM alerts WHERE alert_id IN ({marks(len(chunk))})", chunk)
+
+    def _lock_alerts(self) -> None:
+        # Alert writes are numbered MAX(seq) + 1: on PostgreSQL two imports at once would take
+        # the same numbers (READ COMMITTED), so they take turns, until their transaction ends.
+        # DuckDB has one writer at a time already.
+        if self.dialect == "postgres":
+            self._query("SELECT pg_advisory_xact_lock(hashtext(?))", ("cruce.store.alerts",))
 
     def _next_seq(self) -> int:
         return int(self._query("SELECT COALESCE(MAX(seq), 0) FROM alerts")[0][0]) + 1
