@@ -3,6 +3,7 @@ after the cursor the previous one gave, until every link has been seen once."""
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -64,6 +65,10 @@ def test_a_hub_met_on_the_way_is_paged_too(hub: Node) -> None:
 def test_a_cursor_this_node_did_not_give_is_refused(hub: Node) -> None:
     with pytest.raises(InvalidInput, match="is not one this node gave"):
         Ask.build(cursor="%%%not-base64%%%")
+    with pytest.raises(InvalidInput, match="is not one this node gave"):
+        Ask.build(cursor=base64.urlsafe_b64encode(b"a\x00/b").decode())
+    with pytest.raises(InvalidInput, match="agency \"x' or 1=1\" is not an agency's name"):
+        Ask.build(agencies=["x' or 1=1"])
 
 
 def test_the_hub_fixture_files_stay_in_their_folder(tmp_path: Path) -> None:

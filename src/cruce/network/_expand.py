@@ -32,6 +32,7 @@ from cruce.network._relations import (
     value_types,
 )
 from cruce.records import Record
+from cruce.records._ids import id_problem
 from cruce.records._purposes import readable
 from cruce.store import Mention, RecordQuery, Scope
 
@@ -72,6 +73,10 @@ class Ask:
         if not 1 <= page_size <= MAX_PAGE:
             raise InvalidInput(f"page size {page_size}: give 1 to {MAX_PAGE}")
         wanted = tuple(sorted({a.strip() for a in agencies or () if a.strip()}))
+        for agency in wanted:
+            if id_problem(agency) is not None:
+                raise InvalidInput(f"agency {agency[:64]!r} is not an agency's name (letters, "
+                                   "digits, . _ : -, at most 64)")
         if cursor is not None:
             after(cursor)  # refused now, before anything is read
         return cls(depth, chosen(relations), wanted or None, page_size, cursor)
@@ -103,7 +108,10 @@ def after(cursor: str) -> str:
     try:
         if len(cursor) > 1000:
             raise ValueError
-        return base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        record_id = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if id_problem(record_id) is not None:  # only a record id is a place to go on from
+            raise ValueError
+        return record_id
     except (ValueError, binascii.Error):
         raise InvalidInput(f"cursor {cursor[:40]!r} is not one this node gave: take it from "
                            "a network's `more`") from None

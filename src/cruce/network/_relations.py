@@ -93,7 +93,7 @@ def chosen(relations: Iterable[str] | None) -> frozenset[str]:
     asked = [r.strip() for r in relations or () if r.strip()]
     unknown = [r for r in asked if r not in RELATIONS]
     if unknown:
-        raise InvalidInput(f"relation {unknown[0]!r} is not one of {', '.join(RELATIONS)}")
+        raise InvalidInput(f"relation {unknown[0][:64]!r} is not one of {', '.join(RELATIONS)}")
     return frozenset(asked) if asked else frozenset(RELATIONS)
 
 
