@@ -2,15 +2,19 @@
 
     .venv/bin/python bench/evalworld.py --people 5000 --seed 2 --out /tmp/P/w
     .venv/bin/python bench/pprl.py --world /tmp/P/w --pair gt_police us_border --out /tmp/P/bench
+    # anonlink + clkhash pin cryptography < 41: in a venv of their own
+    python3.11 -m venv /tmp/P/anonvenv && /tmp/P/anonvenv/bin/pip install anonlink clkhash
 
 Data: (a) two agencies of an evaluation world, each file with one record per person (its first:
 the contract is one-to-one, so both linkers get files without within-agency duplicates), truth
 from truth.csv; (b) febrl4 A x B without soc_sec_id (bench/_linkbench/febrl.py), truth
 rec-N-org = rec-N-dup-0. Plaintext: `cruce link A B --out pairs.csv` (threshold 0.5), scored
 on its A x B pairs. PPRL: the CLI contract, `cruce pprl encode` each side with one secret, then
-`cruce pprl match A.enc B.enc --out MATCHES.csv`, mapped back through HANDLES.csv. anonlink +
-clkhash with clkhash's documented febrl schema, if they import. Precision, recall, F1 each;
-wall time of each step; the Dice kernel's comparisons/s on one core.
+`cruce pprl match A.enc B.enc --out MATCHES.csv`, mapped back through HANDLES.csv (times are
+whole processes: about 1.5 s of each is starting cruce). anonlink + clkhash with clkhash's
+documented febrl schema (bench/_pprl_anonlink.py; times in-process), if their venv exists.
+Precision, recall, F1 each; wall time of each step; the Dice kernel's comparisons/s on one
+core.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ Threat model: docs/pprl-threat-model.md.
 
     >>> from cruce.pprl import DEFAULT_SCHEMA
     >>> DEFAULT_SCHEMA.balance, DEFAULT_SCHEMA.fake_ratio
-    (True, 1.0)
+    (True, 1.5)
 """
 
 from cruce.pprl._keys import PprlKey, read_secret
