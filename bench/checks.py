@@ -188,7 +188,8 @@ def documents(args: argparse.Namespace) -> None:
             print(f"| {name} | {args.alerts:,} | {r['rps']:.0f} | {r['p50']:.2f} | "
                   f"{r['p99']:.2f} | {r['non2xx']:.0f} |")
         print(f"\ncheck/no-op latency: p50 x{check['p50'] / noop['p50']:.2f}, "
-              f"p99 x{check['p99'] / noop['p99']:.2f}; throughput x{check['rps'] / noop['rps']:.2f}")
+              f"p99 x{check['p99'] / noop['p99']:.2f}; "
+              f"throughput x{check['rps'] / noop['rps']:.2f}")
     finally:
         server.terminate()
         server.wait(timeout=60)
@@ -230,6 +231,8 @@ def main() -> None:
     people.add_argument("--planted", type=int, default=2000)
     people.add_argument("--seed", type=int, default=1)
     people.add_argument("--nomenklatura", action="store_true")
+    people.add_argument("--nk-queries", type=int, default=200,
+                        help="How many of the queries logic-v2 scores (it is slow).")
     args = parser.parse_args()
     if args.command == "documents":
         documents(args)
