@@ -10,10 +10,11 @@ Three linked tables are published from it: region x month x citizenship, region 
 demographic and month x citizenship x demographic (they share their citizenship margins and
 more). Every cell of every table with its margins counts once in "cells". min_cell 11 (CTDC).
 
-Each method runs in a child process of its own (seconds and peak RSS measured there), one after
-the other, never two at once. The audit (the attacker's LP, `audit_suppression`) of the whole
-publication takes two LPs per suppressed cell; with --audit-sample N it checks N primary cells
-picked evenly (the LP bounds are those of the whole system either way).
+Each method runs in a child process of its own (wall and CPU seconds and peak RSS measured
+there), one after the other, never two at once; on a shared machine CPU seconds are the figure
+to read (the methods are single-threaded). The audit (the attacker's LP, `audit_suppression`)
+of the whole publication takes two LPs per suppressed cell; with --audit-sample N it checks N
+primary cells picked evenly (the LP bounds are those of the whole system either way).
 
 pytauargus (--tauargus; where it installs: `pip install pytauargus`, 0.6.0 on Linux x86_64)
 protects each table from microdata (one row per person counted, response 1, FREQ(11,0),
@@ -73,10 +74,11 @@ def run_cruce(counts: np.ndarray, method: str, audit_sample: int) -> dict[str, A
     from cruce.stats._suppress_audit import CellRange
 
     linked = tables(counts)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     published = suppress_linked(linked, min_cell=MIN_CELL, method=method)  # type: ignore[arg-type]
-    seconds = time.perf_counter() - started
-    result = summary(published) | {"method": method, "seconds": round(seconds, 2)}
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    result = summary(published) | {"method": method, "seconds": round(seconds, 2),
+                                   "cpu_seconds": round(cpu, 2)}
     started = time.perf_counter()
     audit = audit_suppression(published) if audit_sample == 0 else None
     if audit is not None:
@@ -95,7 +97,7 @@ def summary(published: list[Any]) -> dict[str, Any]:
     from cruce.stats._suppress_audit import _cells
 
     dims = tuple(dict.fromkeys(d for t in published for d in t.dims))
-    values, suppressed, primary = _cells(published, dims)
+    values, suppressed, primary = _cells(published, dims)[:3]
     return {"cells": len(values), "primary": len(primary),
             "secondary": len(suppressed - primary), "suppressed": len(suppressed),
             "suppressed_value": int(sum(values[k] for k in suppressed - primary))}
@@ -110,7 +112,7 @@ def sample_ranges(published: list[Any], n: int) -> list[Any]:
     from cruce.stats._suppress_solver import new_solver
 
     dims = tuple(dict.fromkeys(d for t in published for d in t.dims))
-    values, suppressed, primary = audit._cells(published, dims)
+    values, suppressed, primary = audit._cells(published, dims)[:3]
     hidden = sorted(suppressed)
     column = {key: i for i, key in enumerate(hidden)}
     rows = audit._relations(published, dims, values, column)
@@ -140,17 +142,18 @@ def run_tauargus(counts: np.ndarray, workdir: Path, audit_sample: int) -> dict[s
         for axis, d in enumerate(DIMS):
             microdata[d].extend([labels[axis][index[axis]]] * int(n))
         microdata["one"].extend([1.0] * int(n))
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     result = protect(microdata, [[DIMS[a] for a in axes] for axes in TABLE_AXES], response="one",
                      safety_rules=f"FREQ({MIN_CELL},0)", suppress="MOD(1)",
                      workdir=str(workdir))
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     frames = [t.dataframe() for t in result.tables]
     status = [f["status"].astype(str).str.upper().tolist() for f in frames]
     published = [as_suppression(f, [DIMS[a] for a in axes]) for f, axes in zip(frames, TABLE_AXES,
                                                                                   strict=True)]
     ranges = sample_ranges(published, audit_sample)
     return {"method": "pytauargus MOD", "seconds": round(seconds, 2),
+            "cpu_seconds": round(cpu, 2),
             "rows": len(microdata["one"]), "cells_per_table_summed": sum(len(f) for f in frames),
             "statuses": {s: sum(x.count(s) for x in status) for s in sorted({*sum(status, [])})},
             **summary(published), "audit": f"{len(ranges)} primary cells, cruce's rule",
