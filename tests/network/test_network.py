@@ -192,3 +192,25 @@ def test_a_victim_is_shown_as_a_direct_read_shows_it_with_its_protection(world: 
     direct = world.hn.get("hn-vic", GANGS).envelope
     assert (victim["subject_category"], victim["tlp"]) == ("victim", "RED")
     assert (str(direct.subject_category), str(direct.tlp)) == ("victim", "RED")
+
+
+def test_people_sharing_an_address_are_linked_events_at_one_crossing_are_not(tmp_path) -> None:
+    from tests.network.conftest import ENVELOPE, entity, write_lines
+
+    from cruce import Node
+
+    lines = [entity("p-1", "Person", name="Rosa Tzul", address="Colonia Kennedy 4"),
+             entity("p-2", "Person", name="Juan Tzul", address="Colonia Kennedy 4"),
+             entity("p-3", "Person", name="Luis Paz"),
+             entity("e-1", "Event", name="Cruce", address="Aduana Corinto", involved="p-1"),
+             entity("e-2", "Event", name="Cruce", address="Aduana Corinto", involved="p-3")]
+    with Node.open(tmp_path / "n.duckdb", agency="hn_police", user="ana") as node:
+        node.ingest(write_lines(tmp_path / "n.jsonl", lines),
+                    envelope={**ENVELOPE, "agency": "hn_police"})
+        view = Network(node).neighbourhood("p-1", GANGS, Ask.build(depth=3))
+        write_network(view, Format.GEXF, tmp_path / "n.gexf")
+    doc = view.to_dict()
+    assert ids(doc) == {"p-1", "p-2", "e-1", "address:Colonia Kennedy 4"}
+    assert "p-3" not in ids(doc) and "e-2" not in ids(doc)
+    gexf = nx.read_gexf(tmp_path / "n.gexf")
+    assert not [n for n in gexf.nodes if "Corinto" in n]

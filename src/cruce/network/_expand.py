@@ -25,10 +25,12 @@ from cruce._why import checked
 from cruce.audit import Justification
 from cruce.errors import InvalidInput
 from cruce.network._relations import (
+    PARTIES,
     SAME_PERSON,
     chosen,
     holder_schemata,
     relation_of,
+    shares_values,
     value_types,
 )
 from cruce.records import Record
@@ -175,11 +177,11 @@ class Expansion:
         phones, e-mails, identifiers or addresses, as the relations asked for allow."""
         schema = record.entity.schema
         mentions = [Mention((record.id,), holder_schemata(self.ask.relations, schema))]
-        types = value_types(self.ask.relations)
+        types = value_types(self.ask.relations) if shares_values(schema) else ()
         values = sorted({v for prop, v in record.entity.itervalues()
                          if prop.type.name in types and not prop.hidden})
         if values:
-            mentions.append(Mention(tuple(values)))
+            mentions.append(Mention(tuple(values), PARTIES))
         return mentions
 
     def _references(self, record: Record) -> list[str]:

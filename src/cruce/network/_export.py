@@ -25,7 +25,7 @@ from followthemoney.types import registry
 from cruce._csvsafe import write_csv
 from cruce._files import private_file
 from cruce.network._investigate import NetworkView
-from cruce.network._relations import value_types
+from cruce.network._relations import shares_values, value_types
 
 
 class Format(StrEnum):
@@ -115,6 +115,10 @@ class _EnvelopedGexf(NXGraphExporter):
 
     def finalize_graph(self) -> None:
         graph = self.graph
+        # A value links parties only (relations.shares_values), as in the JSON.
+        graph.edges = {i: e for i, e in graph.edges.items()
+                       if e.proxy is not None or e.prop is None or e.prop.type == registry.entity
+                       or _is_party(graph.nodes.get(e.source_id or ""))}
         degree: dict[str | None, int] = {}
         for edge in graph.iteredges():
             for end in (edge.source_id, edge.target_id):
@@ -127,6 +131,10 @@ class _EnvelopedGexf(NXGraphExporter):
         graph.edges = {i: e for i, e in graph.edges.items()
                        if e.source_id in keep and e.target_id in keep}
         super().finalize_graph()
+
+
+def _is_party(node: FtmNode | None) -> bool:
+    return node is not None and node.schema is not None and shares_values(node.schema)
 
 
 def to_gexf(view: NetworkView) -> str:

@@ -22,7 +22,7 @@ from followthemoney.types import registry
 
 from cruce.errors import NotFound
 from cruce.network._expand import Neighbourhood
-from cruce.network._relations import SAME_PERSON, relation_of, value_relation
+from cruce.network._relations import SAME_PERSON, relation_of, shares_values, value_relation
 from cruce.records import Record
 
 EXACT_BETWEENNESS = 1000  # above this many nodes, only paths of up to CUTOFF links count
@@ -101,7 +101,8 @@ def graph_of(net: Neighbourhood) -> Graph:
                 relation = relation_of(schema, prop)
                 if relation in relations:
                     links.append(Link(record.id, value, relation, None, prop.name))
-            elif value_relation(prop.type.name) in relations and not prop.hidden:
+            elif (value_relation(prop.type.name) in relations and not prop.hidden and
+                  shares_values(schema)):
                 holders[(prop.type.name, value)].add(record.id)
     same = {tuple(sorted((a, b))) for a, mates in net.same.items() for b in mates}
     links.extend(Link(a, b, SAME_PERSON, None, "linkage cluster")

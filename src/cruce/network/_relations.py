@@ -105,10 +105,21 @@ def holder_schemata(relations: frozenset[str], target: Schema) -> tuple[str, ...
     return tuple(sorted(s for s, rel in _BY_SCHEMA.items() if rel in relations))
 
 
+# Whose shared values link them: people, organisations, companies, public bodies. Two events
+# at one border crossing share its address, and that says nothing about who was there.
+PARTIES: tuple[str, ...] = tuple(sorted(
+    s.name for s in model.schemata.values() if s.is_a("LegalEntity") and not s.abstract))
+
+
+def shares_values(schema: Schema) -> bool:
+    """Do this schema's phones, e-mails, identifiers and addresses link its records?"""
+    return schema.name in PARTIES
+
+
 def value_types(relations: frozenset[str]) -> tuple[str, ...]:
     """The FtM types whose shared values are asked for."""
     return tuple(t for rel, t in VALUE_RELATIONS.items() if rel in relations)
 
 
-__all__ = ["OTHER", "RELATIONS", "SAME_PERSON", "chosen", "holder_schemata", "relation_of",
-           "value_relation", "value_types"]
+__all__ = ["OTHER", "PARTIES", "RELATIONS", "SAME_PERSON", "chosen", "holder_schemata",
+           "relation_of", "shares_values", "value_relation", "value_types"]
