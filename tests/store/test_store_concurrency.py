@@ -98,9 +98,6 @@ def test_every_thread_keeps_its_own_writes(store: Store) -> None:
 
 
 def test_a_transaction_reads_its_own_writes_and_others_do_not(store: Store) -> None:
-    if store.dialect == "postgres":
-        # One connection serves PostgreSQL until the pool: a reader waits for the transaction.
-        pytest.skip("PostgreSQL reads wait for a transaction until the connection pool")
     written, checked = threading.Event(), threading.Event()
     seen_outside: list[str | None] = []
 

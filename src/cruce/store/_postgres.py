@@ -5,15 +5,27 @@ The base class writes portable SQL with `?` placeholders; this backend binds it 
 number of ids stay within the protocol's 65,535 parameters and share one prepared statement.
 Bulk writes load Arrow tables with one CSV COPY into a temporary table, then classify, update and
 insert in SQL, where the ids are.
+
+Threads share the store through a pool of connections (psycopg_pool): a transaction holds one
+connection from its first statement to its commit, a read outside any transaction borrows one
+for that statement only. Transactions run at REPEATABLE READ, so a transaction's reads see one
+snapshot (no torn read) and readers never wait; writers take the store's write lock at their
+first write, held to their commit, so this process's writers go one at a time as on DuckDB (a
+transaction that read, then writes rows another committed meanwhile, is refused with "try
+again" rather than writing over what it did not see). Waits
+are bounded: no free connection within `POOL_WAIT` seconds is a 503 ("the store is busy"), not
+a hung request. A connection the server dropped (restart, idle kill) is found broken when next
+used: the pool replaces it, and a lone read is tried once more on a fresh connection.
 """
 
 from __future__ import annotations
 
 import io
+import os
 import re
 import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from functools import lru_cache
 from typing import Any
 
@@ -21,8 +33,10 @@ import psycopg
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
+from psycopg import IsolationLevel
 from psycopg import sql as pgsql
 from psycopg.copy import QueuedLibpqWriter
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from cruce._files import redact_url
 from cruce.audit import MAX_LISTED_IDS
@@ -42,13 +56,33 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
 _COPY_CHUNK = 16_384  # rows per CSV chunk handed to COPY
 _CONNECT_TIMEOUT = 10  # seconds, unless the URL names its own connect_timeout
 _MIGRATE_LOCK = "cruce.store.migrate"
+# Connections per store (per serving process): the API's worker threads (40) share them; the
+# server's max_connections (100 by default) bounds pool size x processes.
+POOL_SIZE = int(os.environ.get("CRUCE_PG_POOL", "12"))
+POOL_WAIT = 10.0  # seconds a statement waits for a free connection before "the store is busy"
 
 _INCOMING = "cruce_incoming"
 _STATUS = "cruce_upsert_status"
 
 
+class StoreBusy(CruceError):
+    """Every connection of the pool stayed in use for `POOL_WAIT` seconds: try again later."""
+
+    status = 503
+
+
+class WriteConflict(StoreBusy):
+    """A transaction read, then wrote rows another transaction had changed since: nothing of
+    it was kept; the request may be sent again."""
+
+
+class ConnectionLost(StoreBusy):
+    """The server dropped the connection a statement ran on (restart, idle kill); the pool
+    replaces it."""
+
+
 class PostgresStore(Store):
-    """Records in a PostgreSQL database, one connection per store.
+    """Records in a PostgreSQL database, through a pool of connections.
 
     The URL is a libpq URI; put the node in its own schema with
     `?options=-csearch_path%3Dnode_schema` (the schema must exist).
@@ -58,44 +92,111 @@ class PostgresStore(Store):
 
     def __init__(self, url: str, sink: AccessSink | None = None) -> None:
         self.url = redact_url(url)
+        # Per thread: the connection of its open transaction (or of migrate), and the Arrow
+        # table now in that transaction's _INCOMING.
         self._local = threading.local()
-        # Until a connection pool: one connection, one thread's transaction on it at a time.
-        self._connection_lock = threading.RLock()
+        self._write_lock = threading.Lock()  # one writing transaction (or lone write) at a time
         self._closed = False
-        self._loaded: pa.Table | None = None  # the Arrow table now in _INCOMING
-        params: dict[str, Any] = {}
+        params: dict[str, Any] = {"autocommit": True}  # transactions are explicit (_begin)
         if "connect_timeout" not in url:
             params["connect_timeout"] = _CONNECT_TIMEOUT
         try:
-            self.conn: psycopg.Connection[tuple[Any, ...]] = psycopg.connect(
-                url, autocommit=False, **params
-            )
+            # The first connection, made here, names a bad URL or server in its error; it
+            # stays for migrations and for what asks about the connection (`conn.info`).
+            self.conn: psycopg.Connection[tuple[Any, ...]] = psycopg.connect(url, **params)
         except psycopg.Error as exc:
             raise CruceError(f"cannot open store {self.url}: {_first_line(exc)}") from None
+        self.pool: ConnectionPool[psycopg.Connection[tuple[Any, ...]]] = ConnectionPool(
+            url, kwargs=params, min_size=1, max_size=max(POOL_SIZE, 1), open=False,
+            timeout=POOL_WAIT, name="cruce-store", configure=_repeatable_read)
         try:
-            self.migrate()
+            self._local.conn = self.conn
+            try:
+                self.migrate()
+            finally:
+                self._local.conn = None
+            self.pool.open(wait=False)
             self.sink = sink if sink is not None else TableSink(self)
         except psycopg.Error as exc:
-            self.conn.close()
+            self.close()
             raise CruceError(f"cannot open store {self.url}: {_first_line(exc)}") from None
 
     # -- hooks ------------------------------------------------------------------------------
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> None:
         query, args = _bind(sql, params)
-        with self.transaction():
-            self.conn.execute(query, args)
+        conn = self._txn_conn()
+        if conn is not None:
+            self._writing()
+            conn.execute(query, args)
+            return
+        # autocommit: the statement is its own transaction, a writer's turn like any other
+        with self._write_lock, self._borrowed() as conn:
+            conn.execute(query, args)
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         query, args = _bind(sql, params)
-        with self.transaction():
-            return self.conn.execute(query, args).fetchall()
+        conn = self._txn_conn()
+        if conn is not None:
+            return conn.execute(query, args).fetchall()
+        try:
+            with self._borrowed() as conn:
+                return conn.execute(query, args).fetchall()
+        except ConnectionLost:
+            pass
+        # The server dropped that connection (restarted, or ended idle sessions): the pool
+        # discards it; the others idle beside it are likely gone too, so the pool tests them
+        # all (replacing the dead) and the read, safe to repeat, is tried once more.
+        self.pool.check()
+        with self._borrowed() as again:
+            return again.execute(query, args).fetchall()
 
     @contextmanager
     def _begin(self) -> Iterator[None]:
-        # A statement run outside any transaction() gets its own (see _execute), so the session
-        # never idles inside an implicit transaction that would turn this one into a savepoint.
-        with self._connection_lock, self.conn.transaction():
-            yield
+        pinned = self._txn_conn()  # migrate runs on the first connection, its lock held there
+        try:
+            with self._borrowed() if pinned is None else nullcontext(pinned) as conn, \
+                    conn.transaction():
+                self._local.conn, self._local.loaded = conn, None
+                try:
+                    yield
+                finally:
+                    self._local.conn, self._local.loaded = pinned, None
+        except psycopg.errors.SerializationFailure:
+            raise WriteConflict("the store changed while this was being written (nothing of "
+                                "it was kept); try again") from None
+        finally:
+            if getattr(self._local, "writes", False):  # after the commit or rollback
+                self._local.writes = False
+                self._write_lock.release()
+
+    def _writing(self) -> None:
+        """This thread's transaction writes: from now to its end it holds the write lock.
+        (Not on the first connection: migrations there are serialised by their advisory lock.)"""
+        if not getattr(self._local, "writes", False) and self._txn_conn() is not self.conn:
+            self._write_lock.acquire()
+            self._local.writes = True
+
+    def _txn_conn(self) -> psycopg.Connection[tuple[Any, ...]] | None:
+        """The connection of this thread's open transaction, if any."""
+        conn: psycopg.Connection[tuple[Any, ...]] | None = getattr(self._local, "conn", None)
+        return conn
+
+    @contextmanager
+    def _borrowed(self) -> Iterator[psycopg.Connection[tuple[Any, ...]]]:
+        if self._closed:
+            raise CruceError(f"the store {self.url} is closed")
+        try:
+            with self.pool.connection() as conn:
+                try:
+                    yield conn
+                except psycopg.OperationalError as exc:
+                    if not conn.broken:
+                        raise
+                    raise ConnectionLost(f"the store's connection was lost ({_first_line(exc)})"
+                                         "; try again") from None
+        except PoolTimeout:
+            raise StoreBusy(f"the store is busy: no free connection within {POOL_WAIT:.0f} s; "
+                            "try again") from None
 
     def migrate(self) -> int:
         # Two processes opening a fresh database at once would race on CREATE TABLE.
@@ -132,7 +233,7 @@ class PostgresStore(Store):
         copy_sql = pgsql.SQL("COPY {} ({}) FROM STDIN").format(
             pgsql.Identifier(table), pgsql.SQL(", ").join(map(pgsql.Identifier, columns))
         )
-        with self.conn.cursor() as cur, cur.copy(copy_sql) as copy:
+        with self.transaction(), self._cursor() as cur, cur.copy(copy_sql) as copy:
             for row in rows:
                 copy.write_row(row)
 
@@ -179,12 +280,13 @@ class PostgresStore(Store):
                     f"JOIN {_STATUS} s USING (id) WHERE s.status = 'new'"
                 )
             cur.execute(f"DROP TABLE {_INCOMING}, {_STATUS}")
-            self._loaded = None
+            self._local.loaded = None
         return new, changed
 
     def close(self) -> None:
         if not self._closed:
             self._closed = True
+            self.pool.close()
             self.conn.close()
 
     # -- internals --------------------------------------------------------------------------
@@ -194,8 +296,8 @@ class PostgresStore(Store):
         The fragment hooks and the upsert of one write_table get the same Arrow table unless
         fragments from other sources were merged into it; only then is it loaded again.
         """
-        cur = self.conn.cursor()
-        if self._loaded is table:
+        cur = self._cursor()
+        if self._local.loaded is table:
             return cur
         rows = _normalize(table)
         _refuse_duplicate_ids(rows)
@@ -205,8 +307,16 @@ class PostgresStore(Store):
         # Temporary tables get no statistics unless asked; without them the planner guesses a
         # few hundred rows and probes the records index once per incoming row.
         cur.execute(f"ANALYZE {_INCOMING} (id)")
-        self._loaded = table
+        self._local.loaded = table
         return cur
+
+    def _cursor(self) -> psycopg.Cursor[tuple[Any, ...]]:
+        """A cursor in this thread's transaction (the bulk hooks run only inside one)."""
+        conn = self._txn_conn()
+        if conn is None:
+            raise CruceError("a bulk write outside a transaction")  # a bug in the caller
+        self._writing()  # the bulk hooks write (or read what they are about to write)
+        return conn.cursor()
 
     def _copy_in(self, cur: psycopg.Cursor[tuple[Any, ...]], table: pa.Table) -> None:
         """Load the table with one CSV COPY, written by Arrow in chunks (no per-row Python)."""
@@ -275,6 +385,10 @@ def _translate(sql: str) -> tuple[str, tuple[tuple[int, int | None], ...]]:
                 taken += 1
         out.append(part[last:].replace("%", "%%"))
     return "".join(out), tuple(plan)
+
+
+def _repeatable_read(conn: psycopg.Connection[tuple[Any, ...]]) -> None:
+    conn.isolation_level = IsolationLevel.REPEATABLE_READ  # BEGIN ISOLATION LEVEL …
 
 
 def _bind(sql: str, params: Sequence[Any]) -> tuple[str, list[Any]]:
