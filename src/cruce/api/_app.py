@@ -23,6 +23,7 @@ from cruce._node import Node
 from cruce._why import justification
 from cruce.api._admin import install_users
 from cruce.api._changes import install_changes
+from cruce.api._checks import install_checks
 from cruce.api._errors import install_error_handlers
 from cruce.api._export import install_export
 from cruce.api._limits import MAX_NOTICE, MAX_PACKAGE, BodyLimits
@@ -295,6 +296,7 @@ def create_app(
     install_export(app, wiring)
     install_linkage(app, wiring)
     install_network(app, wiring)
+    install_checks(app, wiring)
     install_error_handlers(app)
     return app
 
