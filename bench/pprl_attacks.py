@@ -257,7 +257,7 @@ def main() -> None:
         ("fake records only", PLAIN_CLK.hardened(fake_ratio=0.25)),
         ("salt (birth year) only", PLAIN_CLK.hardened(salt="birth_year")),
         ("balancing + 25% fakes", PLAIN_CLK.hardened(bits=512, balance=True, fake_ratio=0.25)),
-        ("cruce default: balancing + XOR folding + 100% fakes", DEFAULT_SCHEMA),
+        ("cruce default: balancing + XOR folding + fakes", DEFAULT_SCHEMA),
     ]
     for label, schema in variants:
         run(people, schema, label, args.attacks)
