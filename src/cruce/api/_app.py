@@ -35,6 +35,8 @@ from cruce.api._messaging import (
     install_messaging,
 )
 from cruce.api._network import install_network
+from cruce.api._ops import install_ops
+from cruce.api._stats import install_stats
 from cruce.api._tokens import TokenTable
 from cruce.api._users import Role, User
 from cruce.api._wiring import Wiring
@@ -297,6 +299,8 @@ def create_app(
     install_linkage(app, wiring)
     install_network(app, wiring)
     install_checks(app, wiring)
+    install_ops(app, wiring)
+    install_stats(app, wiring)
     install_error_handlers(app)
     return app
 

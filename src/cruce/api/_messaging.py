@@ -25,6 +25,7 @@ from cruce.api._users import Role, User
 from cruce.api._wiring import Wiring
 from cruce.audit import Justification
 from cruce.errors import CruceError, InvalidInput, PermissionDenied
+from cruce.share._directory_watch import DirectoryWatch
 from cruce.share._node import Get, Post
 from cruce.share._requests import RECEIPT_HEADER
 from cruce.share._threads import Priority, ThreadStatus
@@ -206,10 +207,14 @@ def housekeeping(node: Node, send: Post, get: Get, every: Housekeeping) -> Any:
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         stop = threading.Event()
         # (period, needs the compact, task): retention applies to every node.
+        # The directory is watched from the start (loaded and verified by create_app): a
+        # changed, valid file is taken without a restart.
+        watch = DirectoryWatch(node)
         tasks = [(every.deliver, True,
                   lambda: node.sharing.deliver(send, due_only=True)),
                  (every.expire, False, lambda: _expire(node)),
-                 (every.check_peers, True, lambda: _check_peers(node, get))]
+                 (every.check_peers, True, lambda: _check_peers(node, get)),
+                 (every.deliver, True, watch.refresh)]
         due = [0.0] * len(tasks)
         tick = min((period for period, _, _ in tasks if period), default=3600.0)
 
