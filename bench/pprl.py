@@ -161,7 +161,8 @@ def anonlink_run(a: Path, b: Path, out: Path,
     result = out / "anonlink.json"
     _run([str(python), str(HERE / "_pprl_anonlink.py"), str(a), str(b), str(result)])
     data = json.loads(result.read_text())
-    return {tuple(p) for p in data["pairs"]}, data["encode"], data["match"]  # type: ignore[misc]
+    pairs = {(str(p[0]), str(p[1])) for p in data["pairs"]}
+    return pairs, float(data["encode"]), float(data["match"])
 
 
 def _line(label: str, s: dict[str, float], extra: str = "") -> str:

@@ -29,7 +29,6 @@ import argparse
 import csv
 import json
 import random
-import sys
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from pathlib import Path
@@ -54,7 +53,8 @@ def load_people(world: Path, agency: str, limit: int) -> People:
     """One record per person of one agency (the first), at most `limit`."""
     with (world / "truth.csv").open(encoding="utf-8") as fh:
         truth = {r["record_id"]: r["person_id"] for r in csv.DictReader(fh)}
-    seen, people = set(), []
+    seen: set[str] = set()
+    people: People = []
     with (world / f"{agency}.jsonl").open(encoding="utf-8") as fh:
         for line in fh:
             row = json.loads(line)
@@ -174,7 +174,9 @@ def _distances(left: npt.NDArray[np.float32],
                right: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
     """Squared Euclidean distances of every row of left to every row of right."""
     a, b = left.astype(np.float64), right.astype(np.float64)
-    return np.maximum((a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2 * a @ b.T, 0.0)
+    found: npt.NDArray[np.float64] = np.maximum(
+        (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2 * a @ b.T, 0.0)
+    return found
 
 
 def _confident(cost: npt.NDArray[np.float64], rows: npt.NDArray[np.intp],
@@ -264,4 +266,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()
