@@ -192,3 +192,16 @@ def test_lsh_blocking_keeps_the_matches_of_comparing_every_pair() -> None:
     assert len(pairs) >= 40
     assert set(zip(blocked.left.tolist(), blocked.right.tolist(), strict=True)) == pairs
     assert blocked.compared < full.compared // 4
+
+
+def test_an_encoding_line_with_a_short_filter_is_skipped_and_named(tmp_path: Path) -> None:
+    from cruce.pprl._files import read_encoded
+
+    secret = _secret(tmp_path / "s", "55" * 32)
+    enc, _ = _encode(tmp_path, _people_file(tmp_path / "a.jsonl", _random_people(6, 5)), secret)
+    lines = enc.read_text().splitlines()
+    broken = {**json.loads(lines[1]), "clk": "AAAA"}
+    enc.write_text("\n".join([lines[0], json.dumps(broken), *lines[2:]]) + "\n")
+    encoded, skipped = read_encoded(enc)
+    assert len(encoded.handles) == len(lines) - 1
+    assert skipped == [f"{enc}:2: clk: 24 bits: a filter is a whole number of 64-bit words"]

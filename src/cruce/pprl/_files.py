@@ -48,8 +48,10 @@ def _filter(text: Any, width: int | None) -> bytes | str:
         raw = base64.b64decode(text, validate=True) if isinstance(text, str) else b""
     except binascii.Error:
         return "not base64"
-    if not raw or len(raw) % 8 or (width is not None and len(raw) != width):
-        return f"{len(raw) * 8} bits, the file's first filter has {(width or 0) * 8}"
+    if not raw or len(raw) % 8:
+        return f"{len(raw) * 8} bits: a filter is a whole number of 64-bit words"
+    if width is not None and len(raw) != width:
+        return f"{len(raw) * 8} bits, the file's first filter has {width * 8}"
     return raw
 
 

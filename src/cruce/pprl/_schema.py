@@ -87,8 +87,9 @@ FIELDS = (
 # Hardening measured against the attacks in bench/pprl_attacks.py and for linkage quality in
 # bench/pprl.py (bench/RESULTS.md, session 8): balancing, then XOR folding back to 1024 bits,
 # and three fake records per two real ones (one per real one let graph matching re-identify
-# 1.5% once nationality was encoded; 1.5 per real one, 0.4%, at the same F1). A birth-year salt is left out: the attacker knows birth
-# years and salts its own encodings alike, and one record in six of a person misses its year.
+# 1.5% once nationality was encoded; 1.5 per real one, 0.4%, at the same F1). A birth-year
+# salt is left out: the attacker knows birth years and salts its own encodings alike, and one
+# record in six of a person misses its year.
 DEFAULT_SCHEMA = EncodingSchema(
     version=SCHEMA_VERSION, bits=1024, fields=FIELDS, balance=True, xor_fold=True,
     salt=None, fake_ratio=1.5,
