@@ -77,3 +77,35 @@ def test_the_hub_fixture_files_stay_in_their_folder(tmp_path: Path) -> None:
         assert node.store.count() == 7
     finally:
         node.close()
+
+
+def test_one_request_queries_the_store_as_often_whatever_its_frontier(hub: Node) -> None:
+    """Finding S8-2: a level's links are found for its whole frontier in one store query,
+    not a full scan per entity; three levels out of a member (the hub and then a page of
+    its members), pages of 5 or of 60, make the same number of queries."""
+    counts = []
+    for page_size in (5, 60):
+        queries: list[str] = []
+        original = hub.store._query
+
+        def counted(sql: str, params: object = (), _original=original,
+                    _queries=queries) -> object:
+            _queries.append(sql)
+            return _original(sql, params)
+
+        hub.store._query = counted  # type: ignore[method-assign]
+        try:
+            Network(hub).neighbourhood("hub-p00007", GANGS, Ask.build(depth=3,
+                                                                      page_size=page_size))
+        finally:
+            del hub.store._query
+        counts.append(len(queries))
+    assert counts[0] == counts[1] <= 20, counts
+
+
+def test_a_request_past_the_work_budget_is_refused_naming_the_limit(hub: Node) -> None:
+    """Three levels out of a member with pages of 500: the third would look for a page of
+    links for each of the 499 other members the second reached: refused, naming the limit."""
+    with pytest.raises(InvalidInput, match=r"249500 links \(499 entities x page size 500\)"
+                                           r".*limit of 100000 per request"):
+        Network(hub).neighbourhood("hub-p00007", GANGS, Ask.build(depth=3, page_size=500))

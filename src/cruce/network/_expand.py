@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from followthemoney.types import registry
@@ -37,6 +37,7 @@ from cruce.records import Record
 from cruce.records._ids import id_problem
 from cruce.records._purposes import readable
 from cruce.store import Mention, RecordQuery, Scope
+from cruce.store._network_reads import Linked
 
 if TYPE_CHECKING:
     from cruce._node import Node
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
 MAX_DEPTH = 3
 MAX_PAGE = 500
 MAX_NODES = 5000  # a network of more records than this stops growing (`is_truncated`)
+MAX_WORK = 100_000  # links one level may look for: its frontier x page size (finding S8-2)
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,12 +141,14 @@ class Expansion:
         return net
 
     def _level(self, net: Neighbourhood, frontier: Sequence[Record], level: int) -> list[Record]:
+        self._within_budget(len(frontier), level)
+        links = self._links(net, frontier)  # one store query for the whole frontier
         wanted: list[str] = []
         for record in frontier:
             if len(net.records) + len(wanted) >= MAX_NODES:
                 net.is_truncated = True
                 break
-            wanted.extend(self._links_of(net, record))
+            wanted.extend(self._page_of(net, record, links[record.id]))
         if SAME_PERSON in self.ask.relations:
             mates = self.node.store.cluster_mates([r.id for r in frontier])
             net.same.update(mates)
@@ -154,22 +158,37 @@ class Expansion:
             net.level[record.id] = level
         return nodes
 
-    def _links_of(self, net: Neighbourhood, record: Record) -> list[str]:
+    def _within_budget(self, frontier: int, level: int) -> None:
+        """A level looks for up to a page of links for each entity of its frontier: past
+        MAX_WORK links in all, the request is refused (finding S8-2), naming the limit."""
+        work = frontier * self.ask.page_size
+        if work > MAX_WORK:
+            raise InvalidInput(
+                f"depth {level} would look for {work} links ({frontier} entities x page size "
+                f"{self.ask.page_size}), over the limit of {MAX_WORK} per request: ask a "
+                "smaller page_size or depth, or expand one of those entities")
+
+    def _links(self, net: Neighbourhood, frontier: Sequence[Record]) -> dict[str, Linked]:
+        """Each frontier record's first page of links and its counts, in one store query."""
+        asks = {record.id: self._mentions(record) for record in frontier}
+        starts = {net.root: after(self.ask.cursor)} if self.ask.cursor and net.root in asks \
+            else {}
+        return self.node.store.links_mentioning(
+            asks, Scope(self.purposes, self.ask.agencies), limit=self.ask.page_size + 1,
+            starts=starts)
+
+    def _page_of(self, net: Neighbourhood, record: Record, found: Linked) -> list[str]:
         """The ids of one page of the records linked to `record`; the hub's rest in `more`."""
-        mentions = self._mentions(record)
         start = after(self.ask.cursor) if self.ask.cursor and record.id == net.root else None
-        store = self.node.store
-        scope = Scope(self.purposes, self.ask.agencies, excluding=record.id)
-        page = store.ids_mentioning(mentions, scope, after=start, limit=self.ask.page_size + 1)
+        page = list(found.ids)
         if len(page) <= self.ask.page_size and start is None:
-            every = store.count_mentioning(mentions, replace(scope, purposes=None))
-            net.withheld += every - len(page)
+            net.withheld += found.every - len(page)
         else:  # a hub, or a page after the first: what remains, and what is withheld
             page = page[: self.ask.page_size]
-            tally = store.tally_mentioning(mentions, scope, after=page[-1] if page else start)
-            if tally.after:
-                net.more[record.id] = More(tally.after, cursor_for(page[-1]))
-            net.withheld += tally.every - tally.readable
+            remaining = found.after - len(page)
+            if remaining:
+                net.more[record.id] = More(remaining, cursor_for(page[-1]))
+            net.withheld += found.every - found.readable
         return [*page, *self._references(record)]
 
     def _mentions(self, record: Record) -> list[Mention]:

@@ -10,7 +10,7 @@ page of neighbours is a consultation like `read`, logged with what was expanded 
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -48,8 +48,87 @@ class Tally(NamedTuple):
     every: int
 
 
+@dataclass(frozen=True, slots=True)
+class Linked:
+    """One entity's links found by `links_mentioning`: the first ids (sorted) the scope may
+    read after its start, how many it may read in all and after the start, and how many
+    there are whatever their purpose (the rest are withheld)."""
+
+    ids: tuple[str, ...] = ()
+    readable: int = 0
+    after: int = 0
+    every: int = 0
+
+
 class NetworkReads(Backend):
     """The store's public methods for network investigation (a part of `Store`)."""
+
+    def links_mentioning(self, asks: Mapping[str, Sequence[Mention]], scope: Scope, *,
+                         limit: int, starts: Mapping[str, str] | None = None
+                         ) -> dict[str, Linked]:
+        """For each entity of a level (`asks`: its id and what mentions it), in ONE pass over
+        the records: its first `limit` readable links after its start (`starts`, a page's
+        cursor), and the counts `Linked` gives; an entity is never its own link. Property
+        values are matched whole (JSON-decoded, not LIKE), so one hash join serves the whole
+        frontier (finding S8-2: a query per entity was a full scan each). Ids and counts
+        only: no content is read, nothing is logged."""
+        owners, values, groups, schemata = _terms(asks)
+        found: dict[str, list[str]] = {owner: [] for owner in asks}
+        counts: dict[str, tuple[int, int, int]] = {}
+        if owners:
+            sql, params = self._links_sql(scope, starts or {}, limit)
+            for owner, rid, in_page, readable, after, every in self._query(
+                    sql, (owners, values, groups, *schemata, *params)):
+                counts[str(owner)] = (int(readable), int(after), int(every))
+                if in_page:
+                    found[str(owner)].append(str(rid))
+        return {owner: Linked(tuple(sorted(ids)), *counts.get(owner, (0, 0, 0)))
+                for owner, ids in found.items()}
+
+    def _links_sql(self, scope: Scope, starts: Mapping[str, str],
+                   limit: int) -> tuple[str, tuple[Any, ...]]:
+        """The SQL after the terms' and groups' arrays, and its parameters in their order."""
+        params: list[Any] = []
+        starts_cte, later, join = "", "TRUE", ""
+        if starts:
+            starts_cte = ("starts AS (SELECT UNNEST(CAST(? AS TEXT[])) AS owner, "
+                          "UNNEST(CAST(? AS TEXT[])) AS start), ")
+            later, join = "(s.start IS NULL OR h.id > s.start)", \
+                " LEFT JOIN starts s ON s.owner = h.owner"
+            params += [list(starts), list(starts.values())]
+        agency = ""
+        if scope.agencies is not None:
+            agency = (f" WHERE agency IN ({marks(len(scope.agencies))})" if scope.agencies
+                      else " WHERE FALSE")
+            params += scope.agencies
+        allowed = "TRUE"
+        if scope.purposes is not None:
+            allowed = (f"v.purpose IN ({marks(len(scope.purposes))})" if scope.purposes
+                       else "FALSE")
+            params += scope.purposes
+        # Every whole string value of the properties ({"prop": ["value", ...]}).
+        each = ("UNNEST(json_extract_string(properties, '$.*[*]'))" if self.dialect == "duckdb"
+                else "jsonb_path_query(CAST(properties AS JSONB), '$.*[*]') #>> '{}'")
+        sql = (
+            "WITH terms AS (SELECT UNNEST(CAST(? AS TEXT[])) AS owner, "
+            "UNNEST(CAST(? AS TEXT[])) AS value, UNNEST(CAST(? AS INTEGER[])) AS grp), "
+            "groups AS (SELECT UNNEST(CAST(? AS INTEGER[])) AS grp, "
+            "UNNEST(CAST(? AS TEXT[])) AS schema), " + starts_cte +
+            f"vals AS (SELECT id, schema, purpose, {each} AS value FROM records{agency}), "
+            f"hits AS (SELECT DISTINCT t.owner, v.id, {allowed} AS ok FROM vals v "
+            "JOIN terms t ON t.value = v.value JOIN groups g ON g.grp = t.grp "
+            "AND (g.schema IS NULL OR g.schema = v.schema) WHERE v.id <> t.owner), "
+            f"marked AS (SELECT h.owner, h.id, h.ok, h.ok AND {later} AS wanted "
+            f"FROM hits h{join}), "
+            "ranked AS (SELECT owner, id, wanted, "
+            "ROW_NUMBER() OVER (PARTITION BY owner, wanted ORDER BY id) AS rn, "
+            "ROW_NUMBER() OVER (PARTITION BY owner ORDER BY id) AS nth, "
+            "SUM(CASE WHEN ok THEN 1 ELSE 0 END) OVER (PARTITION BY owner) AS readable, "
+            "SUM(CASE WHEN wanted THEN 1 ELSE 0 END) OVER (PARTITION BY owner) AS later, "
+            "COUNT(*) OVER (PARTITION BY owner) AS every FROM marked) "
+            "SELECT owner, id, wanted AND rn <= ?, readable, later, every FROM ranked "
+            "WHERE (wanted AND rn <= ?) OR nth = 1")
+        return sql, (*params, int(limit), int(limit))
 
     def ids_mentioning(self, mentions: Sequence[Mention], scope: Scope, *,
                        after: str | None = None, limit: int | None = None) -> list[str]:
@@ -179,3 +258,29 @@ def _pattern(value: str) -> str:
     quoted = json.dumps(value, ensure_ascii=False)
     escaped = quoted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def _terms(asks: Mapping[str, Sequence[Mention]]
+           ) -> tuple[list[str], list[str], list[int], tuple[list[int], list[str | None]]]:
+    """The frontier as arrays: (owner, value, schema group) per value mentioned, and the
+    groups' schemata (a group of None: any schema)."""
+    owners: list[str] = []
+    values: list[str] = []
+    groups: list[int] = []
+    number: dict[tuple[str, ...] | None, int] = {}
+    for owner, mentions in asks.items():
+        for mention in mentions:
+            if not mention.values or mention.schemata == ():
+                continue
+            grp = number.setdefault(mention.schemata, len(number))
+            for value in mention.values:
+                owners.append(owner)
+                values.append(value)
+                groups.append(grp)
+    grps: list[int] = []
+    schemata: list[str | None] = []
+    for names, grp in number.items():
+        for name in names if names is not None else (None,):
+            grps.append(grp)
+            schemata.append(name)
+    return owners, values, groups, (grps, schemata)
