@@ -135,6 +135,7 @@ def test_the_combined_tables_are_the_sum_of_the_nodes_and_have_no_cell_under_11(
             if "Total" not in key:
                 assert value == by_cell[(table.dims, key)]
     assert sum(len(t.primary) for t in published) > 0  # small cells there were, and withheld
+    assert published[0].render(("Total", "Total")) == "360"  # and the totals still published
     assert audit_suppression(published).is_safe
 
 
