@@ -64,13 +64,13 @@ class StatStore:
         except duckdb.Error as exc:
             raise InvalidInput(f"{path}: not a statistics store (DuckDB cannot open it: "
                                f"{str(exc).splitlines()[0]})") from None
-        store = cls(path, con)
+        opened = cls(path, con)
         try:
-            store._check_or_mark()
+            opened._check_or_mark()
         except BaseException:
             con.close()
             raise
-        return store
+        return opened
 
     def _check_or_mark(self) -> None:
         tables = {name for (name,) in self.query(
