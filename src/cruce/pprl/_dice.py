@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from cruce.errors import InvalidInput
 from cruce.pprl._bloom import Words
 
 CHUNK = 32  # left rows per kernel step; with RIGHT_BLOCK, measured fastest for 1024 bits
@@ -25,6 +26,10 @@ RIGHT_BLOCK = 4096  # right columns per step: (32 x 4096) arrays stay in the CPU
 WORDS_IN_UINT8 = 3  # 3 x 64 = 192 common bits at most: a uint8 partial sum cannot overflow
 Index = npt.NDArray[np.intp]
 Scores = npt.NDArray[np.float32]
+
+
+class TooManyPairs(InvalidInput):
+    """More pairs above the floor than the caller's bound: the inputs are refused."""
 
 
 @dataclass
@@ -77,8 +82,10 @@ class _Scratch:
         self.common = np.empty((chunk, width), dtype=np.uint16)
 
 
-def dice_all(a: Words, b: Words, floor: float, chunk: int = CHUNK) -> Candidates:
+def dice_all(a: Words, b: Words, floor: float, chunk: int = CHUNK,
+             limit: int | None = None) -> Candidates:
     """All pairs of a x b compared; those >= floor kept, and each left row's best kept score.
+    TooManyPairs as soon as more than `limit` pairs are kept (memory stays near the limit).
 
     The floor is applied to the integer counts first (2|a&b| >= floor (|a| + |b|) needs at
     least floor (|a| + min |b|) / 2 common bits): one pass over the chunk, and exact scores
@@ -91,6 +98,7 @@ def dice_all(a: Words, b: Words, floor: float, chunk: int = CHUNK) -> Candidates
               for start in range(0, b.shape[0], RIGHT_BLOCK)]
     scratch = _Scratch(chunk, min(RIGHT_BLOCK, max(b.shape[0], 1)))
     lefts, rights, shared = [], [], []
+    kept = 0  # pairs past the floor (the pre-filter passes more where weights differ)
     for start in range(0, a.shape[0], chunk):
         rows = a[start : start + chunk]
         for offset, block in blocks:
@@ -99,6 +107,11 @@ def dice_all(a: Words, b: Words, floor: float, chunk: int = CHUNK) -> Candidates
             lefts.append(i + start)
             rights.append(j + offset)
             shared.append(common[i, j])
+            if limit is not None:
+                total = weight_a[i + start] + weight_b[j + offset]
+                kept += int(np.count_nonzero(2 * common[i, j].astype(np.int32) >= floor * total))
+            if limit is not None and kept > limit:
+                raise TooManyPairs(f"more than {limit} pairs score at least {floor}")
     return _scored(lefts, rights, shared, weight_a, weight_b, floor)
 
 

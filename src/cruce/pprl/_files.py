@@ -3,6 +3,9 @@
 A line that is not an encoding (not JSON, a field missing, a filter of the wrong length) is
 skipped and named; encodings whose schema hash or key fingerprint differ from the file's first
 are refused outright, with the two values: matching them would give meaningless scores.
+A file where more than MAX_REPEATED_SHARE of the filters repeat an earlier line's is refused:
+no encoder writes that (fake records are random, true duplicates few), and identical filters
+are what makes matching quadratic (finding S8-8).
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ MAX_LINE_BYTES = 64 * 1024
 MAX_IDS = 64
 _HEX = re.compile(r"^[0-9a-f]{8,64}$")
 FIELDS = {"handle", "schema", "key", "clk", "ids"}
+MAX_REPEATED_SHARE = 0.1
+MIN_REPEATS = 10  # a small file may hold a few duplicate people
 
 
 def _checked(data: Any) -> tuple[str, str] | None:
@@ -114,9 +119,18 @@ def read_encoded(path: Path) -> tuple[Encoded, list[str]]:
             rows.append(raw)
     if not rows:
         raise InvalidInput(reader.skipped[0] if reader.skipped else f"{path}: no encodings")
+    _check_repeats(path, rows)
     words = np.frombuffer(b"".join(rows), dtype=np.uint64).reshape(len(rows), -1).copy()
     encoded = Encoded(reader.first["schema"], reader.first["key"], handles, words, ids)
     return encoded, reader.skipped
+
+
+def _check_repeats(path: Path, rows: list[bytes]) -> None:
+    repeated = len(rows) - len(set(rows))
+    if repeated > max(MIN_REPEATS, MAX_REPEATED_SHARE * len(rows)):
+        raise InvalidInput(
+            f"{path}: clk: {repeated} of {len(rows)} filters repeat an earlier line's (more "
+            f"than {MAX_REPEATED_SHARE:.0%}); not an encoder's output, refused")
 
 
 def check_compatible(a: Encoded, b: Encoded, path_a: Path, path_b: Path) -> None:

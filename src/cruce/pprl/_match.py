@@ -8,6 +8,10 @@ second-best scores go). One-to-one by a greedy assignment in score order
 (as anonlink's solver): it works on the sparse candidates alone (linear_sum_assignment needs a
 dense cost matrix of n x m), and where each record's best is the other's best, as for
 nearly every true match above the threshold, it picks the same pairs.
+
+Bounded (finding S8-8): at most PAIRS_PER_ENCODING x (left + right) pairs at or above the
+floor are held, past that the run is refused (a file of near-identical filters, crafted or
+broken, would otherwise make n x m of them); blocking also skips, and counts, crowded buckets.
 """
 
 from __future__ import annotations
@@ -18,14 +22,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cruce.pprl._blocking import candidate_pairs
-from cruce.pprl._dice import Index, Scores, dice_all, dice_of_pairs
+from cruce.pprl._blocking import block
+from cruce.pprl._dice import Index, Scores, TooManyPairs, dice_all, dice_of_pairs
 from cruce.pprl._encode import Encoded
 
 FLOOR = 0.65  # pairs below are never kept: under any threshold the data gives (measured)
 BLOCK_FROM = 200_000_000  # comparisons; below this every pair is compared (exact, fast)
 THRESHOLD_BOUNDS = (0.6, 0.98)
 MIN_SECONDS = 50
+MAX_HOLDERS = 20  # records of one side holding one identifier digest (a family's shared ids)
+PAIRS_PER_ENCODING = 200  # pairs >= FLOOR held per encoding of both sides (evaluation world
+# gt x us, 4,345 x 8,165 with fakes: 21 unblocked; blocking keeps far fewer)
 
 
 @dataclass
@@ -37,6 +44,7 @@ class Matches:
     score: Scores
     threshold: float
     compared: int
+    skipped_buckets: int = 0  # blocking buckets too crowded to be compared
 
 
 def otsu(scores: Scores, bins: int = 200) -> float:
@@ -55,35 +63,56 @@ def otsu(scores: Scores, bins: int = 200) -> float:
     return float(edges[1 + int(np.argmax(between))])
 
 
-def _shared_ids(left: Sequence[Sequence[str]], right: Sequence[Sequence[str]]) -> set[
-        tuple[int, int]]:
-    holders: dict[str, list[int]] = defaultdict(list)
-    for j, digests in enumerate(right):
+def _holders(side: Sequence[Sequence[str]]) -> dict[str, list[int]]:
+    found: dict[str, list[int]] = defaultdict(list)
+    for j, digests in enumerate(side):
         for digest in digests:
-            holders[digest].append(j)
-    return {(i, j) for i, digests in enumerate(left) for d in digests for j in holders.get(d, ())}
+            found[digest].append(j)
+    return found
+
+
+def _shared_ids(left: Sequence[Sequence[str]], right: Sequence[Sequence[str]],
+                limit: int) -> set[tuple[int, int]]:
+    """Pairs sharing an identifier digest; a digest held by more than MAX_HOLDERS records of
+    a side identifies nobody and is ignored (else one digest on every line makes n x m)."""
+    holders_l, holders_r = _holders(left), _holders(right)
+    shared: set[tuple[int, int]] = set()
+    for digest, rows in holders_l.items():
+        rows_r = holders_r.get(digest, [])
+        if not rows_r or len(rows) > MAX_HOLDERS or len(rows_r) > MAX_HOLDERS:
+            continue
+        shared.update((i, j) for i in rows for j in rows_r)
+        if len(shared) > limit:
+            raise TooManyPairs(f"more than {limit} pairs share an identifier")
+    return shared
+
+
+def pair_limit(a: Encoded, b: Encoded) -> int:
+    return PAIRS_PER_ENCODING * (len(a.handles) + len(b.handles))
 
 
 def scored_candidates(a: Encoded, b: Encoded, blocking: bool | None = None) -> tuple[
-        Index, Index, Scores, int]:
-    """Candidate pairs with scores (identifier bonus included) and how many were compared."""
-    compared = len(a.handles) * len(b.handles)
+        Index, Index, Scores, int, int]:
+    """Candidate pairs with scores (identifier bonus included), how many were compared and
+    how many blocking buckets skipped; TooManyPairs past `pair_limit`."""
+    compared, skipped, limit = len(a.handles) * len(b.handles), 0, pair_limit(a, b)
     if blocking is None:
         blocking = compared > BLOCK_FROM
     if blocking:
-        left, right = candidate_pairs(a.words, b.words)
-        score, compared = dice_of_pairs(a.words, b.words, left, right), len(left)
+        blocked = block(a.words, b.words, floor=FLOOR, limit=limit)
+        left, right, compared = blocked.left, blocked.right, blocked.compared
+        score, skipped = dice_of_pairs(a.words, b.words, left, right), blocked.skipped_buckets
         keep = score >= FLOOR
         left, right, score = left[keep], right[keep], score[keep]
     else:
-        found = dice_all(a.words, b.words, FLOOR)
+        found = dice_all(a.words, b.words, FLOOR, limit=limit)
         left, right, score = found.left, found.right, found.score
-    return _with_identifiers(a, b, left, right, score) + (compared,)
+    return _with_identifiers(a, b, left, right, score, limit) + (compared, skipped)
 
 
 def _with_identifiers(a: Encoded, b: Encoded, left: Index, right: Index,
-                      score: Scores) -> tuple[Index, Index, Scores]:
-    shared = _shared_ids(a.ids, b.ids)
+                      score: Scores, limit: int) -> tuple[Index, Index, Scores]:
+    shared = _shared_ids(a.ids, b.ids, limit)
     if not shared:
         return left, right, score
     known = set(zip(left.tolist(), right.tolist(), strict=True))
@@ -155,10 +184,10 @@ def greedy_one_to_one(left: Index, right: Index, score: Scores) -> Index:
 def match(a: Encoded, b: Encoded, threshold: float | None = None,
           blocking: bool | None = None) -> Matches:
     """One-to-one matches of a (left) against b (right), at or above the threshold."""
-    left, right, score, compared = scored_candidates(a, b, blocking)
+    left, right, score, compared, skipped = scored_candidates(a, b, blocking)
     if threshold is None:
         threshold = choose_threshold(left, score, len(a.handles))
     above = score >= threshold
     left, right, score = left[above], right[above], score[above]
     kept = greedy_one_to_one(left, right, score)
-    return Matches(left[kept], right[kept], score[kept], threshold, compared)
+    return Matches(left[kept], right[kept], score[kept], threshold, compared, skipped)
