@@ -204,3 +204,9 @@ def test_a_misread_letter_is_a_spelling_not_another_name() -> None:
         == "paternal surnames one or two edits apart"
     assert _surnames(("Juan", "Ruiz"), ("Juan", "Diaz")) not in {
         "paternal surnames one or two edits apart", "paternal surnames sound alike"}
+
+
+def test_an_equal_maternal_surname_confirms_a_misspelt_paternal_one() -> None:
+    assert _surnames(("Jose", "Lopes Aguilar"), ("Jose", "Lopez Aguilar")) \
+        == "paternal misspelt, maternal equal"
+    assert _surnames(("Jose", "Lopes"), ("Jose", "Lopez")) == "paternal surnames sound alike"

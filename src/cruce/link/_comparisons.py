@@ -152,6 +152,14 @@ def _surnames() -> cl.CustomComparison:
             cll.ExactMatchLevel("surname1").configure(
                 label_for_charts="paternal equal, maternal differs",
             ),
+            # The other way round: the maternal surname confirms a misspelt paternal one ('Lopes
+            # Aguilar' / 'Lopez Aguilar'), which alone would only sound alike.
+            cll.And(
+                cll.Or(cll.ExactMatchLevel("surname1_phonetic"),
+                       cll.JaroWinklerLevel("surname1", 0.88),
+                       _misspelt("surname1", "paternal surnames one or two edits apart")),
+                cll.ExactMatchLevel("surname2"),
+            ).configure(label_for_charts="paternal misspelt, maternal equal"),
             cll.ExactMatchLevel("surname1_phonetic").configure(
                 label_for_charts="paternal surnames sound alike"
             ),
