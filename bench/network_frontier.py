@@ -40,11 +40,31 @@ def lines(members: int, others: int) -> list[dict]:
     return out
 
 
-def open_node(folder: Path, postgres: bool) -> Node:
-    where: Path | str = folder / "frontier.duckdb"
-    if postgres:
-        where = os.environ["CRUCE_TEST_POSTGRES"]
-    return Node.open(where, agency="hn_police", user="setup")
+def run(args: argparse.Namespace, where: Path | str, folder: Path) -> None:
+    node = Node.open(where, agency="hn_police", user="setup")
+    node.ingest(write_lines(folder / "f.jsonl", lines(args.members, args.others)),
+                envelope={**ENVELOPE, "agency": "hn_police"})
+    queries = 0
+    original = node.store._query
+
+    def counted(*a: object, **k: object) -> object:
+        nonlocal queries
+        queries += 1
+        return original(*a, **k)  # type: ignore[arg-type]
+
+    node.store._query = counted  # type: ignore[method-assign]
+    ask = Ask.build(depth=args.depth, page_size=args.page_size)
+    wall, cpu = time.perf_counter(), time.process_time()
+    try:
+        net = Network(node.as_user("ana", "analyst")).neighbourhood("hub-p00001", GANGS, ask)
+        outcome = f"{len(net.to_dict()['nodes'])} nodes"
+    except InvalidInput as exc:
+        outcome = f"refused: {exc}"
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    print(f"{args.members} members + {args.others} others, depth {args.depth}, page "
+          f"{args.page_size}, {'postgres' if args.postgres else 'duckdb'}: {wall:.2f} s wall, "
+          f"{cpu:.2f} s CPU, {queries} store queries; {outcome}")
+    node.close()
 
 
 def main() -> None:
@@ -56,31 +76,14 @@ def main() -> None:
     parser.add_argument("--postgres", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        node = open_node(Path(tmp), args.postgres)
-        node.ingest(write_lines(Path(tmp) / "f.jsonl", lines(args.members, args.others)),
-                    envelope={**ENVELOPE, "agency": "hn_police"})
-        queries = 0
-        original = node.store._query
+        if not args.postgres:
+            run(args, Path(tmp) / "frontier.duckdb", Path(tmp))
+            return
+        os.environ.setdefault("CRUCE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+        from tests._postgres import fresh_store_url
 
-        def counted(*a: object, **k: object) -> object:
-            nonlocal queries
-            queries += 1
-            return original(*a, **k)  # type: ignore[arg-type]
-
-        node.store._query = counted  # type: ignore[method-assign]
-        ask = Ask.build(depth=args.depth, page_size=args.page_size)
-        wall, cpu = time.perf_counter(), time.process_time()
-        try:
-            net = Network(node.as_user("ana", "analyst")).neighbourhood("hub-p00001", GANGS, ask)
-            outcome = f"{len(net.to_dict()['nodes'])} nodes"
-        except InvalidInput as exc:
-            outcome = f"refused: {exc}"
-        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        print(f"{args.members} members + {args.others} others, depth {args.depth}, page "
-              f"{args.page_size}, {'postgres' if args.postgres else 'duckdb'}: {wall:.2f} s wall, "
-              f"{cpu:.2f} s CPU, {queries} store queries; {outcome}")
-        node.close()
-
+        with fresh_store_url("cruce_bench") as url:
+            run(args, url, Path(tmp))
 
 if __name__ == "__main__":
     main()

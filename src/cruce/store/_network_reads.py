@@ -77,8 +77,13 @@ class NetworkReads(Backend):
         counts: dict[str, tuple[int, int, int]] = {}
         if owners:
             sql, params = self._links_sql(scope, starts or {}, limit)
-            for owner, rid, in_page, readable, after, every in self._query(
-                    sql, (owners, values, groups, *schemata, *params)):
+            with self.transaction():
+                if self.dialect != "duckdb":
+                    # PostgreSQL guesses 1,000 values per record and JIT-compiles the query:
+                    # 0.45 s of a 0.65 s pass on 24k records. Off for this transaction only.
+                    self._query("SELECT set_config('jit', 'off', true)")
+                rows = self._query(sql, (owners, values, groups, *schemata, *params))
+            for owner, rid, in_page, readable, after, every in rows:
                 counts[str(owner)] = (int(readable), int(after), int(every))
                 if in_page:
                     found[str(owner)].append(str(rid))
