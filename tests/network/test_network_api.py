@@ -87,3 +87,14 @@ def test_no_justification_no_network(api) -> None:
                         headers={"Authorization": f"Bearer {tokens['analyst']}"})
     assert answer.status_code == 400
     assert "needs a justification" in answer.json()["error"]["message"]
+
+
+def test_a_request_past_the_work_budget_is_a_400_naming_the_limit(api, monkeypatch) -> None:
+    """Finding S8-2: the budget on a level's links (frontier x page size), here lowered so
+    that the small world exceeds it, refuses the request in the API's one error shape."""
+    monkeypatch.setattr("cruce.network._expand.MAX_WORK", 10)
+    client, tokens = api
+    answer = client.get("/api/v1/network/hn-p1?depth=2&page_size=20",
+                        headers=auth(tokens["analyst"]))
+    assert answer.status_code == 400, answer.text
+    assert "over the limit of 10 per request" in answer.json()["error"]["message"]

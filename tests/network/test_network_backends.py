@@ -8,6 +8,7 @@ from tests.network.conftest import ENVELOPE, GANGS, HN, entity, write_lines
 from cruce import Node
 from cruce.network import Ask, Network
 from cruce.store import Mention, Scope
+from cruce.store._network_reads import Linked
 
 
 def test_the_network_is_the_same_on_both_backends(store_url: str, tmp_path) -> None:
@@ -26,3 +27,14 @@ def test_the_network_is_the_same_on_both_backends(store_url: str, tmp_path) -> N
                                                                                    "hnxx1"]
         assert node.store.count_mentioning([Mention(("hn-org",), ("Membership",))], scope,
                                            after="hn-m1") == 1
+        # The whole frontier in one query: a page after a cursor, counts, an entity's own
+        # record never its link, a value matched whole ("_" a letter), no link: zeros.
+        found = node.store.links_mentioning(
+            {"hn-org": [Mention(("hn-org",), ("Membership",))],
+             "hn_x_1": [Mention(("hn_x_1",)), Mention(("+50411112222",), ("Person",))],
+             "nobody": [Mention(("nobody",))]},
+            scope, limit=5, starts={"hn-org": "hn-m1"})
+        assert (found["hn-org"].ids, found["hn-org"].readable, found["hn-org"].after,
+                found["hn-org"].every) == (("hn-m2",), 2, 1, 2)
+        assert found["hn_x_1"].ids == ("hnxx1",) and found["hn_x_1"].every == 1
+        assert found["nobody"] == Linked()
