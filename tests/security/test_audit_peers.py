@@ -255,14 +255,12 @@ def test_only_a_network_error_is_a_peer_down(peers: Peers, caplog: pytest.LogCap
 def test_the_servers_background_check_reports_a_broken_peer_loudly(
     peers: Peers, caplog: pytest.LogCaptureFixture
 ) -> None:
-    import threading
-
     earlier = peers.snapshot("earlier")
     peers.grow_gt(4)
     peers.check()
     peers.reopen_gt(log_from=earlier)
     with caplog.at_level(logging.ERROR):
-        _check_peers(peers.hn, peers.get, threading.Lock())  # raises nothing: one round
+        _check_peers(peers.hn, peers.get)  # raises nothing: one round
     errors = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert any("gt_police's audit log is broken" in r.getMessage() for r in errors)
     assert peers.hn.store.peer_states()[0].outcome == "broken"
