@@ -48,7 +48,9 @@ def world(seed: int, shape: tuple[int, int, int, int], rate: float = 1.5) -> np.
     region = rng.uniform(0.2, 3.0, size=regions)
     month = rng.uniform(0.6, 1.4, size=months)
     demographic = np.array([5.0, 2.0, 1.0, 0.5, 0.3, 0.2])[:demographics]
-    return rng.poisson(rate * np.einsum("r,m,c,d->rmcd", region, month, popularity, demographic))
+    counts: np.ndarray = rng.poisson(
+        rate * np.einsum("r,m,c,d->rmcd", region, month, popularity, demographic))
+    return counts
 
 
 def names(shape: tuple[int, ...]) -> list[list[str]]:
