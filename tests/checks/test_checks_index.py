@@ -134,3 +134,17 @@ def test_memory_is_reported(index: AlertIndex) -> None:
     assert (memory["documents"], memory["plates"], memory["vins"], memory["persons"]) == \
         (2, 1, 1, 2)
     assert memory["key_bytes"] == 16 * 4  # D3 expired before the build
+
+
+def test_a_block_of_namesakes_is_left_out_while_a_narrower_key_finds_the_person() -> None:
+    from cruce.checks._persons import MAX_BLOCK, PersonIndex, standardise
+
+    people = PersonIndex()
+    for i in range(MAX_BLOCK + 100):  # Hernández born in 1990, all but one other people
+        people._add(i, standardise(f"NAME{i}", "HERNANDEZ", f"1990-01-{1 + i % 28:02d}", ""))
+    people._add(9999, standardise("JOSE", "HERNANDEZ LOPEZ", "1990-05-17", "HND"))
+    query = standardise("JOSE", "HERNANDEZ LOPEZ", "1990-05-17", "")
+    assert people.candidates(query) == {MAX_BLOCK + 100}  # its position: the narrow keys only
+    assert [seq for seq, _, _ in people.screen(query)] == [9999]
+    # Every key broad: the narrowest is still scored (a broad query is never answered empty).
+    assert len(people.candidates(standardise("", "HERNANDEZ", "1990", ""))) > MAX_BLOCK

@@ -143,11 +143,14 @@ class PersonIndex:
         """The alerts sharing a blocking key with `query`; a key shared by more than
         MAX_BLOCK alerts (a common surname with a birth year, among millions) is left out
         while a narrower key gives candidates: scoring thousands of namesakes costs more than
-        the check may take, and the person sought shares the narrower keys too."""
+        the check may take, and the person sought shares the narrower keys too. When every key is
+        broad, only the narrowest is used."""
         postings = [self.postings.get(key, []) for key in blocking_keys(query)]
         narrow = [p for p in postings if len(p) <= MAX_BLOCK]
+        if not narrow and postings:  # every key broad: the narrowest one only
+            narrow = [min(postings, key=len)]
         found: set[int] = set()
-        for posting in narrow or postings:
+        for posting in narrow:
             found.update(posting)
         return found
 
