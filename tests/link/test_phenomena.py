@@ -210,3 +210,7 @@ def test_an_equal_maternal_surname_confirms_a_misspelt_paternal_one() -> None:
     assert _surnames(("Jose", "Lopes Aguilar"), ("Jose", "Lopez Aguilar")) \
         == "paternal misspelt, maternal equal"
     assert _surnames(("Jose", "Lopes"), ("Jose", "Lopez")) == "paternal surnames sound alike"
+
+
+def test_a_second_given_name_one_letter_off_is_no_other_name() -> None:
+    assert _second("Juan Ivan", "Juan Lvan") == "second given names one edit apart"

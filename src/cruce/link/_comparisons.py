@@ -103,6 +103,7 @@ def _second_given() -> cl.CustomComparison:
                 label_for_charts="an initial that fits"
             ),
             cll.JaroWinklerLevel("given2", 0.88),
+            _within_edits("given2", 1, 1, "second given names one edit apart"),
             # Counted by the given-name comparison ("a given name in common").
             _implied(elsewhere, "given names in another order"),
             cll.ElseLevel().configure(label_for_charts="second given names differ"),
