@@ -84,6 +84,26 @@ def test_a_check_needs_a_justification_and_a_post(api) -> None:
     assert got.status_code in (400, 422), got.text
 
 
+def test_a_check_is_made_for_border_security_from_a_named_post(api) -> None:
+    """A check justified as gang or intelligence work is not a border check; the post goes
+    into the audit log, so a control character or line break in it is refused."""
+    client, tokens, node = api
+    body = {"post": "HN-Corinto", "travellers": [{"surnames": "X"}]}
+    headers = {"Authorization": f"Bearer {tokens['border_officer']}",
+               "X-Cruce-Purpose": "gangs_organized_crime", "X-Cruce-Case": "HN-2026-1"}
+    before = len(list(node.audit.iter_events()))
+    got = client.post("/api/v1/checks", json=body, headers=headers)
+    assert got.status_code == 400, got.text
+    assert "border_security or trafficking_smuggling" in got.json()["error"]["message"]
+    for post in ("HN-Corinto\nofficer: someone.else", "\u0000"):
+        got = client.post("/api/v1/checks", json={**body, "post": post},
+                          headers=auth(tokens["border_officer"]))
+        assert got.status_code in (400, 422), got.text
+    assert len(list(node.audit.iter_events())) == before  # nothing refused logged as a check
+    headers["X-Cruce-Purpose"] = "trafficking_smuggling"
+    assert client.post("/api/v1/checks", json=body, headers=headers).status_code == 200
+
+
 def test_a_manifest_in_one_call_is_one_consultation(api) -> None:
     client, tokens, node = api
     travellers = [{"traveller_id": f"T{i}", "given_names": "ANA", "surnames": f"RUIZ{i}"}

@@ -126,6 +126,7 @@ def screen(node: Node, index: AlertIndex, travellers: Sequence[Traveller], why: 
            post: str) -> list[list[Hit]]:
     """Check travellers; one consultation logged (officer, post, counts, the alerts hit)
     before the answer is given."""
+    _refuse_other_purposes(why)
     results = _check_all(index, travellers, post)
     node.store.log_checks(_actor(node, index), why, *_logged(results, post))
     return results
@@ -135,6 +136,7 @@ async def screen_async(node: Node, index: AlertIndex, travellers: Sequence[Trave
                        why: Justification, post: str) -> list[list[Hit]]:
     """`screen` for asyncio: a few travellers are checked in the task (a check takes a
     fraction of a millisecond), a manifest in a worker thread; the consultation awaited."""
+    _refuse_other_purposes(why)
     if len(travellers) > _INLINE:
         results = await asyncio.to_thread(_check_all, index, travellers, post)
     else:
@@ -151,9 +153,22 @@ def _actor(node: Node, index: AlertIndex) -> Actor:
 _INLINE = 4
 
 
+# A border check serves border security, or the search for a missing person who may be a
+# trafficking victim; a check justified as gang or intelligence work is not a border check.
+CHECK_PURPOSES = frozenset({"border_security", "trafficking_smuggling"})
+
+
+def _refuse_other_purposes(why: Justification) -> None:
+    if why.purpose not in CHECK_PURPOSES:
+        raise InvalidInput(f"a border check is made for {' or '.join(sorted(CHECK_PURPOSES))}, "
+                           f"not {why.purpose!r}")
+
+
 def _check_all(index: AlertIndex, travellers: Sequence[Traveller], post: str) -> list[list[Hit]]:
-    if not post or len(post) > MAX_POST:
-        raise InvalidInput(f"the post checking must be named (1 to {MAX_POST} characters)")
+    # The post goes into the audit log: printable text only, so it cannot forge a line there.
+    if not post or len(post) > MAX_POST or not post.isprintable():
+        raise InvalidInput(f"the post checking must be named: 1 to {MAX_POST} printable "
+                           "characters, no control characters or line breaks")
     if len(travellers) > MAX_TRAVELLERS:
         raise InvalidInput(f"{len(travellers)} travellers: at most {MAX_TRAVELLERS} a call")
     return [check_traveller(index, t) for t in travellers]
