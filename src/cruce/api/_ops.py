@@ -12,17 +12,18 @@ any other call. Metrics never hold case data: counts, ages and agency ids only.
 # the `wiring` of install_ops (a local, not a global it could resolve from a string).
 import os
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from prometheus_client.registry import Collector
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cruce._node import Node
 from cruce.api._users import Role, User
@@ -31,6 +32,39 @@ from cruce.errors import InvalidInput, PermissionDenied
 from cruce.store._ops_reads import outbox_summary
 
 MONITORING = {Role.ADMIN, Role.OVERSIGHT}
+
+
+class Measured:
+    """ASGI middleware counting and timing every request by route and status. Plain ASGI, not
+    `@app.middleware("http")`: Starlette's BaseHTTPMiddleware wraps every request and response
+    in extra tasks and streams: wired that way, it cost the authenticated no-op about a fifth of
+    its rate (bench/RESULTS.md, Session 8 — serving)."""
+
+    def __init__(self, app: ASGIApp, requests: Counter, latency: Histogram) -> None:
+        self.app = app
+        self.requests = requests
+        self.latency = latency
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            # The router leaves the matched route in the request's scope (the same dict).
+            route = getattr(scope.get("route"), "path", "unmatched")
+            self.requests.labels(scope["method"], route, str(status)).inc()
+            self.latency.labels(scope["method"], route).observe(time.perf_counter() - started)
 
 
 def install_ops(app: FastAPI, wiring: Wiring) -> None:
@@ -43,19 +77,7 @@ def install_ops(app: FastAPI, wiring: Wiring) -> None:
                         ["method", "route"], registry=registry)
     registry.register(NodeCollector(wiring.node))
 
-    @app.middleware("http")
-    async def measure(request: Request,
-                      call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        status = 500
-        try:
-            response = await call_next(request)
-            status = response.status_code
-            return response
-        finally:
-            route = getattr(request.scope.get("route"), "path", "unmatched")
-            requests.labels(request.method, route, str(status)).inc()
-            latency.labels(request.method, route).observe(time.perf_counter() - started)
+    app.add_middleware(Measured, requests=requests, latency=latency)
 
     @app.get("/health", tags=["operations"])
     def health() -> dict[str, str]:
