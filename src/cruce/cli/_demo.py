@@ -13,6 +13,7 @@ from rich.table import Table
 
 from cruce._files import private_dir, private_file
 from cruce.cli._common import JsonOption, console, print_json, reports_errors
+from cruce.cli._demo_checks import show_checks
 from cruce.cli._demo_stats import show_statistics
 
 if TYPE_CHECKING:
@@ -77,6 +78,7 @@ def _run(out: Path, people: int, seed: int, network: bool) -> dict[str, Any]:
         exchange(agencies, nodes_dir, story)
     summary["network"] = network
     summary["statistics"] = show_statistics(out, agencies, nodes_dir)  # flows, victims (stats)
+    summary["checks"] = show_checks(out, world_dir, agencies, nodes_dir, seed)  # a manifest
     if story.pair is not None and "hn_police" in agencies:  # the record the story followed
         summary["audit"] = _show_audit(nodes_dir / "hn_police.duckdb", story.pair[0])
     elif agencies[0] in story.first:
