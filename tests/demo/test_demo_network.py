@@ -27,6 +27,9 @@ def test_the_demo_serves_five_nodes_that_share_and_answer_a_request(tmp_path: Pa
     assert "H2: not to be passed on without the provider's consent" in out
     assert "sv_police -> us_border again: sent 1 record(s)" in out
     assert "What each side sees" in out
+    assert "border checks: 50 travellers checked at 3 nodes, 5 with hits (document 2, " \
+           "person 2, vehicle 1)" in out  # the manifest's planted hits (tests/demo/test_demo_checks.py)
+    assert (tmp_path / "out" / "RESULTS.csv").read_text().startswith("traveller_id,kind,alert_id,score")
     for agency in ("gt_police", "hn_police", "mx_migration", "sv_police", "us_border"):
         assert (tmp_path / "out" / "nodes" / f"{agency}.server.log").exists()
     ending = out[out.index("The audit log of hn_police"):]

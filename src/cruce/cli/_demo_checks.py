@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import json
 import random
+import re
 import time
 import unicodedata
 from collections import Counter
@@ -28,6 +29,7 @@ TRAVELLERS = 50
 COUNTRIES = {"GUATEMALA": "GTM", "HONDURAS": "HND", "EL SALVADOR": "SLV", "MEXICO": "MEX",
              "ESTADOS UNIDOS": "USA", "UNITED STATES": "USA", "NICARAGUA": "NIC"}
 Row = dict[str, str]
+_ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
 Found = tuple[str, str, str, float, str]  # traveller, kind, alert, score, explanation
 
 
@@ -67,11 +69,14 @@ def _plant(world_dir: Path, agencies: list[str],
     travellers: list[Row] = []
     if "gt_police" in agencies:
         people = _rows(world_dir / "gt_police" / "personas.csv")
-        wanted = rng.choice([p for p in people if _country(p["nacionalidad"])])
+        wanted = rng.choice([p for p in people if _country(p["nacionalidad"])
+                             and _dmy(p["fecha_nacimiento"], "-")  # a full birth date and
+                             and len(_ascii(p["primer_apellido"])) >= 6])  # a name to misspell
         person = _person(wanted["nombres"], f"{wanted['primer_apellido']} "
                          f"{wanted['segundo_apellido']}", _dmy(wanted["fecha_nacimiento"], "-"),
                          _country(wanted["nacionalidad"]))
-        car = rng.choice(_rows(world_dir / "gt_police" / "vehiculos.csv"))
+        car = rng.choice([c for c in _rows(world_dir / "gt_police" / "vehiculos.csv")
+                          if c["placa"]])
         plate, plate_country = car["placa"], _country(car["pais_placa"]) or "GTM"
         alerts["gt_police"] = [
             {"id": "GT-W-1", "kind": "person", "reason": "wanted", **_alert_names(person),
@@ -83,7 +88,8 @@ def _plant(world_dir: Path, agencies: list[str],
                         **_person("JUAN", "PEREZ", "1980-01-01", "GTM")}]
     if "mx_migration" in agencies:
         people = _rows(world_dir / "mx_migration" / "personas.csv")
-        missing = rng.choice([p for p in people if _country(p["nacionalidad"])])
+        missing = rng.choice([p for p in people if _country(p["nacionalidad"])
+                              and _dmy(p["fecha_nacimiento"], "/")])
         person = _person(missing["nombre"], f"{missing['apellido_paterno']} "
                          f"{missing['apellido_materno']}", _dmy(missing["fecha_nacimiento"], "/"),
                          _country(missing["nacionalidad"]))
@@ -115,7 +121,8 @@ def _write_manifest(path: Path, planted: list[Row], world_dir: Path,
     planted_births = {t.get("birth_date") for t in planted}
     others = [_person(*_sv_names(p["nombre"]), p["fecha_nacimiento"], "SLV")
               for p in _rows(world_dir / "sv_police" / "personas.csv")
-              if "," in p["nombre"] and p["fecha_nacimiento"] not in planted_births]
+              if "," in p["nombre"] and _ISO.fullmatch(p["fecha_nacimiento"])
+              and p["fecha_nacimiento"] not in planted_births]
     crowd = rng.sample(others, min(len(others), TRAVELLERS - len(planted)))
     for n, traveller in enumerate(crowd):
         traveller.update(document_type="passport", document_country="SLV",
@@ -183,8 +190,11 @@ def _country(name: str) -> str:
 
 
 def _dmy(text: str, sep: str) -> str:
-    day, month, year = text.split(sep)
-    return f"{year}-{month}-{day}"
+    """An agency's day-month-year as ISO; "" for a year alone, a blank or a garbled date
+    (the world writes them as the agencies' files do)."""
+    parts = text.split(sep)
+    iso = "-".join(reversed(parts))
+    return iso if len(parts) == 3 and _ISO.fullmatch(iso) else ""
 
 
 def _sv_names(text: str) -> tuple[str, str]:
