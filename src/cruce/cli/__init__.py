@@ -8,14 +8,24 @@ import typer
 
 from cruce import __version__
 from cruce._files import restrict_umask
-from cruce.cli import _audit, _encounters, _flows, _reads, _records, _requests, _server, _share
-from cruce.cli import _pprl
-from cruce.cli import _alerts, _checks
+from cruce.cli import (
+    _alerts,
+    _audit,
+    _checks,
+    _encounters,
+    _flows,
+    _node_ops,
+    _pprl,
+    _reads,
+    _records,
+    _requests,
+    _server,
+    _share,
+)
 from cruce.cli._common import set_operator
 from cruce.cli._demo import demo
 from cruce.cli._link import evaluate, judge, link, review
 from cruce.cli._network import network
-from cruce.cli import _node_ops
 
 app = typer.Typer(
     name="cruce",
