@@ -182,6 +182,8 @@ def test_cli_imports_and_summarises_as_json_with_plots(tmp_path):
         "flows_by_day.png", "flows_by_day.svg", "flows_by_point.png", "flows_by_point.svg"]
     assert (plots / "flows_by_day.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "<svg" in (plots / "flows_by_point.svg").read_text()
+    same = runner.invoke(app, ["flows", "summary", "--db", str(db), "--json"])  # as other tables
+    assert same.exit_code == 0 and json.loads(same.output)["by_corridor"] == doc["by_corridor"]
 
 
 def test_cli_plots_are_the_same_bytes_from_the_same_flows(tmp_path):

@@ -2,49 +2,25 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
 
 import pytest
-from fastapi import Depends
-from fastapi.security import HTTPAuthorizationCredentials
 from fastapi.testclient import TestClient
 
 from cruce import Node
 from cruce.api import Users, create_app
-from cruce.api._app import bearer
-from cruce.api._stats import install_stats
-from cruce.api._tokens import TokenTable
-from cruce.api._users import User
-from cruce.api._wiring import Wiring
-from cruce.share._node import http_post
 
 
 @pytest.fixture()
-def api(tmp_path: Path) -> Iterator[tuple[TestClient, dict[str, str], Path]]:
+def api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+        ) -> Iterator[tuple[TestClient, dict[str, str], Path]]:
     stats_db = tmp_path / "stats.duckdb"
+    monkeypatch.setenv("CRUCE_STATS_DB", str(stats_db))  # where the node keeps its statistics
     with Node.open(tmp_path / "hn.duckdb", agency="hn_police") as node:
         users = Users(node.store)
         tokens = {role: users.add(f"user.{role}", role) for role in ("analyst", "oversight")}
-        app = create_app(node, every=None)
-        if not any(getattr(r, "path", None) == "/api/v1/flows" for r in app.routes):
-            table = TokenTable(node.store)
-
-            def authenticated(
-                credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-            ) -> User:
-                return table.authenticate(credentials.credentials if credentials else None)
-
-            @contextmanager
-            def acting(user: User) -> Iterator[Node]:
-                yield node.as_user(user.name, user.role.value)
-
-            install_stats(app, Wiring(node, threading.Lock(), acting, authenticated,
-                                      authenticated, lambda: None, http_post), stats_db)
-        with TestClient(app, raise_server_exceptions=False) as client:
+        with TestClient(create_app(node, every=None), raise_server_exceptions=False) as client:
             yield client, tokens, stats_db
 
 

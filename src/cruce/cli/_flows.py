@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.table import Table
 
-from cruce.cli._common import console, print_json, reports_errors
+from cruce.cli._common import JsonOption, console, print_json, reports_errors
 from cruce.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -55,6 +55,7 @@ def summary(
     fmt: Annotated[Format, typer.Option("--format", help="text or json.")] = Format.text,
     plots: Annotated[Path | None, typer.Option(
         help="Write flows_by_day and flows_by_point (PNG and SVG) into this folder.")] = None,
+    as_json: JsonOption = False,
 ) -> None:
     """The last 7 and 28 days by corridor and point, week-on-week change, and surges (the
     method is printed with them)."""
@@ -70,7 +71,7 @@ def summary(
         from cruce.stats._plots import plot_flows
 
         written = plot_flows(result, daily, plots)
-    if fmt is Format.json:
+    if fmt is Format.json or as_json:  # --json as every table-printing command takes it
         print_json({**result.to_dict(), "plots": [str(p) for p in written]})
         return
     print_summary(result)
